@@ -1,0 +1,28 @@
+from rest_framework import serializers
+
+from audit.models import AuditEvent
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    payload = serializers.JSONField(read_only=True)
+    actor = serializers.CharField(source="actor_name", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "seq",
+            "uuid",
+            "ts",
+            "actor",
+            "actor_id",
+            "action",
+            "object_type",
+            "object_id",
+            "team_id",
+            "request_id",
+            "trace_id",
+            "payload",
+            "prev_hash",
+            "hash",
+        ]
+        read_only_fields = fields

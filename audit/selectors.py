@@ -1,0 +1,25 @@
+"""Reads of the audit store, scoped to what the caller may see."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.db.models import Q, QuerySet
+
+from audit.models import AuditEvent
+from catalog import permissions
+
+
+def ts_text(moment: datetime) -> str:
+    """The fixed-width UTC text form the chain stores, so text ranges compare as times."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def audit_event_visible(*, user) -> QuerySet[AuditEvent]:
+    """Platform admins and executives see every event; others their teams' events and their own."""
+    events = AuditEvent.objects.all()
+    if permissions.sees_everything(user):
+        return events
+    return events.filter(Q(team_id__in=permissions.team_ids(user)) | Q(actor_id=user.pk))

@@ -1,0 +1,109 @@
+"""Writes to the audit store. Call `audit_record` inside the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+
+from audit import chain
+from audit.models import AuditCheckpoint, AuditEvent
+from ssops_site import context
+from ssops_site.masking import mask
+
+# Any constant works; it names the advisory lock that serialises appends on PostgreSQL.
+_PG_APPEND_LOCK = 0x55_0A_0D_17
+
+
+def _now_text() -> str:
+    return datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy (UUIDs, datetimes and Decimals become strings) with secrets masked."""
+    return json.loads(json.dumps(mask(value), cls=DjangoJSONEncoder))
+
+
+def _lock_head() -> tuple[int, str]:
+    """Serialise appends and return the current head (seq, hash).
+
+    PostgreSQL: a transaction-level advisory lock. SQLite: IMMEDIATE transactions (settings)
+    already hold the single write lock from BEGIN.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_APPEND_LOCK])
+        cursor.execute("SELECT seq, hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1")
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (0, chain.GENESIS)
+
+
+def _describe(obj: Any) -> tuple[str, str]:
+    if obj is None:
+        return "", ""
+    meta = obj._meta
+    public = getattr(obj, "uuid", None) or getattr(obj, "slug", None) or obj.pk
+    return f"{meta.app_label}.{meta.model_name}", str(public)
+
+
+def audit_record(
+    *,
+    action: str,
+    actor=None,
+    obj: Any = None,
+    object_type: str = "",
+    object_id: str = "",
+    team: Any = None,
+    payload: dict | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, inside the caller's transaction.
+
+    `actor` is a user (or None for the system); `obj` names the object (or pass object_type and
+    object_id); `team` is a Team or a team id; the payload is masked for secrets before storage.
+    """
+    if not action:
+        raise ValueError("audit_record needs an action")
+    if obj is not None:
+        object_type, object_id = _describe(obj)
+    team_id = getattr(team, "pk", team)
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    actor_name = actor.get_username() if actor_id is not None else "system"
+    content = {
+        "v": 1,
+        "uuid": str(uuid.uuid4()),
+        "ts": _now_text(),
+        "actor_id": actor_id,
+        "actor": actor_name,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "team_id": team_id,
+        "request_id": context.get_request_id(),
+        "trace_id": context.get_trace_id(),
+        "payload": _plain(payload or {}),
+    }
+    body = chain.canonical_body(content)
+    with transaction.atomic():
+        seq, head = _lock_head()
+        event = AuditEvent(seq=seq + 1, body=body, prev_hash=head, hash=chain.link_hash(head, body))
+        event.save(force_insert=True)
+    return event
+
+
+def audit_checkpoint_create() -> AuditCheckpoint:
+    """Sign the current head so that a later cut of the tail is detected."""
+    with transaction.atomic():
+        size, head = _lock_head()
+        signed_at = _now_text()
+        checkpoint = AuditCheckpoint.objects.create(
+            size=size,
+            head_hash=head,
+            signed_at=signed_at,
+            signature=chain.sign_checkpoint(settings.AUDIT_HMAC_KEY, size, head, signed_at),
+        )
+    return checkpoint

@@ -1,0 +1,58 @@
+"""Audit events for what Django itself does: logins, failed logins, logouts and admin edits."""
+
+from __future__ import annotations
+
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from audit.services import audit_record
+
+_ADMIN_ACTIONS = {ADDITION: "admin.added", CHANGE: "admin.changed", DELETION: "admin.deleted"}
+
+
+def _client(request) -> dict:
+    if request is None:
+        return {}
+    return {
+        "ip": request.META.get("REMOTE_ADDR", ""),
+        "user_agent": request.headers.get("User-Agent", "")[:200],
+    }
+
+
+@receiver(user_logged_in)
+def on_login(sender, request, user, **kwargs):
+    audit_record(action="auth.login", actor=user, obj=user, payload=_client(request))
+
+
+@receiver(user_logged_out)
+def on_logout(sender, request, user, **kwargs):
+    if user is not None:
+        audit_record(action="auth.logout", actor=user, obj=user, payload=_client(request))
+
+
+@receiver(user_login_failed)
+def on_login_failed(sender, credentials, request=None, **kwargs):
+    # credentials holds the password: only the username is kept (and masking is a second guard).
+    audit_record(
+        action="auth.login_failed",
+        object_type="auth.user",
+        object_id=str(credentials.get("username", ""))[:64],
+        payload=_client(request),
+    )
+
+
+@receiver(post_save, sender=LogEntry)
+def on_admin_change(sender, instance: LogEntry, created: bool, **kwargs):
+    if not created:
+        return
+    audit_record(
+        action=_ADMIN_ACTIONS.get(instance.action_flag, "admin.other"),
+        actor=instance.user,
+        object_type=f"{instance.content_type.app_label}.{instance.content_type.model}"
+        if instance.content_type
+        else "",
+        object_id=str(instance.object_id or "")[:64],
+        payload={"object": instance.object_repr, "change": instance.get_change_message()},
+    )

@@ -1,0 +1,16 @@
+from django.contrib import admin
+
+from catalog.models import Membership, Team
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "cost_center"]
+    search_fields = ["slug", "name"]
+    inlines = [MembershipInline]

@@ -1,0 +1,71 @@
+"""Who may see and do what: platform roles come from groups, team roles from memberships.
+
+Results are cached on the user object for the length of one request.
+"""
+
+from __future__ import annotations
+
+from catalog.choices import PlatformGroup, TeamRole
+
+
+def _group_names(user) -> frozenset[str]:
+    cached = getattr(user, "_ssops_groups", None)
+    if cached is None:
+        if not user.is_authenticated:
+            cached = frozenset()
+        else:
+            cached = frozenset(user.groups.values_list("name", flat=True))
+        user._ssops_groups = cached
+    return cached
+
+
+def _roles_by_team(user) -> dict[int, str]:
+    cached = getattr(user, "_ssops_team_roles", None)
+    if cached is None:
+        if not user.is_authenticated:
+            cached = {}
+        else:
+            cached = dict(user.memberships.values_list("team_id", "role"))
+        user._ssops_team_roles = cached
+    return cached
+
+
+def is_platform_admin(user) -> bool:
+    return bool(
+        user.is_authenticated and (user.is_superuser or PlatformGroup.ADMIN in _group_names(user))
+    )
+
+
+def is_oncall(user) -> bool:
+    return PlatformGroup.ONCALL in _group_names(user) or is_platform_admin(user)
+
+
+def is_executive(user) -> bool:
+    return PlatformGroup.EXECUTIVE in _group_names(user) or is_platform_admin(user)
+
+
+def sees_everything(user) -> bool:
+    """Platform admins and executives read across teams (executives read only)."""
+    return is_platform_admin(user) or is_executive(user)
+
+
+def team_ids(user) -> set[int]:
+    return set(_roles_by_team(user))
+
+
+def team_role(user, team_id: int | None) -> str | None:
+    if team_id is None:
+        return None
+    return _roles_by_team(user).get(team_id)
+
+
+def is_team_approver(user, team_id: int | None) -> bool:
+    return team_role(user, team_id) in {TeamRole.APPROVER, TeamRole.ADMIN}
+
+
+def is_team_admin(user, team_id: int | None) -> bool:
+    return team_role(user, team_id) == TeamRole.ADMIN
+
+
+def can_view_team(user, team_id: int | None) -> bool:
+    return sees_everything(user) or (team_id is not None and team_id in team_ids(user))

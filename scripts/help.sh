@@ -1,0 +1,1 @@
+echo "usage: ./run demo | ./run test | ./run bench [NAME]"

@@ -1,0 +1,156 @@
+"""Read settings from the environment; a bad value names its variable.
+
+Pure helpers with no Django imports, so they are easy to test.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+class EnvError(ValueError):
+    """A variable holds a value SSOps cannot use; the message names it."""
+
+
+def get_str(name: str, default: str = "", environ: dict[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    return env.get(name, default)
+
+
+def get_bool(name: str, default: bool = False, environ: dict[str, str] | None = None) -> bool:
+    env = os.environ if environ is None else environ
+    if name not in env:
+        return default
+    value = env[name].strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise EnvError(
+        f"{name}={env[name]!r} is not a boolean: use one of 1/0, true/false, yes/no, on/off"
+    )
+
+
+def get_int(
+    name: str, default: int, *, minimum: int | None = None, environ: dict[str, str] | None = None
+) -> int:
+    env = os.environ if environ is None else environ
+    if name not in env or env[name].strip() == "":
+        return default
+    try:
+        value = int(env[name])
+    except ValueError:
+        raise EnvError(f"{name}={env[name]!r} is not a whole number") from None
+    if minimum is not None and value < minimum:
+        raise EnvError(f"{name}={value} is below the minimum of {minimum}")
+    return value
+
+
+def get_list(name: str, default: list[str], environ: dict[str, str] | None = None) -> list[str]:
+    env = os.environ if environ is None else environ
+    if name not in env:
+        return default
+    items = [item.strip() for item in env[name].split(",") if item.strip()]
+    if not items:
+        raise EnvError(f"{name} is set but lists nothing: give a comma-separated list")
+    return items
+
+
+def get_url(name: str, default: str = "", environ: dict[str, str] | None = None) -> str:
+    """An http(s) URL, or empty when unset; anything else is refused."""
+    env = os.environ if environ is None else environ
+    value = env.get(name, default).strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise EnvError(f"{name}={value!r} is not an http(s) URL such as http://127.0.0.1:9090")
+    return value.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Database:
+    engine: str
+    name: str
+    user: str = ""
+    password: str = ""
+    host: str = ""
+    port: str = ""
+    options: tuple[tuple[str, str], ...] = ()
+
+    def as_django(self) -> dict:
+        config: dict = {"ENGINE": self.engine, "NAME": self.name}
+        if self.engine == "django.db.backends.sqlite3":
+            # IMMEDIATE transactions take the write lock up front, so concurrent writers queue
+            # instead of failing when they upgrade a read lock (the audit chain relies on it).
+            config["OPTIONS"] = {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+            return config
+        config.update(USER=self.user, PASSWORD=self.password, HOST=self.host, PORT=self.port)
+        config["OPTIONS"] = dict(self.options)
+        config["CONN_MAX_AGE"] = 60
+        config["CONN_HEALTH_CHECKS"] = True
+        return config
+
+
+def parse_database_url(name: str, value: str) -> Database:
+    """sqlite:///relative/or//absolute/path or postgres(ql)://user:pass@host:port/db?opt=v."""
+    parts = urlsplit(value)
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path)
+        if path.startswith("/"):
+            path = path[1:]  # sqlite:///var/x.db is relative; sqlite:////abs/x.db is absolute
+        if not path:
+            raise EnvError(f"{name}={value!r} names no file: use sqlite:///var/ssops.sqlite3")
+        return Database(engine="django.db.backends.sqlite3", name=path)
+    if parts.scheme in {"postgres", "postgresql", "pgsql"}:
+        db_name = unquote(parts.path.lstrip("/"))
+        if not db_name:
+            raise EnvError(f"{name}={value!r} names no database: add /DBNAME after the host")
+        try:
+            port = str(parts.port or "")
+        except ValueError:
+            raise EnvError(f"{name}={value!r} has a port that is not a number") from None
+        return Database(
+            engine="django.db.backends.postgresql",
+            name=db_name,
+            user=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+            host=unquote(parts.hostname or ""),
+            port=port,
+            options=tuple(parse_qsl(parts.query)),
+        )
+    raise EnvError(
+        f"{name}={value!r} has an unsupported scheme {parts.scheme!r}: "
+        "use sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/NAME"
+    )
+
+
+def get_database(name: str, default_path: Path, environ: dict[str, str] | None = None) -> Database:
+    env = os.environ if environ is None else environ
+    value = env.get(name, "").strip()
+    if not value:
+        return Database(engine="django.db.backends.sqlite3", name=str(default_path))
+    return parse_database_url(name, value)
+
+
+def get_broker_url(name: str, environ: dict[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    value = env.get(name, "").strip()
+    if not value:
+        return ""
+    scheme = urlsplit(value).scheme
+    if scheme not in {"redis", "rediss", "filesystem", "memory", "amqp", "pyamqp", "sqla+sqlite"}:
+        raise EnvError(
+            f"{name}={value!r} has an unsupported scheme {scheme!r}: use redis://HOST:6379/0"
+        )
+    return value

@@ -1,0 +1,46 @@
+"""Request id and request metrics middleware."""
+
+from __future__ import annotations
+
+import time
+
+from ssops_site import context
+from ssops_site.metrics import HTTP_DURATION, HTTP_REQUESTS
+
+REQUEST_ID_HEADER = "X-Request-ID"
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class RequestIdMiddleware:
+    """Accept a caller's X-Request-ID (or make one), expose it to logs and audit, echo it back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = context.clean_request_id(request.headers.get(REQUEST_ID_HEADER))
+        request.request_id = request_id
+        token = context.set_request_id(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            context.reset_request_id(token)
+        response[REQUEST_ID_HEADER] = request_id
+        return response
+
+
+class MetricsMiddleware:
+    """Count and time every request by its resolved view name (bounded label values)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        view = match.view_name if match and match.view_name else "unmatched"
+        method = request.method if request.method in KNOWN_METHODS else "other"
+        HTTP_REQUESTS.labels(view=view, method=method, status=str(response.status_code)).inc()
+        HTTP_DURATION.labels(view=view, method=method).observe(time.perf_counter() - started)
+        return response

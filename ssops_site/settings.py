@@ -1,0 +1,218 @@
+"""SSOps settings: every value comes from the environment (see DESIGN.md, "Environment").
+
+A bad value raises ImproperlyConfigured naming the variable. Defaults give a working demo:
+SQLite under var/, an embedded Celery broker, no Prometheus.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from ssops_site import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env.get_str("SSOPS_VAR_DIR", str(BASE_DIR / "var")))
+
+
+def _read_or_create_secret(path: Path) -> str:
+    """A per-install secret kept in var/ so that a demo needs no configuration."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+try:
+    DEBUG = env.get_bool("DJANGO_DEBUG", False)
+    SECRET_KEY = env.get_str("DJANGO_SECRET_KEY") or _read_or_create_secret(VAR_DIR / "secret_key")
+    ALLOWED_HOSTS = env.get_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+    DATABASE = env.get_database("DATABASE_URL", VAR_DIR / "ssops.sqlite3")
+    CELERY_BROKER_URL = env.get_broker_url("CELERY_BROKER_URL")
+    PROMETHEUS_URL = env.get_url("PROMETHEUS_URL")
+    ALERTMANAGER_URL = env.get_url("ALERTMANAGER_URL")
+    # TLS-only settings (HSTS, secure cookies, redirect) are on unless DEBUG is on; a local demo
+    # over plain http on 127.0.0.1 turns them off explicitly with DJANGO_SECURE_SSL=0.
+    SECURE_SSL = env.get_bool("DJANGO_SECURE_SSL", not DEBUG)
+    BEHIND_PROXY = env.get_bool("DJANGO_BEHIND_PROXY", False)
+    AUDIT_HMAC_KEY = env.get_str("SSOPS_AUDIT_KEY") or f"audit-checkpoint:{SECRET_KEY}"
+    TRACES_EXPORTER = env.get_str("OTEL_TRACES_EXPORTER", "none").strip().lower()
+    PROMETHEUS_TIMEOUT = env.get_int("SSOPS_PROMETHEUS_TIMEOUT", 10, minimum=1)
+    CELERY_TASK_ALWAYS_EAGER = env.get_bool("SSOPS_CELERY_EAGER", False)
+except env.EnvError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+
+if TRACES_EXPORTER not in {"none", "console", "otlp", "db"}:
+    raise ImproperlyConfigured(
+        f"OTEL_TRACES_EXPORTER={TRACES_EXPORTER!r} is not one of none, console, otlp, db"
+    )
+if not DEBUG and len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is too short: use at least 50 random characters")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "ssops_site",
+    "audit",
+    "catalog",
+    "slo",
+    "dashboards",
+]
+
+MIDDLEWARE = [
+    "ssops_site.middleware.RequestIdMiddleware",
+    "ssops_site.middleware.MetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "ssops_site.urls"
+WSGI_APPLICATION = "ssops_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "ssops_site.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": DATABASE.as_django()}
+if DATABASE.engine == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# Security: every deploy check passes with DEBUG off and TLS on.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+if SECURE_SSL:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31_536_000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first, so an API call without credentials gets 401 with WWW-Authenticate.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SSOps API",
+    "DESCRIPTION": "Self-service operations: catalog, audit, SLOs and platform metrics.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI served by SSOps itself (no CDN), so the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Celery: an embedded filesystem broker by default, so a single machine needs no server.
+CELERY_QUEUE_DIR = VAR_DIR / "celery"
+if not CELERY_BROKER_URL:
+    CELERY_BROKER_URL = "filesystem://"
+    for sub in ("queue", "processed"):
+        (CELERY_QUEUE_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_QUEUE_DIR / "queue"),
+        "data_folder_out": str(CELERY_QUEUE_DIR / "queue"),
+        "processed_folder": str(CELERY_QUEUE_DIR / "processed"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "ssops_site.jsonlog.JsonFormatter"}},
+    "filters": {"secrets": {"()": "ssops_site.jsonlog.MaskSecretsFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["secrets"]}
+    },
+    "root": {"handlers": ["console"], "level": env.get_str("SSOPS_LOG_LEVEL", "INFO").upper()},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+EMAIL_BACKEND = env.get_str(
+    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env.get_str("DJANGO_DEFAULT_FROM_EMAIL", "ssops@localhost")
