@@ -13,6 +13,16 @@ from catalog.choices import PlatformGroup, TeamRole
 from tests.factories import MembershipFactory, TeamFactory, UserFactory, user_in_group
 
 
+# Real services started by the tests themselves (Prometheus, Alertmanager, Chromium, a Celery
+# worker), each a session-wide fixture in its own module.
+pytest_plugins = [
+    "tests.services.prometheus",
+    "tests.services.alertmanager",
+    "tests.services.browser",
+    "tests.services.celery_worker",
+]
+
+
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests run in the PostgreSQL pass and are deselected on SQLite."""
     from django.conf import settings

@@ -1,0 +1,1 @@
+"""Session-wide pytest fixtures for a real prometheus (filled in by the issue that needs it)."""
