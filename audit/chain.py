@@ -89,26 +89,25 @@ def _longest_increasing(positions: list[int]) -> set[int]:
     return keep
 
 
-def verify_links(events: Iterable[StoredEvent]) -> tuple[list[Problem], int, str]:
-    """Check every event's own hash and its link to the one before it, in one streaming pass.
+def verify_links(rows: Iterable[tuple[int, str, str, str]]) -> tuple[list[Problem], int, str]:
+    """Check every event's own hash and its link to the one before, in one streaming pass.
 
-    Returns (problems, count, head hash). When a link is broken the caller should run
-    `explain_breaks` over the whole chain to classify it; the streaming pass stays as cheap as
-    hashing so that verification keeps pace with SHA-256 itself.
+    rows are (seq, prev_hash, hash, body) in seq order. Returns (problems, count, head hash);
+    problems name seqs only (the caller adds ids). A broken link is reported as kind "link":
+    run `explain_breaks` over the whole chain to classify it. The pass does little besides
+    hashing, so verification keeps pace with SHA-256 itself.
     """
     problems: list[Problem] = []
     expected = GENESIS
     count = 0
     sha256 = hashlib.sha256
-    for event in events:
+    for seq, prev_hash, hash_, body in rows:
         count += 1
-        if sha256((event.prev_hash + event.body).encode()).hexdigest() != event.hash:
-            problems.append(
-                Problem("changed", event.seq, event.uuid, "content no longer matches its hash")
-            )
-        if event.prev_hash != expected:
-            problems.append(Problem("link", event.seq, event.uuid, "link broken"))
-        expected = event.hash
+        if sha256((prev_hash + body).encode()).hexdigest() != hash_:
+            problems.append(Problem("changed", seq, "", "content no longer matches its hash"))
+        if prev_hash != expected:
+            problems.append(Problem("link", seq, "", "link broken"))
+        expected = hash_
     return problems, count, expected
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import connection
 
 from audit import chain
-from audit.models import AuditCheckpoint
+from audit.models import AuditCheckpoint, AuditEvent
 
 _FETCH = 5000
 
@@ -32,15 +32,12 @@ def _rows(columns: str):
             yield from rows
 
 
-def _stored_events():
-    for seq, uuid, prev_hash, hash_, body in _rows("seq, uuid, prev_hash, hash, body"):
-        yield chain.StoredEvent(seq, uuid or "", prev_hash, hash_, body)
-
-
 def verify_chain() -> Report:
     """Stream the chain once; only if a link is broken, load the links again to explain it."""
     report = Report()
-    problems, report.count, report.head_hash = chain.verify_links(_stored_events())
+    problems, report.count, report.head_hash = chain.verify_links(
+        _rows("seq, prev_hash, hash, body")
+    )
     changed = [p for p in problems if p.kind == "changed"]
     if any(p.kind == "link" for p in problems):
         links = [
@@ -54,12 +51,20 @@ def verify_chain() -> Report:
     ]
     report.checkpoints = len(checkpoints)
     hash_at = dict(_checkpoint_hashes({cp.size for cp in checkpoints}))
-    report.problems = sorted(
-        changed
-        + chain.check_checkpoints(settings.AUDIT_HMAC_KEY, checkpoints, hash_at, _last_seq()),
-        key=lambda p: (p.seq or 0, p.kind),
+    problems = changed + chain.check_checkpoints(
+        settings.AUDIT_HMAC_KEY, checkpoints, hash_at, _last_seq()
     )
+    report.problems = sorted(_with_ids(problems), key=lambda p: (p.seq or 0, p.kind))
     return report
+
+
+def _with_ids(problems: list[chain.Problem]) -> list[chain.Problem]:
+    """Problems from the streaming pass know only seqs: add the events' public ids."""
+    missing = {p.seq for p in problems if not p.uuid and p.seq and p.kind in {"changed"}}
+    if not missing:
+        return problems
+    ids = dict(AuditEvent.objects.filter(seq__in=missing).values_list("seq", "uuid"))
+    return [replace(p, uuid=ids.get(p.seq, "")) if p.seq in missing else p for p in problems]
 
 
 def _checkpoint_hashes(sizes: set[int]):
