@@ -31,5 +31,7 @@ def django_with_fresh_sqlite(name: str) -> Path:
 
 def arguments(description: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--quick", action="store_true", help="a smaller run that ends within a minute")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smaller run that ends within a minute"
+    )
     return parser.parse_args()

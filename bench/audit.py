@@ -28,11 +28,20 @@ def main() -> None:
     from audit.verify import verify_chain
 
     n = 5_000 if args.quick else 50_000
-    payload = {"template": "postgres-database", "version": "1.2.0", "params": {"name": "orders", "size": "small"}}
+    payload = {
+        "template": "postgres-database",
+        "version": "1.2.0",
+        "params": {"name": "orders", "size": "small"},
+    }
 
     started = time.perf_counter()
     for i in range(n):
-        audit_record(action="request.submitted", object_type="catalog.request", object_id=str(i), payload=payload)
+        audit_record(
+            action="request.submitted",
+            object_type="catalog.request",
+            object_id=str(i),
+            payload=payload,
+        )
     append_seconds = time.perf_counter() - started
 
     with connection.cursor() as cursor:
