@@ -42,7 +42,7 @@ class DatabaseSpanExporter(SpanExporter):
     """Writes finished spans to TraceSpan in batches (called from the batch processor's thread)."""
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        from django.db import close_old_connections
+        from django.db import connection
 
         from ssops_site.models import TraceSpan
 
@@ -68,9 +68,9 @@ class DatabaseSpanExporter(SpanExporter):
             TraceSpan.objects.bulk_create(rows, ignore_conflicts=True)
         except Exception:  # a lost span must never break the request that made it
             logger.exception("could not store %d spans", len(rows))
+            if not connection.in_atomic_block:
+                connection.close()  # the exporter thread reconnects on its next batch
             return SpanExportResult.FAILURE
-        finally:
-            close_old_connections()
         return SpanExportResult.SUCCESS
 
 
