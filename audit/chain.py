@@ -176,11 +176,11 @@ def explain_breaks(events: list[StoredEvent]) -> list[Problem]:
     for start, event in enumerate(events):
         if event.prev_hash != GENESIS and event.prev_hash in by_hash:
             continue
-        index: int | None = start
-        while index is not None and chain_position[index] == -1:
-            chain_position[index] = position
+        walk: int | None = start
+        while walk is not None and chain_position[walk] == -1:
+            chain_position[walk] = position
             position += 1
-            index = successor.get(events[index].hash)
+            walk = successor.get(events[walk].hash)
     for index, value in enumerate(chain_position):
         if value == -1:  # a cycle or an unreachable fork: it cannot be in order
             chain_position[index] = position

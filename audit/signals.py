@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -47,12 +48,15 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
 def on_admin_change(sender, instance: LogEntry, created: bool, **kwargs):
     if not created:
         return
+    content_type = (
+        ContentType.objects.get_for_id(instance.content_type_id)
+        if instance.content_type_id
+        else None
+    )
     audit_record(
         action=_ADMIN_ACTIONS.get(instance.action_flag, "admin.other"),
         actor=instance.user,
-        object_type=f"{instance.content_type.app_label}.{instance.content_type.model}"
-        if instance.content_type
-        else "",
+        object_type=f"{content_type.app_label}.{content_type.model}" if content_type else "",
         object_id=str(instance.object_id or "")[:64],
         payload={"object": instance.object_repr, "change": instance.get_change_message()},
     )

@@ -32,8 +32,9 @@ def _when(ns: int | None) -> datetime:
 
 
 def _attributes(span: ReadableSpan) -> dict:
+    """JSON-safe attributes (OpenTelemetry values are scalars or sequences of scalars)."""
     return {
-        key: value if isinstance(value, str | int | float | bool) else list(value)
+        key: value if isinstance(value, str | int | float | bool) else list(value)  # type: ignore[arg-type]
         for key, value in (span.attributes or {}).items()
     }
 
@@ -49,6 +50,8 @@ class DatabaseSpanExporter(SpanExporter):
         rows = []
         for span in spans:
             ctx = span.get_span_context()
+            if ctx is None:
+                continue
             rows.append(
                 TraceSpan(
                     trace_id=format(ctx.trace_id, "032x"),
