@@ -12,7 +12,6 @@ from audit import triggers
 from catalog.choices import PlatformGroup, TeamRole
 from tests.factories import MembershipFactory, TeamFactory, UserFactory, user_in_group
 
-
 # Real services started by the tests themselves (Prometheus, Alertmanager, Chromium, a Celery
 # worker), each a session-wide fixture in its own module.
 pytest_plugins = [
