@@ -21,6 +21,6 @@ run_pytest() {  # pytest's exit 5 (no tests collected) is a failure of this comm
 }
 
 say "test suite on SQLite"
-env -u DATABASE_URL run_pytest "$@"
+(unset DATABASE_URL; run_pytest "$@")
 say "test suite on PostgreSQL"
 DATABASE_URL="$SSOPS_TEST_POSTGRES_URL" run_pytest "$@"
