@@ -42,6 +42,10 @@ try:
     TRACES_EXPORTER = env.get_str("OTEL_TRACES_EXPORTER", "none").strip().lower()
     PROMETHEUS_TIMEOUT = env.get_int("SSOPS_PROMETHEUS_TIMEOUT", 10, minimum=1)
     CELERY_TASK_ALWAYS_EAGER = env.get_bool("SSOPS_CELERY_EAGER", False)
+    # Login throttling: this many failures for one account within the window lock it for the
+    # rest of the window.
+    LOGIN_FAILURE_LIMIT = env.get_int("SSOPS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+    LOGIN_FAILURE_WINDOW = env.get_int("SSOPS_LOGIN_FAILURE_WINDOW", 900, minimum=60)
 except env.EnvError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 
