@@ -1,0 +1,184 @@
+"""`slo_export`: everything `slo_import` stored, written back out as OpenSLO v1 documents.
+
+Sloth imports come out as OpenSLO too (their counters, window and alert settings kept), and the
+SSOps settings OpenSLO has no field for (owner team, alert labels, runbook) ride in
+`metadata.annotations` under `ssops.io/`, which slo_import reads back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from slo.choices import DataSourceKind, IndicatorType, WindowKind
+from slo.importers.openslo import (
+    ANNOTATION,
+    API_VERSION,
+    FLAG_ANNOTATIONS,
+    JSON_ANNOTATIONS,
+    TEXT_ANNOTATIONS,
+)
+from slo.models import (
+    SLO,
+    AlertCondition,
+    AlertNotificationTarget,
+    AlertPolicy,
+    DataSource,
+    Indicator,
+    Service,
+)
+from slo.windows import time_zone
+
+SOURCE_TYPES = {DataSourceKind.PROMETHEUS: "Prometheus", DataSourceKind.PLATFORM: "SSOps"}
+
+
+def _document(kind: str, obj, spec: dict, annotations: dict | None = None) -> dict:
+    metadata: dict = {"name": obj.name}
+    if obj.display_name:
+        metadata["displayName"] = obj.display_name
+    if obj.labels:
+        metadata["labels"] = obj.labels
+    if annotations:
+        metadata["annotations"] = annotations
+    if getattr(obj, "description", ""):
+        spec = {"description": obj.description, **spec}
+    return {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": spec}
+
+
+def _metric_source(obj, query: str) -> dict:
+    source = obj.data_source
+    metric_source: dict = {"type": SOURCE_TYPES[source.kind if source else "prometheus"]}
+    if source is not None:
+        metric_source = {"metricSourceRef": source.name, **metric_source}
+    return {"metricSource": {**metric_source, "spec": {"query": query}}}
+
+
+def indicator_spec(obj) -> dict:
+    if obj.indicator_type == IndicatorType.THRESHOLD:
+        return {"thresholdMetric": _metric_source(obj, obj.threshold_query)}
+    return {
+        "ratioMetric": {
+            "counter": True,
+            obj.numerator_kind: _metric_source(obj, obj.numerator_query),
+            "total": _metric_source(obj, obj.total_query),
+        }
+    }
+
+
+def _time_window(slo: SLO) -> dict:
+    if slo.window_kind == WindowKind.ROLLING:
+        return {"duration": slo.window_duration, "isRolling": True}
+    local = slo.calendar_start.astimezone(time_zone(slo.calendar_tz))
+    calendar = {"startTime": local.strftime("%Y-%m-%d %H:%M:%S"), "timeZone": slo.calendar_tz}
+    return {"duration": slo.window_duration, "isRolling": False, "calendar": calendar}
+
+
+def _objective(slo: SLO) -> dict:
+    objective: dict = {"target": slo.objective}
+    if slo.objective_name:
+        objective["displayName"] = slo.objective_name
+    if slo.threshold_op:
+        objective.update(op=slo.threshold_op, value=slo.threshold_value)
+    if slo.timeslice_target is not None:
+        objective["timeSliceTarget"] = slo.timeslice_target
+    if slo.timeslice_window:
+        objective["timeSliceWindow"] = slo.timeslice_window
+    return objective
+
+
+def _slo_annotations(slo: SLO) -> dict:
+    annotations = {ANNOTATION + "team": slo.team.slug}
+    for key, field in JSON_ANNOTATIONS.items():
+        if getattr(slo, field):
+            annotations[ANNOTATION + key] = json.dumps(getattr(slo, field), sort_keys=True)
+    for key, field in TEXT_ANNOTATIONS.items():
+        if getattr(slo, field):
+            annotations[ANNOTATION + key] = getattr(slo, field)
+    for key, field in FLAG_ANNOTATIONS.items():
+        if not getattr(slo, field):
+            annotations[ANNOTATION + key] = "false"
+    return annotations
+
+
+def slo_document(slo: SLO) -> dict:
+    spec: dict = {"service": slo.service.name}
+    if slo.indicator is not None:
+        spec["indicatorRef"] = slo.indicator.name
+    else:
+        indicator: dict = {"spec": indicator_spec(slo)}
+        if slo.indicator_name:
+            indicator = {"metadata": {"name": slo.indicator_name}, **indicator}
+        spec["indicator"] = indicator
+    spec.update(
+        timeWindow=[_time_window(slo)],
+        budgetingMethod=slo.budgeting_method,
+        objectives=[_objective(slo)],
+    )
+    policies = [{"alertPolicyRef": p.name} for p in slo.alert_policies.all()]
+    if policies:
+        spec["alertPolicies"] = policies
+    return _document("SLO", slo, spec, _slo_annotations(slo))
+
+
+def export_documents(slos: QuerySet[SLO] | None = None) -> list[dict]:
+    """Documents for the SLOs (all by default) and every object they may refer to."""
+    slos = (slos if slos is not None else SLO.objects.all()).select_related(
+        "service__team", "team", "data_source", "indicator"
+    )
+    documents: list[dict] = []
+    documents += [
+        _document("DataSource", s, _data_source_spec(s)) for s in DataSource.objects.all()
+    ]
+    documents += [
+        _document("Service", s, {}, {ANNOTATION + "team": s.team.slug})
+        for s in Service.objects.select_related("team")
+    ]
+    documents += [
+        _document("AlertNotificationTarget", t, {"target": t.target})
+        for t in AlertNotificationTarget.objects.all()
+    ]
+    documents += [
+        _document("AlertCondition", c, _condition_spec(c)) for c in AlertCondition.objects.all()
+    ]
+    documents += [_document("AlertPolicy", p, _policy_spec(p)) for p in _policies()]
+    documents += [
+        _document("SLI", i, indicator_spec(i))
+        for i in Indicator.objects.select_related("data_source")
+    ]
+    documents += [slo_document(slo) for slo in slos.prefetch_related("alert_policies")]
+    return documents
+
+
+def _data_source_spec(source: DataSource) -> dict:
+    spec: dict = {"type": SOURCE_TYPES[source.kind]}
+    if source.url:
+        spec["connectionDetails"] = {"url": source.url}
+    return spec
+
+
+def _condition_spec(condition: AlertCondition) -> dict:
+    rule = {
+        "kind": condition.kind,
+        "op": condition.op,
+        "threshold": condition.threshold,
+        "lookbackWindow": condition.lookback_window,
+    }
+    if condition.alert_after:
+        rule["alertAfter"] = condition.alert_after
+    return {"severity": condition.severity, "condition": rule}
+
+
+def _policies() -> Iterable[AlertPolicy]:
+    return AlertPolicy.objects.prefetch_related("conditions", "notification_targets")
+
+
+def _policy_spec(policy: AlertPolicy) -> dict:
+    return {
+        "alertWhenBreaching": policy.alert_when_breaching,
+        "alertWhenResolved": policy.alert_when_resolved,
+        "alertWhenNoData": policy.alert_when_no_data,
+        "conditions": [{"conditionRef": c.name} for c in policy.conditions.all()],
+        "notificationTargets": [{"targetRef": t.name} for t in policy.notification_targets.all()],
+    }

@@ -1,0 +1,59 @@
+"""`slo_import`: OpenSLO v1 and Sloth prometheus/v1 files → an import plan (see documents.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from slo.importers import openslo, sloth
+from slo.importers.documents import ImportRefused, Node, Planned, Ref, Refused, load_documents
+
+__all__ = ["ImportRefused", "Planned", "Ref", "Refused", "plan_file"]
+
+
+def _parse(document) -> tuple[str, list[Planned]]:
+    if not isinstance(document, dict):
+        raise Refused("(document)", "expected a mapping")
+    if document.get("apiVersion") == openslo.API_VERSION:
+        return openslo.describe(document), openslo.parse(Node(document))
+    if document.get("version") == sloth.VERSION:
+        return sloth.describe(document), sloth.parse(Node(document))
+    found = document.get("apiVersion") or document.get("version")
+    raise Refused(
+        "apiVersion",
+        f"{found!r} is not supported: use apiVersion: {openslo.API_VERSION} (OpenSLO) or "
+        f"version: {sloth.VERSION} (Sloth)",
+    )
+
+
+def plan_file(path: Path) -> list[Planned]:
+    """Every object of the file, inline ones before their parents; a bad document refuses all."""
+    planned: list[Planned] = []
+    seen: dict[tuple[str, str], Planned] = {}
+    for number, document in enumerate(load_documents(path), 1):
+        label = f"document {number}"
+        try:
+            description, items = _parse(document)
+        except Refused as exc:
+            description = openslo.describe(document) if isinstance(document, dict) else ""
+            label += f" ({description})" if description else ""
+            raise ImportRefused(str(path), label, exc.field, exc.message) from None
+        label += f" ({description})" if description else ""
+        for item in items:
+            item.document = label
+            earlier = seen.get((item.kind, item.name))
+            if earlier is None:
+                seen[item.kind, item.name] = item
+                planned.append(item)
+            elif (earlier.fields, earlier.refs, earlier.many) != (
+                item.fields,
+                item.refs,
+                item.many,
+            ):
+                raise ImportRefused(
+                    str(path),
+                    label,
+                    "metadata.name",
+                    f"{item.kind} {item.name!r} is already defined differently by "
+                    f"{earlier.document}",
+                )
+    return planned

@@ -1,0 +1,48 @@
+import json
+from datetime import UTC, datetime
+
+from django.core.management.base import BaseCommand, CommandError
+
+from slo.services import UnknownSLO, slo_evaluate, slos_for_evaluation
+
+
+def rfc3339(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise CommandError(
+            f"--at {text!r} is not an RFC 3339 time (2026-01-01T00:00:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        raise CommandError(f"--at {text!r} needs a time zone offset, e.g. Z")
+    return moment.astimezone(UTC)
+
+
+class Command(BaseCommand):
+    help = (
+        "Evaluate SLOs against their sources (PROMETHEUS_URL) now or --at a time; --json prints "
+        "the JSON array of DESIGN.md, one object per SLO. Records nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--at", type=rfc3339, help="RFC 3339 time (default: now)")
+        parser.add_argument("--slo", action="append", metavar="NAME", help="only this SLO")
+        parser.add_argument("--json", action="store_true", help="print the JSON contract")
+
+    def handle(self, *args, **options):
+        try:
+            slos = slos_for_evaluation(options["slo"])
+        except UnknownSLO as exc:
+            raise CommandError(str(exc)) from None
+        evaluations = slo_evaluate(slos=slos, at=options["at"] or datetime.now(tz=UTC))
+        if options["json"]:
+            self.stdout.write(json.dumps([ev.contract() for ev in evaluations], indent=2))
+            return
+        for ev in evaluations:
+            sli = "-" if ev.sli is None else f"{ev.sli:.5%}"
+            budget = (
+                "-" if ev.error_budget_remaining is None else f"{ev.error_budget_remaining:.1%}"
+            )
+            alerts = ",".join(sorted({a.severity for a in ev.alerts})) or "-"
+            line = f"{ev.name:40} {ev.data_status:12} sli {sli:>10} budget {budget:>8} {alerts}"
+            self.stdout.write(line + (f"  ({ev.detail})" if ev.detail else ""))

@@ -1,0 +1,23 @@
+from slo.models.openslo import (
+    AlertCondition,
+    AlertNotificationTarget,
+    AlertPolicy,
+    DataSource,
+    Service,
+)
+from slo.models.runtime import AlertDelivery, AlertEvent, AlertState, Snapshot
+from slo.models.slos import SLO, Indicator
+
+__all__ = [
+    "SLO",
+    "AlertCondition",
+    "AlertDelivery",
+    "AlertEvent",
+    "AlertNotificationTarget",
+    "AlertPolicy",
+    "AlertState",
+    "DataSource",
+    "Indicator",
+    "Service",
+    "Snapshot",
+]

@@ -1,0 +1,118 @@
+"""Prometheus recording and alerting rules for SLOs (`slo_rules`), equal to what SSOps computes.
+
+Per SLO, one group records the error ratio over each burn-rate window and over the SLO window,
+event-weighted — (sum of increases of bad) / (sum of increases of all), never a mean of 5-minute
+ratios — then the budget left, and alerts with the multiwindow, multi-burn-rate thresholds
+scaled to the SLO's period. Timeslices SLOs average per-slice goodness over a subquery whose
+points are the slice ends inside the window, as the engine does. A calendar window is recorded
+as a rolling window of its nominal length (Prometheus rules cannot restart at a period start).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from slo import maths
+from slo.definitions import TIMESLICES, RatioIndicator, SLODefinition
+from slo.promql import Selector
+from slo.windows import promql_duration
+
+ERROR_RATIO = "slo:sli_error:ratio_rate"
+BUDGET_REMAINING = "slo:error_budget:remaining"
+THRESHOLD_OPS = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+
+
+def _increase(selector: Selector, window: str) -> str:
+    return f"sum(increase({selector}[{window}]))"
+
+
+def _ratio_error(indicator: RatioIndicator, window: str) -> str:
+    numerator = f"({_increase(indicator.numerator, window)} or vector(0))"
+    ratio = f"{numerator} / {_increase(indicator.total, window)}"
+    return f"1 - {ratio}" if indicator.numerator_is_good else ratio
+
+
+def slice_goodness_expr(definition: SLODefinition) -> str:
+    """Per slice: the good ratio (RatioTimeslices), or 1/0 for a slice that met its target."""
+    indicator = definition.indicator
+    step = promql_duration(definition.timeslice_seconds)
+    if not isinstance(indicator, RatioIndicator):
+        op = THRESHOLD_OPS[indicator.op]
+        return f"(({indicator.query}) {op} bool {indicator.threshold!r})"
+    numerator = f"({_increase(indicator.numerator, step)} or vector(0))"
+    ratio = f"{numerator} / ({_increase(indicator.total, step)} > 0)"
+    good = ratio if indicator.numerator_is_good else f"1 - {ratio}"
+    if definition.budgeting == TIMESLICES:
+        return f"(({good}) >= bool {definition.timeslice_target!r})"
+    return f"({good})"
+
+
+def error_ratio_expr(definition: SLODefinition, window_seconds: int) -> str:
+    if not definition.is_sliced:
+        return _ratio_error(definition.indicator, promql_duration(window_seconds))
+    count = window_seconds // definition.timeslice_seconds
+    if count == 0:
+        return ""
+    # Slice ends t with at - window < t <= at: a subquery range one millisecond short.
+    span = promql_duration((window_seconds * 1000 - 1) / 1000)
+    step = promql_duration(definition.timeslice_seconds)
+    return f"1 - avg_over_time({slice_goodness_expr(definition)}[{span}:{step}])"
+
+
+def _selector(name: str, labels: Mapping[str, str]) -> str:
+    return f'{name}{{slo="{labels["slo"]}"}}'
+
+
+def slo_rule_group(
+    definition: SLODefinition,
+    *,
+    alert_labels: Mapping[str, Mapping[str, str]] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    severities: Sequence[str] = ("page", "ticket"),
+) -> dict:
+    labels = {"slo": definition.name, "service": definition.service, "team": definition.team}
+    window = definition.window.period_seconds
+    windows = {**maths.BURN_WINDOWS, str(definition.window.duration): window}
+    rules = []
+    for label, seconds in windows.items():
+        expr = error_ratio_expr(definition, seconds)
+        if expr:
+            rules.append({"record": f"{ERROR_RATIO}{label}", "expr": expr, "labels": labels})
+    budget = f"(1 - {definition.objective!r})"
+    slo_error = _selector(f"{ERROR_RATIO}{definition.window.duration}", labels)
+    rules.append(
+        {"record": BUDGET_REMAINING, "expr": f"1 - {slo_error} / {budget}", "labels": labels}
+    )
+    recorded = {rule["record"] for rule in rules}
+    for severity in severities:
+        pairs = []
+        for alert in maths.alert_thresholds(window):
+            long_name = f"{ERROR_RATIO}{alert.long_window}"
+            short_name = f"{ERROR_RATIO}{alert.short_window}"
+            if alert.severity != severity or not {long_name, short_name} <= recorded:
+                continue
+            threshold = repr(alert.burn_rate_threshold)
+            pairs.append(
+                f"({_selector(long_name, labels)} / {budget} > {threshold}"
+                f" and {_selector(short_name, labels)} / {budget} > {threshold})"
+            )
+        if not pairs:
+            continue
+        extra = {**(alert_labels or {}).get("*", {}), **(alert_labels or {}).get(severity, {})}
+        rules.append(
+            {
+                "alert": extra.pop("alertname", "SLOErrorBudgetBurn"),
+                "expr": "\n or ".join(pairs),
+                "labels": {**extra, **labels, "severity": severity},
+                "annotations": {
+                    "summary": f"SLO {definition.name} of {definition.service} is burning its "
+                    "error budget",
+                    **(annotations or {}),
+                },
+            }
+        )
+    return {"name": f"ssops-slo-{definition.name}", "rules": rules}
+
+
+def rule_file(groups: Sequence[dict]) -> dict:
+    return {"groups": list(groups)}

@@ -1,0 +1,32 @@
+"""Writes of the SLO app, each atomic and audited (see the modules for details)."""
+
+from slo.services.alerts import alert_deliveries_send, alert_payload
+from slo.services.definitions import (
+    ImportReport,
+    save_audited,
+    slo_delete,
+    slo_import_file,
+    slo_save,
+)
+from slo.services.evaluation import (
+    UnknownSLO,
+    slo_evaluate,
+    slo_evaluation_record,
+    slo_history_prune,
+    slos_for_evaluation,
+)
+
+__all__ = [
+    "ImportReport",
+    "UnknownSLO",
+    "alert_deliveries_send",
+    "alert_payload",
+    "save_audited",
+    "slo_delete",
+    "slo_evaluate",
+    "slo_evaluation_record",
+    "slo_history_prune",
+    "slo_import_file",
+    "slo_save",
+    "slos_for_evaluation",
+]

@@ -1,0 +1,149 @@
+"""Alerts to Alertmanager through its v2 API, from an outbox that never drops a message.
+
+A firing alert is posted without endsAt (Alertmanager keeps it for its resolve_timeout) and
+refreshed every evaluation; a resolved one is posted with endsAt. Messages go out oldest first,
+each alert's in order; a failure leaves the row pending with its error, retried with backoff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from audit.services import audit_record
+from slo.definitions import Evaluation
+from slo.models import SLO, AlertDelivery, AlertState
+
+ALERT_NAME = "SLOErrorBudgetBurn"
+CLAIM = timedelta(seconds=60)
+MAX_BACKOFF = 300
+REQUIRED_LABELS = ("slo", "service", "team", "severity")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def slo_page_url(slo: SLO) -> str:
+    base = getattr(settings, "SSOPS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return f"{base}/slos/{slo.name}/"
+
+
+def alert_payload(*, slo: SLO, state: AlertState, evaluation: Evaluation) -> dict:
+    """One alert as Alertmanager's POST /api/v2/alerts takes it."""
+    extra = slo.alert_labels or {}
+    labels = {
+        "alertname": ALERT_NAME,
+        **extra.get("*", {}),
+        **extra.get(state.severity, {}),
+        "slo": slo.name,
+        "service": slo.service.name,
+        "team": slo.team.slug,
+        "severity": state.severity,
+    }
+    burns = ", ".join(
+        f"{window} {rate:.2f}x"
+        for window, rate in evaluation.burn_rates.items()
+        if rate is not None and window in " ".join(state.windows or [])
+    )
+    page = slo_page_url(slo)
+    annotations = {
+        **(slo.alert_annotations or {}),
+        "summary": f"SLO {slo.name} of {slo.service.name} is burning its error budget",
+        "description": (
+            f"Objective {slo.objective:.4%} over {slo.window_label()}; windows above threshold: "
+            f"{', '.join(state.windows) or 'none'}; burn rates: {burns or 'n/a'}."
+        ),
+        "dashboard_url": slo.dashboard_url or page,
+    }
+    if slo.runbook_url:
+        annotations["runbook_url"] = slo.runbook_url
+    payload = {
+        "labels": labels,
+        "annotations": annotations,
+        "startsAt": _iso(state.since or evaluation.at),
+        "generatorURL": page,
+    }
+    if not state.firing:
+        payload["endsAt"] = _iso(evaluation.at)
+    return payload
+
+
+class DeliveryFailed(Exception):
+    pass
+
+
+def _post(url: str, payload: dict) -> None:
+    try:
+        response = requests.post(
+            f"{url.rstrip('/')}/api/v2/alerts", json=[payload], timeout=settings.PROMETHEUS_TIMEOUT
+        )
+    except requests.RequestException as exc:
+        raise DeliveryFailed(f"Alertmanager at {url} is unreachable: {exc}") from None
+    if response.status_code != 200:
+        raise DeliveryFailed(f"Alertmanager answered {response.status_code}: {response.text[:300]}")
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    failed: int = 0
+    waiting: int = 0
+
+
+def alert_deliveries_send(*, now: datetime | None = None, limit: int = 500) -> DeliveryReport:
+    """Post pending outbox rows to ALERTMANAGER_URL; safe to run concurrently and repeatedly."""
+    now = now or timezone.now()
+    report = DeliveryReport()
+    url = settings.ALERTMANAGER_URL
+    blocked: set[int] = set()
+    pending = AlertDelivery.objects.filter(delivered_at=None).select_related("event")
+    for row in pending.order_by("id")[:limit]:
+        if row.state_id in blocked or (row.next_attempt_at and row.next_attempt_at > now):
+            blocked.add(row.state_id)  # later messages of this alert wait for this one
+            report.waiting += 1
+            continue
+        claimed = (
+            AlertDelivery.objects.filter(pk=row.pk, delivered_at=None)
+            .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
+            .update(claimed_until=now + CLAIM)
+        )
+        if not claimed:
+            blocked.add(row.state_id)
+            continue
+        row.attempts += 1
+        try:
+            if not url:
+                raise DeliveryFailed("ALERTMANAGER_URL is not set; the alert waits in the outbox")
+            _post(url, row.payload)
+        except DeliveryFailed as exc:
+            row.last_error = str(exc)
+            row.next_attempt_at = now + timedelta(seconds=min(MAX_BACKOFF, 5 * 2**row.attempts))
+            row.claimed_until = None
+            row.save(update_fields=["attempts", "last_error", "next_attempt_at", "claimed_until"])
+            blocked.add(row.state_id)
+            report.failed += 1
+            continue
+        with transaction.atomic():
+            row.delivered_at = timezone.now()
+            row.last_error = ""
+            row.save(update_fields=["attempts", "delivered_at", "last_error"])
+            if row.event is not None:
+                audit_record(
+                    action="slo.alert.delivered",
+                    object_type="slo.slo",
+                    object_id=row.payload["labels"]["slo"],
+                    payload={
+                        "severity": row.event.severity,
+                        "kind": row.kind,
+                        "attempts": row.attempts,
+                    },
+                )
+        report.delivered += 1
+    return report

@@ -1,0 +1,225 @@
+"""Writes of SLO definitions (admin, API, slo_import): each atomic and audited in the same
+transaction, with the changed fields in the event's payload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+
+from audit.services import audit_record
+from catalog.models import Team
+from slo.choices import DataSourceKind
+from slo.importers import ImportRefused, Planned, Ref, Refused, plan_file
+from slo.models import (
+    SLO,
+    AlertCondition,
+    AlertNotificationTarget,
+    AlertPolicy,
+    DataSource,
+    Indicator,
+    Service,
+)
+
+# In dependency order: an object is upserted after everything it may refer to.
+KIND_MODELS: dict[str, type[models.Model]] = {
+    "DataSource": DataSource,
+    "Service": Service,
+    "AlertNotificationTarget": AlertNotificationTarget,
+    "AlertCondition": AlertCondition,
+    "AlertPolicy": AlertPolicy,
+    "SLI": Indicator,
+    "SLO": SLO,
+}
+UNTRACKED = {
+    "id",
+    "uuid",
+    "created_at",
+    "updated_at",
+    "data_status",
+    "data_status_since",
+    "data_status_detail",
+    "evaluated_at",
+}
+PLATFORM_SOURCE = "ssops"
+
+
+def _state(obj: models.Model) -> dict:
+    state = {}
+    for model_field in obj._meta.concrete_fields:
+        if model_field.name in UNTRACKED:
+            continue
+        if model_field.is_relation:
+            related = getattr(obj, model_field.name)
+            state[model_field.name] = str(related) if related is not None else None
+        else:
+            state[model_field.name] = model_field.value_from_object(obj)
+    if obj.pk is not None:
+        for many in obj._meta.many_to_many:
+            state[many.name] = sorted(str(x) for x in getattr(obj, many.name).all())
+    return state
+
+
+def save_audited(
+    *, actor, obj: models.Model, many: dict[str, list] | None = None, source: str = ""
+) -> str:
+    """Validate, save and audit one object; returns "created", "updated" or "unchanged"."""
+    created = obj.pk is None
+    before = {} if created else _state(type(obj).objects.get(pk=obj.pk))
+    with transaction.atomic():
+        obj.full_clean()
+        obj.save()
+        for name, items in (many or {}).items():
+            getattr(obj, name).set(items)
+        after = _state(obj)
+        changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+        if not created and not changes:
+            return "unchanged"
+        outcome = "created" if created else "updated"
+        payload = {"name": str(obj), "changes": changes}
+        if source:
+            payload["source"] = source
+        audit_record(
+            action=f"slo.{obj._meta.model_name}.{outcome}",
+            actor=actor,
+            obj=obj,
+            team=getattr(obj, "team", None),
+            payload=payload,
+        )
+    return outcome
+
+
+def slo_save(*, actor, slo: SLO, alert_policies: list[AlertPolicy] | None = None) -> SLO:
+    """Create or change an SLO (admin and API); a named SLI's fields win over inline ones."""
+    if slo.indicator_id:
+        slo.copy_indicator_from(slo.indicator)
+    many = {"alert_policies": alert_policies} if alert_policies is not None else None
+    save_audited(actor=actor, obj=slo, many=many)
+    return slo
+
+
+def slo_delete(*, actor, slo: SLO) -> None:
+    with transaction.atomic():
+        audit_record(
+            action="slo.slo.deleted",
+            actor=actor,
+            obj=slo,
+            team=slo.team_id,
+            payload={"name": slo.name, "service": slo.service.name},
+        )
+        slo.delete()
+
+
+@dataclass
+class ImportReport:
+    file: str
+    outcomes: list[tuple[str, str, str]] = field(default_factory=list)  # kind, name, outcome
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for item in self.outcomes if item[2] == outcome)
+
+
+class _Importer:
+    """Applies one file's plan: resolves references (this file first, then SSOps) and upserts."""
+
+    def __init__(self, actor, path: str, default_team: Team | None):
+        self.actor = actor
+        self.path = path
+        self.default_team = default_team
+        self.done: dict[tuple[str, str], models.Model] = {}
+
+    def resolve(self, ref: Ref, team: Team | None = None) -> models.Model:
+        found = self.done.get((ref.kind, ref.name))
+        if found is None:
+            found = KIND_MODELS[ref.kind].objects.filter(name=ref.name).first()
+        if found is None and ref.create:
+            found = Service(name=ref.name, team=team)
+            save_audited(actor=self.actor, obj=found, source=self.path)
+        if found is None:
+            raise Refused(
+                ref.path,
+                f"{ref.kind} {ref.name!r} does not resolve: it is neither in this file nor in "
+                "SSOps (import the file that defines it first)",
+            )
+        return found
+
+    def team(self, item: Planned) -> Team:
+        teams = {t.slug: t for t in Team.objects.filter(slug__in=item.team_names)}
+        for name in item.team_names:
+            if name in teams:
+                return teams[name]
+        if self.default_team is not None:
+            return self.default_team
+        named = ", ".join(repr(n) for n in item.team_names) or "none"
+        raise Refused(
+            item.team_path,
+            f"no SSOps team owns this {item.kind} (labels name {named}): add a team label "
+            "naming an SSOps team, or pass --team",
+        )
+
+    def data_source(self, item: Planned) -> DataSource | None:
+        ref = item.refs.get("data_source")
+        if ref is None:
+            if item.source_kind != DataSourceKind.PLATFORM:
+                return None  # the Prometheus at PROMETHEUS_URL
+            source, _ = DataSource.objects.get_or_create(
+                name=PLATFORM_SOURCE, defaults={"kind": DataSourceKind.PLATFORM}
+            )
+            return source
+        source = self.resolve(ref)
+        if source.kind != item.source_kind:
+            raise Refused(
+                ref.path, f"DataSource {ref.name!r} is {source.kind}, not {item.source_kind}"
+            )
+        return source
+
+    def apply(self, item: Planned) -> str:
+        model = KIND_MODELS[item.kind]
+        obj = model.objects.filter(name=item.name).first() or model(name=item.name)
+        for name, value in item.fields.items():
+            setattr(obj, name, value)
+        if item.kind in ("SLO", "Service"):
+            obj.team = self.team(item)
+        if item.kind in ("SLO", "SLI") and "indicator" not in item.refs:
+            obj.data_source = self.data_source(item)
+        for name, ref in item.refs.items():
+            if name != "data_source":
+                setattr(obj, name, self.resolve(ref, team=getattr(obj, "team", None)))
+        if item.kind == "SLO":
+            if obj.indicator_id is None:
+                obj.indicator = None
+            else:
+                obj.copy_indicator_from(obj.indicator)
+        many = {name: [self.resolve(ref) for ref in refs] for name, refs in item.many.items()}
+        try:
+            outcome = save_audited(actor=self.actor, obj=obj, many=many, source=self.path)
+        except ValidationError as exc:
+            name, messages = next(iter(exc.message_dict.items()))
+            path = "metadata.name" if name in ("name", "__all__") else item.path_of(name)
+            raise Refused(path, " ".join(messages)) from None
+        self.done[item.kind, item.name] = obj
+        if item.kind == "SLI":
+            for slo in obj.slos.all():  # SLOs that refer to it measure what it now says
+                slo.copy_indicator_from(obj)
+                save_audited(actor=self.actor, obj=slo, source=self.path)
+        return outcome
+
+
+def slo_import_file(*, actor, path: Path, default_team: Team | None = None) -> ImportReport:
+    """Upsert by name every object of one OpenSLO or Sloth file, or nothing at all.
+
+    Raises ImportRefused naming the file, the document and the field.
+    """
+    planned = plan_file(path)
+    order = list(KIND_MODELS)
+    importer = _Importer(actor, str(path), default_team)
+    report = ImportReport(str(path))
+    with transaction.atomic():
+        for item in sorted(planned, key=lambda p: order.index(p.kind)):
+            try:
+                report.outcomes.append((item.kind, item.name, importer.apply(item)))
+            except Refused as exc:
+                raise ImportRefused(str(path), item.document, exc.field, exc.message) from None
+    return report

@@ -1,0 +1,170 @@
+"""Evaluate SLOs and record the outcome: snapshots, data status, alert transitions, outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from audit.services import audit_record
+from slo import engine
+from slo.choices import AlertEventKind, DataStatus, Severity
+from slo.definitions import Evaluation
+from slo.models import SLO, AlertDelivery, AlertEvent, AlertState, Snapshot
+from slo.services.alerts import alert_payload
+from slo.sources import sources_for_run
+
+KEEP_EVERY_MINUTE = timedelta(days=2)
+KEEP_HOURLY = timedelta(days=400)
+KEEP_DELIVERED = timedelta(days=7)
+RESOLVED_REASONS = {
+    DataStatus.OK: "burn rates back under their thresholds",
+    DataStatus.NO_DATA: "no data (an alert never stays up on missing data)",
+    DataStatus.UNAVAILABLE: "source unavailable (an alert never stays up on missing data)",
+}
+
+
+class UnknownSLO(LookupError):
+    pass
+
+
+def slos_for_evaluation(names: Sequence[str] | None = None) -> list[SLO]:
+    """Every SLO (or those named, each of which must exist), by name, ready for definition()."""
+    slos = SLO.objects.select_related("service", "team", "data_source").order_by("name")
+    found = list(slos.filter(name__in=names) if names else slos)
+    missing = sorted(set(names or ()) - {slo.name for slo in found})
+    if missing:
+        raise UnknownSLO(f"no SLO named {', '.join(missing)}")
+    return found
+
+
+def slo_evaluate(*, slos: Sequence[SLO], at: datetime) -> list[Evaluation]:
+    """Evaluate without recording anything (slo_evaluate's code path)."""
+    return engine.evaluate([slo.definition() for slo in slos], at, sources_for_run())
+
+
+def slo_evaluation_record(*, at: datetime) -> list[Evaluation]:
+    """Evaluate every SLO at `at` and record it. Safe to repeat for the same `at`: snapshots are
+    unique per minute, and transitions only happen when a state really changes."""
+    slos = slos_for_evaluation()
+    evaluations = slo_evaluate(slos=slos, at=at)  # network I/O, outside the transaction
+    with transaction.atomic():
+        Snapshot.objects.bulk_create(
+            [
+                Snapshot(
+                    slo=slo,
+                    at=at,
+                    data_status=ev.data_status,
+                    sli=ev.sli,
+                    error_budget_remaining=ev.error_budget_remaining,
+                    burn_rates=ev.burn_rates,
+                    alerts=[alert.as_dict() for alert in ev.alerts],
+                    time_to_exhaustion=ev.time_to_exhaustion,
+                    detail=ev.detail,
+                )
+                for slo, ev in zip(slos, evaluations, strict=True)
+            ],
+            ignore_conflicts=True,
+        )
+        states = {
+            (state.slo_id, state.severity): state
+            for state in AlertState.objects.select_for_update().filter(slo__in=slos)
+        }
+        for slo, ev in zip(slos, evaluations, strict=True):
+            _record_data_status(slo, ev)
+            for severity in Severity.values:
+                state = states.get((slo.pk, severity)) or AlertState(slo=slo, severity=severity)
+                _record_alert(slo, state, ev)
+        SLO.objects.filter(pk__in=[s.pk for s in slos]).update(evaluated_at=at)
+    return evaluations
+
+
+def _record_data_status(slo: SLO, ev: Evaluation) -> None:
+    if slo.data_status == ev.data_status and slo.data_status_detail == ev.detail:
+        return
+    changed = slo.data_status != ev.data_status
+    previous = slo.data_status
+    slo.data_status, slo.data_status_detail = ev.data_status, ev.detail
+    if changed:
+        slo.data_status_since = ev.at
+    SLO.objects.filter(pk=slo.pk).update(
+        data_status=slo.data_status,
+        data_status_detail=slo.data_status_detail,
+        data_status_since=slo.data_status_since,
+    )
+    if changed:
+        audit_record(
+            action="slo.data_status.changed",
+            obj=slo,
+            team=slo.team_id,
+            payload={"from": previous, "to": ev.data_status, "detail": ev.detail, "at": ev.at},
+        )
+
+
+def _record_alert(slo: SLO, state: AlertState, ev: Evaluation) -> None:
+    enabled = slo.page_alerts if state.severity == Severity.PAGE else slo.ticket_alerts
+    pairs = [f"{a.long_window}/{a.short_window}" for a in ev.alerts if a.severity == state.severity]
+    firing = enabled and bool(pairs)
+    if not firing and not state.firing:
+        return
+    if firing and state.firing:
+        if state.windows != pairs:
+            state.windows = pairs
+            state.save(update_fields=["windows"])
+        _enqueue(slo, state, ev, event=None)  # refresh, so Alertmanager keeps it active
+        return
+    kind = AlertEventKind.FIRED if firing else AlertEventKind.RESOLVED
+    state.firing = firing
+    state.windows = pairs if firing else []
+    if firing:
+        state.since = ev.at
+    state.save()
+    event = AlertEvent.objects.create(
+        slo=slo,
+        severity=state.severity,
+        kind=kind,
+        at=ev.at,
+        windows=pairs,
+        burn_rates=ev.burn_rates,
+        reason="" if firing else RESOLVED_REASONS[ev.data_status],
+    )
+    audit_record(
+        action=f"slo.alert.{kind}",
+        obj=slo,
+        team=slo.team_id,
+        payload={"severity": state.severity, "windows": pairs, "at": ev.at, "reason": event.reason},
+    )
+    _enqueue(slo, state, ev, event=event)
+
+
+def _enqueue(slo: SLO, state: AlertState, ev: Evaluation, event: AlertEvent | None) -> None:
+    payload = alert_payload(slo=slo, state=state, evaluation=ev)
+    kind = AlertEventKind.FIRED if state.firing else AlertEventKind.RESOLVED
+    if event is None:
+        # A refresh replaces a refresh still waiting in the outbox instead of piling up.
+        waiting = AlertDelivery.objects.filter(
+            state=state, kind=kind, event=None, delivered_at=None
+        ).update(payload=payload)
+        if waiting:
+            return
+    AlertDelivery.objects.create(state=state, event=event, kind=kind, payload=payload)
+    transaction.on_commit(_deliver_soon)
+
+
+def _deliver_soon() -> None:
+    from slo.tasks import deliver_alerts
+
+    deliver_alerts.apply_async(expires=55)
+
+
+def slo_history_prune(*, now: datetime) -> int:
+    """Keep every snapshot of the last two days and one an hour up to the longest window SSOps
+    allows (400 days); drop delivered outbox rows after a week. Returns the rows deleted."""
+    minutely = Snapshot.objects.filter(at__lt=now - KEEP_EVERY_MINUTE, at__minute__gt=0)
+    deleted = minutely.delete()[0]
+    deleted += Snapshot.objects.filter(at__lt=now - KEEP_HOURLY).delete()[0]
+    deleted += AlertDelivery.objects.filter(delivered_at__lt=now - KEEP_DELIVERED).delete()[0]
+    if deleted:
+        audit_record(action="slo.history.pruned", payload={"rows": deleted, "at": now})
+    return deleted

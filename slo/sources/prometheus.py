@@ -1,0 +1,147 @@
+"""Prometheus through prometheus-api-client, failing loudly rather than answering wrongly.
+
+- Every request has a timeout (the client's default is none) and is retried on 408/429/5xx.
+- RetryError, ConnectionError, timeouts, HTTP errors and responses carrying Prometheus `warnings`
+  (possibly partial data, which the client would drop silently) raise SourceUnavailable.
+- After a transport failure the source stays down for the rest of the run, so an unreachable
+  Prometheus costs one timeout, not one per query.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import numpy as np
+import requests
+from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
+from urllib3.util.retry import Retry
+
+from slo.sources.base import CounterGroup, SeriesKey, SourceUnavailable
+from slo.windows import promql_duration
+
+# Prometheus refuses a range query of more than 11,000 points per series.
+MAX_POINTS = 10_000
+
+
+class PrometheusWarnings(SourceUnavailable):
+    pass
+
+
+def _refuse_warnings(response: requests.Response, *args, **kwargs) -> None:
+    if response.status_code == 200 and b'"warnings"' in response.content:
+        warnings = response.json().get("warnings") or []
+        if warnings:
+            raise PrometheusWarnings("Prometheus answered with warnings: " + "; ".join(warnings))
+
+
+class PrometheusSource:
+    def __init__(self, url: str, timeout: float, retries: int = 2, parallel: int = 4):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.parallel = parallel
+        self.down: SourceUnavailable | None = None
+        session = requests.Session()
+        session.hooks["response"].append(_refuse_warnings)
+        retry = Retry(
+            total=retries,
+            backoff_factor=0.2,
+            status_forcelist=[408, 429, 500, 502, 503, 504],
+            allowed_methods=None,  # queries are POSTed (long selectors) and safe to repeat
+        )
+        self.client = PrometheusConnect(
+            url=self.url, session=session, retry=retry, timeout=timeout, method="POST"
+        )
+
+    # -- raw queries -----------------------------------------------------------------------
+
+    def _call(self, method, *args, **kwargs):
+        if self.down is not None:
+            raise self.down
+        try:
+            return method(*args, **kwargs)
+        except PrometheusWarnings:
+            raise
+        except requests.exceptions.RetryError as exc:
+            self.down = SourceUnavailable(f"Prometheus at {self.url} kept failing: {exc}")
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            self.down = SourceUnavailable(f"Prometheus at {self.url} is unreachable: {exc}")
+        except requests.exceptions.RequestException as exc:
+            self.down = SourceUnavailable(f"Prometheus at {self.url} failed: {exc}")
+        except PrometheusApiClientException as exc:
+            raise SourceUnavailable(f"Prometheus refused a query: {exc}") from None
+        except (ValueError, KeyError) as exc:
+            raise SourceUnavailable(f"Prometheus gave an unreadable answer: {exc}") from None
+        raise self.down
+
+    def instant(self, query: str, at: float) -> list[tuple[dict[str, str], float]]:
+        result = self._call(
+            self.client.custom_query,
+            query,
+            params={"time": repr(at), "timeout": f"{self.timeout}s"},
+        )
+        return [(item["metric"], float(item["value"][1])) for item in result]
+
+    def range(
+        self, query: str, ends: np.ndarray, step: int
+    ) -> list[tuple[dict[str, str], np.ndarray]]:
+        """Values at each of `ends` (aligned, `step` apart), one array per series, NaN-filled."""
+        series: dict[tuple, tuple[dict[str, str], np.ndarray]] = {}
+        position = {int(t): i for i, t in enumerate(ends)}
+        for first in range(0, len(ends), MAX_POINTS):
+            chunk = ends[first : first + MAX_POINTS]
+            result = self._call(
+                self.client.custom_query_range,
+                query,
+                start_time=datetime.fromtimestamp(int(chunk[0]), tz=UTC),
+                end_time=datetime.fromtimestamp(int(chunk[-1]), tz=UTC),
+                step=str(step),
+                params={"timeout": f"{self.timeout}s"},
+            )
+            for item in result:
+                key = tuple(sorted(item["metric"].items()))
+                labels, values = series.setdefault(
+                    key, (item["metric"], np.full(len(ends), np.nan))
+                )
+                for ts, value in item["values"]:
+                    values[position[int(float(ts))]] = float(value)
+        return list(series.values())
+
+    # -- the Source interface ----------------------------------------------------------------
+
+    @staticmethod
+    def increase_query(group: CounterGroup, window: float) -> str:
+        selector = group.metric
+        if group.pushed:
+            selector += "{" + ",".join(m.promql() for m in group.pushed) + "}"
+        return f"sum by ({', '.join(group.by)}) (increase({selector}[{promql_duration(window)}]))"
+
+    def increases(
+        self, group: CounterGroup, windows: Sequence[float], at: datetime
+    ) -> dict[float, dict[SeriesKey, float]]:
+        moment = at.timestamp()
+
+        def one(window: float) -> dict[SeriesKey, float]:
+            found = self.instant(self.increase_query(group, window), moment)
+            return {group.key_of(labels): value for labels, value in found if not math.isnan(value)}
+
+        with ThreadPoolExecutor(min(self.parallel, len(windows)) or 1) as pool:
+            return dict(zip(windows, pool.map(one, windows), strict=True))
+
+    def slice_increases(
+        self, group: CounterGroup, slice_seconds: int, ends: np.ndarray
+    ) -> dict[SeriesKey, np.ndarray]:
+        found = self.range(self.increase_query(group, slice_seconds), ends, slice_seconds)
+        return {group.key_of(labels): values for labels, values in found}
+
+    def slice_values(self, query: str, ends: np.ndarray) -> np.ndarray:
+        step = int(ends[1] - ends[0]) if len(ends) > 1 else 60
+        found = self.range(query, ends, step)
+        if len(found) > 1:
+            raise SourceUnavailable(
+                f"the threshold query returns {len(found)} series; it must return one "
+                "(aggregate it, e.g. max(...))"
+            )
+        return found[0][1] if found else np.full(len(ends), np.nan)
