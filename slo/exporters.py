@@ -18,6 +18,7 @@ from slo.importers.openslo import (
     API_VERSION,
     FLAG_ANNOTATIONS,
     JSON_ANNOTATIONS,
+    ORIGIN_ANNOTATION,
     TEXT_ANNOTATIONS,
 )
 from slo.models import (
@@ -89,7 +90,7 @@ def _objective(slo: SLO) -> dict:
 
 
 def _slo_annotations(slo: SLO) -> dict:
-    annotations = {ANNOTATION + "team": slo.team.slug}
+    annotations = {ANNOTATION + "team": slo.team.slug, ORIGIN_ANNOTATION: slo.origin}
     for key, field in JSON_ANNOTATIONS.items():
         if getattr(slo, field):
             annotations[ANNOTATION + key] = json.dumps(getattr(slo, field), sort_keys=True)

@@ -76,6 +76,8 @@ def _check_length(duration: Duration) -> None:
 
 def rolling_duration(text: str) -> Duration:
     duration = parse_duration(text)
+    if duration.unit == "m":
+        _check_length(duration)
     if duration.unit not in ROLLING_UNITS:
         raise WindowError(
             f"{duration}: a rolling window is counted in h, d or w (months vary in length); "

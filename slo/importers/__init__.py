@@ -10,13 +10,21 @@ from slo.importers.documents import ImportRefused, Node, Planned, Ref, Refused, 
 __all__ = ["ImportRefused", "Planned", "Ref", "Refused", "plan_file"]
 
 
-def _parse(document) -> tuple[str, list[Planned]]:
+def _describe(document) -> str:
+    if not isinstance(document, dict):
+        return ""
+    if document.get("version") == sloth.VERSION:
+        return sloth.describe(document)
+    return openslo.describe(document)
+
+
+def _parse(document) -> list[Planned]:
     if not isinstance(document, dict):
         raise Refused("(document)", "expected a mapping")
     if document.get("apiVersion") == openslo.API_VERSION:
-        return openslo.describe(document), openslo.parse(Node(document))
+        return openslo.parse(Node(document))
     if document.get("version") == sloth.VERSION:
-        return sloth.describe(document), sloth.parse(Node(document))
+        return sloth.parse(Node(document))
     found = document.get("apiVersion") or document.get("version")
     raise Refused(
         "apiVersion",
@@ -30,14 +38,12 @@ def plan_file(path: Path) -> list[Planned]:
     planned: list[Planned] = []
     seen: dict[tuple[str, str], Planned] = {}
     for number, document in enumerate(load_documents(path), 1):
-        label = f"document {number}"
+        description = _describe(document)
+        label = f"document {number}" + (f" ({description})" if description else "")
         try:
-            description, items = _parse(document)
+            items = _parse(document)
         except Refused as exc:
-            description = openslo.describe(document) if isinstance(document, dict) else ""
-            label += f" ({description})" if description else ""
             raise ImportRefused(str(path), label, exc.field, exc.message) from None
-        label += f" ({description})" if description else ""
         for item in items:
             item.document = label
             earlier = seen.get((item.kind, item.name))

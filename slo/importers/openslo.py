@@ -22,6 +22,7 @@ API_VERSION = "openslo/v1"
 ANNOTATION = "ssops.io/"
 JSON_ANNOTATIONS = {"alert-labels": "alert_labels", "alert-annotations": "alert_annotations"}
 TEXT_ANNOTATIONS = {"runbook-url": "runbook_url", "dashboard-url": "dashboard_url"}
+ORIGIN_ANNOTATION = ANNOTATION + "origin"  # what the SLO was first written in (e.g. sloth)
 FLAG_ANNOTATIONS = {"page-alerts": "page_alerts", "ticket-alerts": "ticket_alerts"}
 SOURCE_TYPES = {"prometheus": DataSourceKind.PROMETHEUS, "ssops": DataSourceKind.PLATFORM}
 OPS = ("lt", "lte", "gt", "gte")
@@ -66,6 +67,9 @@ def _ssops_annotations(meta: Node, planned: Planned) -> None:
     for key, field_name in FLAG_ANNOTATIONS.items():
         text = annotations.value(ANNOTATION + key, required=False, default="true")
         planned.fields[field_name] = text.lower() != "false"
+    origin = annotations.value(ORIGIN_ANNOTATION, required=False)
+    if origin in Origin.values:
+        planned.fields["origin"] = origin
 
 
 def _metric_source(node: Node) -> tuple[str, str, Node]:

@@ -6,7 +6,9 @@ Each is upserted by name by `slo_import` and written back by `slo_export`.
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -18,6 +20,13 @@ name_validator = RegexValidator(
     "Use lower-case letters, digits, '.', '_' and '-' (at most 200), starting and ending with a "
     "letter or digit.",
 )
+
+
+def web_address(value: str) -> None:
+    """An http(s) URL; unlike URLField, in-cluster names such as http://prometheus:9090 pass."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(f"{value!r} is not an http(s) URL, e.g. http://prometheus:9090")
 
 
 class OpenSLOObject(models.Model):
@@ -45,7 +54,7 @@ class DataSource(OpenSLOObject):
     kind = models.CharField(
         max_length=16, choices=DataSourceKind.choices, default=DataSourceKind.PROMETHEUS
     )
-    url = models.URLField(blank=True)
+    url = models.CharField(max_length=500, blank=True, validators=[web_address])
 
     class Meta(OpenSLOObject.Meta):
         pass

@@ -7,7 +7,6 @@ through it, so a query or window that the engine cannot evaluate is refused at t
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from slo import promql, windows
@@ -22,7 +21,7 @@ from slo.choices import (
     WindowKind,
 )
 from slo.definitions import RatioIndicator, SLODefinition, SourceKey, ThresholdIndicator, Window
-from slo.models.openslo import AlertPolicy, DataSource, OpenSLOObject, Service
+from slo.models.openslo import AlertPolicy, DataSource, OpenSLOObject, Service, web_address
 
 MIN_SLICE, MAX_SLICE = 10, 3600
 
@@ -104,10 +103,7 @@ class Indicator(IndicatorFields, OpenSLOObject):
 class SLO(IndicatorFields, OpenSLOObject):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="slos")
     team = models.ForeignKey("catalog.Team", on_delete=models.PROTECT, related_name="slos")
-    objective = models.FloatField(
-        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
-        help_text="Share of good events (or slices), e.g. 0.999",
-    )
+    objective = models.FloatField(help_text="Share of good events (or slices), e.g. 0.999")
     objective_name = models.CharField(max_length=200, blank=True)
     threshold_op = models.CharField(
         max_length=4, choices=ThresholdOp.choices, blank=True, help_text="threshold metrics only"
@@ -142,8 +138,8 @@ class SLO(IndicatorFields, OpenSLOObject):
         help_text='Extra Alertmanager labels: {"*": {...}, "page": {...}, "ticket": {...}}',
     )
     alert_annotations = models.JSONField(default=dict, blank=True)
-    runbook_url = models.URLField(blank=True)
-    dashboard_url = models.URLField(blank=True)
+    runbook_url = models.CharField(max_length=500, blank=True, validators=[web_address])
+    dashboard_url = models.CharField(max_length=500, blank=True, validators=[web_address])
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.API)
 
     # The latest evaluation (written by the beat job with update(), so updated_at stays put).

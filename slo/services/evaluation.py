@@ -18,11 +18,6 @@ from slo.sources import sources_for_run
 KEEP_EVERY_MINUTE = timedelta(days=2)
 KEEP_HOURLY = timedelta(days=400)
 KEEP_DELIVERED = timedelta(days=7)
-RESOLVED_REASONS = {
-    DataStatus.OK: "burn rates back under their thresholds",
-    DataStatus.NO_DATA: "no data (an alert never stays up on missing data)",
-    DataStatus.UNAVAILABLE: "source unavailable (an alert never stays up on missing data)",
-}
 
 
 class UnknownSLO(LookupError):
@@ -103,6 +98,11 @@ def _record_data_status(slo: SLO, ev: Evaluation) -> None:
 
 
 def _record_alert(slo: SLO, state: AlertState, ev: Evaluation) -> None:
+    """Move the alert state on what the data says. Without data nothing moves: no alert fires,
+    a firing one is neither refreshed (Alertmanager lets it lapse after its resolve_timeout)
+    nor declared resolved on no evidence; it resolves or goes on once data is back."""
+    if ev.data_status != DataStatus.OK:
+        return
     enabled = slo.page_alerts if state.severity == Severity.PAGE else slo.ticket_alerts
     pairs = [f"{a.long_window}/{a.short_window}" for a in ev.alerts if a.severity == state.severity]
     firing = enabled and bool(pairs)
@@ -127,7 +127,7 @@ def _record_alert(slo: SLO, state: AlertState, ev: Evaluation) -> None:
         at=ev.at,
         windows=pairs,
         burn_rates=ev.burn_rates,
-        reason="" if firing else RESOLVED_REASONS[ev.data_status],
+        reason="" if firing else "burn rates back under their thresholds",
     )
     audit_record(
         action=f"slo.alert.{kind}",
