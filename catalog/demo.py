@@ -1,6 +1,9 @@
-"""Demo teams and users for `seed_demo` (idempotent)."""
+"""Demo data for `seed_demo` (idempotent): teams and users; the catalog's templates and
+policies (catalog/definitions/), quotas and budgets; and a few requests to look at."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -8,8 +11,16 @@ from django.db import transaction
 
 from audit.services import audit_record
 from catalog.choices import PlatformGroup, TeamRole
-from catalog.models import Team
-from catalog.services import membership_set, team_create
+from catalog.importer import catalog_import
+from catalog.models import Request, Team, TemplateVersion
+from catalog.services import (
+    budget_set,
+    membership_set,
+    quota_set,
+    request_submit,
+    team_create,
+    template_version_deprecate,
+)
 
 DEMO_PASSWORD = "demo"  # noqa: S105  (documented demo logins, created only by seed_demo)
 
@@ -57,5 +68,89 @@ def seed(stdout=None) -> None:
                 )
             for slug, role in memberships:
                 membership_set(actor=admin or user, team=teams[slug], user=user, role=role)
+        _seed_catalog(admin=User.objects.get(username="admin"), stdout=stdout)
     if stdout:
         stdout.write(f"demo users: {', '.join(u[0] for u in USERS)} (password {DEMO_PASSWORD!r})")
+
+
+# team, kind, limits
+QUOTAS = [
+    (
+        "payments",
+        "kubernetes-namespace",
+        {"max_count": 10, "max_cpu_millicores": 32000, "max_memory_mib": 65536},
+    ),
+    ("payments", "postgres", {"max_count": 5, "max_storage_gib": 1000}),
+    ("payments", "elevated-access", {"max_count": 3}),
+    ("search", "kubernetes-namespace", {"max_count": 5, "max_cpu_millicores": 16000}),
+    ("search", "postgres", {"max_count": 2, "max_storage_gib": 200}),
+]
+BUDGETS = [("payments", "2000.00"), ("search", "500.00"), ("platform", "10000.00")]
+# requester, team, template, parameters, ttl_hours, justification
+REQUESTS = [
+    (
+        "dev",
+        "payments",
+        "kubernetes-namespace",
+        {"name": "payments-checkout-v2", "environment": "dev"},
+        None,
+        "",
+    ),
+    (
+        "dev",
+        "payments",
+        "postgres-database",
+        {"name": "payments-ledger", "size": "small", "environment": "staging"},
+        None,
+        "Ledger for the payouts rework",
+    ),
+    (
+        "dev",
+        "payments",
+        "elevated-access",
+        {"system": "payments-db", "role": "read", "ticket": "INC-4711"},
+        4,
+        "Investigating INC-4711: stuck payouts",
+    ),
+    (
+        "dev",
+        "search",
+        "restart-deployment",
+        {"deployment": "indexer", "namespace": "search-prod", "environment": "prod"},
+        None,
+        "now",
+    ),
+]
+
+
+def _seed_catalog(*, admin, stdout) -> None:
+    """Templates and policies from catalog/definitions/, the old PostgreSQL version
+    deprecated, quotas and budgets, and (once) a few demo requests."""
+    report = catalog_import(actor=admin)
+    if not report.ok:
+        raise RuntimeError("catalog definitions are invalid: " + "; ".join(report.errors))
+    old = TemplateVersion.objects.filter(template__slug="postgres-database", version="0.9.0")
+    for version in old:
+        template_version_deprecate(
+            actor=admin, version=version, reason="Superseded by 1.0.0 (sizes, environments)."
+        )
+    for slug, kind, limits in QUOTAS:
+        quota_set(actor=admin, team=Team.objects.get(slug=slug), kind=kind, **limits)
+    for slug, limit in BUDGETS:
+        budget_set(actor=admin, team=Team.objects.get(slug=slug), monthly_limit=Decimal(limit))
+    if not Request.objects.exists():
+        User = get_user_model()
+        for username, team, template, parameters, ttl, justification in REQUESTS:
+            request_submit(
+                actor=User.objects.get(username=username),
+                template=template,
+                team=team,
+                parameters=parameters,
+                ttl_hours=ttl,
+                justification=justification,
+            )
+    if stdout:
+        stdout.write(
+            f"catalog: {len(report.published)} template version(s) and "
+            f"{len(report.policies_saved)} polic(ies) new; quotas and budgets set"
+        )

@@ -69,3 +69,29 @@ def is_team_admin(user, team_id: int | None) -> bool:
 
 def can_view_team(user, team_id: int | None) -> bool:
     return sees_everything(user) or (team_id is not None and team_id in team_ids(user))
+
+
+def can_request_for_team(user, team_id: int | None) -> bool:
+    """Any member of the team files requests for it; so does a platform admin."""
+    return is_platform_admin(user) or (team_id is not None and team_id in team_ids(user))
+
+
+def can_decide(user, request) -> bool:
+    """Approve or reject: the team's approvers and admins, or a platform admin — never the
+    requester (separation of duties)."""
+    if not user.is_authenticated or user.pk == request.requester_id:
+        return False
+    return is_team_approver(user, request.team_id) or is_platform_admin(user)
+
+
+def can_cancel(user, request) -> bool:
+    return user.is_authenticated and (
+        user.pk == request.requester_id
+        or is_team_admin(user, request.team_id)
+        or is_platform_admin(user)
+    )
+
+
+def can_break_glass(user, request) -> bool:
+    """Platform admins only, and not on their own request."""
+    return is_platform_admin(user) and user.pk != request.requester_id

@@ -1,0 +1,1 @@
+"""The `ssops` command-line client (console script `ssops = ssops_cli.main:main`)."""

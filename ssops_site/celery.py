@@ -20,4 +20,24 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 240},
     },
+    "catalog-expire-requests": {
+        "task": "catalog.tasks.expire_requests",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
+    "slo-evaluate": {
+        "task": "slo.tasks.evaluate",
+        "schedule": crontab(),
+        "options": {"expires": 50},
+    },
+    "slo-deliver-alerts": {
+        "task": "slo.tasks.deliver_alerts",
+        "schedule": crontab(),
+        "options": {"expires": 50},
+    },
+    "slo-prune-history": {
+        "task": "slo.tasks.prune_history",
+        "schedule": crontab(minute=17, hour=3),
+        "options": {"expires": 3600},
+    },
 }

@@ -1,0 +1,28 @@
+"""The catalog's models, one module per concern, re-exported here."""
+
+from catalog.models.notifications import Webhook
+from catalog.models.policies import Policy, PolicyDecision, PolicyVersion
+from catalog.models.quotas import DIMENSIONS, Budget, Quota, Reservation
+from catalog.models.requests import Approval, Request, RequestTransition
+from catalog.models.teams import Membership, Team, slug_validator
+from catalog.models.templates import ImmutableVersionError, Template, TemplateVersion
+
+__all__ = [
+    "DIMENSIONS",
+    "Approval",
+    "Budget",
+    "ImmutableVersionError",
+    "Membership",
+    "Policy",
+    "PolicyDecision",
+    "PolicyVersion",
+    "Quota",
+    "Request",
+    "RequestTransition",
+    "Reservation",
+    "Team",
+    "Template",
+    "TemplateVersion",
+    "Webhook",
+    "slug_validator",
+]

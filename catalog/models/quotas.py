@@ -1,0 +1,88 @@
+"""Quotas per team and resource kind, monthly budgets per team, and the reservations that
+requests hold against them (active until the request is rejected, fails or is deleted)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from catalog.choices import ReservationState
+from catalog.models.teams import Team
+
+# Quota dimensions: (model field holding the limit, reservation field holding the amount).
+DIMENSIONS = (
+    ("max_count", "count"),
+    ("max_cpu_millicores", "cpu_millicores"),
+    ("max_memory_mib", "memory_mib"),
+    ("max_storage_gib", "storage_gib"),
+)
+
+
+class Quota(models.Model):
+    """Limits for one team and one resource kind; an empty limit means no limit."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="quotas")
+    kind = models.CharField(max_length=63)
+    max_count = models.PositiveIntegerField(null=True, blank=True)
+    max_cpu_millicores = models.PositiveIntegerField(null=True, blank=True)
+    max_memory_mib = models.PositiveIntegerField(null=True, blank=True)
+    max_storage_gib = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["team__slug", "kind"]
+        constraints = [models.UniqueConstraint(fields=["team", "kind"], name="quota_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.team.slug}/{self.kind}"
+
+
+class Budget(models.Model):
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="budget")
+    monthly_limit = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="EUR")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["team__slug"]
+
+    def __str__(self) -> str:
+        return f"{self.team.slug}: {self.monthly_limit} {self.currency}/month"
+
+
+class Reservation(models.Model):
+    request = models.OneToOneField("Request", on_delete=models.CASCADE, related_name="reservation")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="reservations")
+    kind = models.CharField(max_length=63)
+    count = models.PositiveIntegerField(default=0)
+    cpu_millicores = models.PositiveIntegerField(default=0)
+    memory_mib = models.PositiveIntegerField(default=0)
+    storage_gib = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, default="EUR")
+    period = models.DateField(help_text="First day of the month the cost is booked to.")
+    state = models.CharField(
+        max_length=8, choices=ReservationState.choices, default=ReservationState.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["team", "kind", "state"], name="reservation_usage_idx"),
+            models.Index(fields=["team", "period", "state"], name="reservation_budget_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team.slug}/{self.kind} for {self.request_id} ({self.state})"
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            **{amount: getattr(self, amount) for _, amount in DIMENSIONS},
+            "cost": str(self.cost),
+            "currency": self.currency,
+            "period": self.period.isoformat(),
+            "state": self.state,
+        }

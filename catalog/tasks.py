@@ -1,0 +1,58 @@
+"""Celery entry points of the catalog: ids in, one service call each."""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+from celery import shared_task
+
+from catalog.services import notifications, requests_expire_due
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="catalog.tasks.provision_request", ignore_result=True)
+def provision_request(request_id: int) -> None:
+    """PLACEHOLDER for the provisioning engine (the next issue): it will run the version's
+    steps one task each and call catalog.services.request_mark_ready / request_mark_failed.
+    Until then the request honestly stays in `provisioning`."""
+    logger.info(
+        "provisioning requested; no provisioning engine is installed yet",
+        extra={"catalog_request": request_id},
+    )
+
+
+@shared_task(name="catalog.tasks.deprovision_request", ignore_result=True)
+def deprovision_request(request_id: int) -> None:
+    """PLACEHOLDER for the provisioning engine: delete an expired request's resources, then
+    call catalog.services.request_mark_deleted."""
+    logger.info(
+        "teardown requested; no provisioning engine is installed yet",
+        extra={"catalog_request": request_id},
+    )
+
+
+@shared_task(name="catalog.tasks.expire_requests", ignore_result=True)
+def expire_requests() -> dict:
+    """Beat: expire overdue approvals and requests past their TTL. Idempotent."""
+    return requests_expire_due()
+
+
+@shared_task(name="catalog.tasks.notify_request", ignore_result=True)
+def notify_request(request_id: int, event: str, email: bool) -> int:
+    return notifications.request_notify_send(request_id=request_id, event=event, email=email)
+
+
+@shared_task(
+    name="catalog.tasks.deliver_webhook",
+    ignore_result=True,
+    autoretry_for=(requests.RequestException,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def deliver_webhook(webhook_id: int, request_id: int, event: str, occurred: int) -> int:
+    return notifications.webhook_deliver(
+        webhook_id=webhook_id, request_id=request_id, event=event, occurred=occurred
+    )

@@ -1,0 +1,32 @@
+from django import template
+
+from catalog.choices import BADGE, RequestState
+
+register = template.Library()
+
+
+@register.filter
+def badge(value) -> str:
+    """The badge colour class (ok, warn, bad) for a state, tier, mode or outcome."""
+    return BADGE.get(str(value), "")
+
+
+@register.filter
+def state_label(value) -> str:
+    try:
+        return RequestState(value).label
+    except ValueError:
+        return str(value).replace("_", " ").capitalize()
+
+
+@register.filter
+def hours(value) -> str:
+    """48 → '2 days', 6 → '6 hours'."""
+    value = int(value or 0)
+    if value and value % 168 == 0:
+        weeks = value // 168
+        return f"{weeks} week{'s' if weeks != 1 else ''}"
+    if value and value % 24 == 0:
+        days = value // 24
+        return f"{days} day{'s' if days != 1 else ''}"
+    return f"{value} hour{'s' if value != 1 else ''}"
