@@ -5,9 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from slo.importers import openslo, sloth
-from slo.importers.documents import ImportRefused, Node, Planned, Ref, Refused, load_documents
+from slo.importers.documents import (
+    ImportRefused,
+    Node,
+    Planned,
+    Ref,
+    Refused,
+    load_documents,
+    read_text,
+)
 
-__all__ = ["ImportRefused", "Planned", "Ref", "Refused", "plan_file"]
+__all__ = ["ImportRefused", "Planned", "Ref", "Refused", "plan_file", "plan_text"]
 
 
 def _describe(document) -> str:
@@ -33,17 +41,18 @@ def _parse(document) -> list[Planned]:
     )
 
 
-def plan_file(path: Path) -> list[Planned]:
-    """Every object of the file, inline ones before their parents; a bad document refuses all."""
+def plan_text(text: str, name: str) -> list[Planned]:
+    """Every object of a file's text, inline ones before their parents; a bad document refuses
+    all. `name` (the file's) is used in messages."""
     planned: list[Planned] = []
     seen: dict[tuple[str, str], Planned] = {}
-    for number, document in enumerate(load_documents(path), 1):
+    for number, document in enumerate(load_documents(text, name), 1):
         description = _describe(document)
         label = f"document {number}" + (f" ({description})" if description else "")
         try:
             items = _parse(document)
         except Refused as exc:
-            raise ImportRefused(str(path), label, exc.field, exc.message) from None
+            raise ImportRefused(name, label, exc.field, exc.message) from None
         for item in items:
             item.document = label
             earlier = seen.get((item.kind, item.name))
@@ -56,10 +65,14 @@ def plan_file(path: Path) -> list[Planned]:
                 item.many,
             ):
                 raise ImportRefused(
-                    str(path),
+                    name,
                     label,
                     "metadata.name",
                     f"{item.kind} {item.name!r} is already defined differently by "
                     f"{earlier.document}",
                 )
     return planned
+
+
+def plan_file(path: Path) -> list[Planned]:
+    return plan_text(read_text(path), str(path))

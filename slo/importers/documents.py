@@ -124,23 +124,26 @@ class Planned:
         return self.paths.get(field_name, field_name)
 
 
-def load_documents(path: Path) -> list[Any]:
-    """Every YAML document of a file; a top-level list counts as one document per item."""
+def read_text(path: Path) -> str:
     try:
-        text = path.read_text()
+        return path.read_text()
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportRefused(str(path), "", "", f"cannot be read: {exc}") from None
+
+
+def load_documents(text: str, name: str) -> list[Any]:
+    """Every YAML document of a text; a top-level list counts as one document per item."""
     try:
         loaded = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
-        raise ImportRefused(str(path), "", "", f"is not valid YAML: {exc}") from None
+        raise ImportRefused(name, "", "", f"is not valid YAML: {exc}") from None
     documents = []
     for item in loaded:
         if item is None:
             continue
         documents.extend(item if isinstance(item, list) else [item])
     if not documents:
-        raise ImportRefused(str(path), "", "", "holds no documents")
+        raise ImportRefused(name, "", "", "holds no documents")
     return documents
 
 

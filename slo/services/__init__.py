@@ -6,6 +6,7 @@ from slo.services.definitions import (
     save_audited,
     slo_delete,
     slo_import_file,
+    slo_import_text,
     slo_save,
 )
 from slo.services.evaluation import (
@@ -27,6 +28,7 @@ __all__ = [
     "slo_evaluation_record",
     "slo_history_prune",
     "slo_import_file",
+    "slo_import_text",
     "slo_save",
     "slos_for_evaluation",
 ]

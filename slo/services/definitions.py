@@ -12,7 +12,7 @@ from django.db import models, transaction
 from audit.services import audit_record
 from catalog.models import Team
 from slo.choices import DataSourceKind
-from slo.importers import ImportRefused, Planned, Ref, Refused, plan_file
+from slo.importers import ImportRefused, Planned, Ref, Refused, plan_file, plan_text
 from slo.models import (
     SLO,
     AlertCondition,
@@ -91,12 +91,31 @@ def save_audited(
     return outcome
 
 
-def slo_save(*, actor, slo: SLO, alert_policies: list[AlertPolicy] | None = None) -> SLO:
-    """Create or change an SLO (admin and API); a named SLI's fields win over inline ones."""
-    if slo.indicator_id:
-        slo.copy_indicator_from(slo.indicator)
-    many = {"alert_policies": alert_policies} if alert_policies is not None else None
-    save_audited(actor=actor, obj=slo, many=many)
+def slo_save(
+    *,
+    actor,
+    slo: SLO,
+    service_name: str | None = None,
+    alert_policies: list[AlertPolicy] | None = None,
+) -> SLO:
+    """Create or change an SLO (admin and API). A new service name creates the service, owned
+    by the SLO's team; a named SLI's fields win over inline ones. Nothing is kept on error."""
+    with transaction.atomic():
+        if service_name is not None and (
+            slo.service_id is None or slo.service.name != service_name
+        ):
+            service = Service.objects.filter(name=service_name).first()
+            if service is None:
+                service = Service(name=service_name, team=slo.team)
+                try:
+                    save_audited(actor=actor, obj=service)
+                except ValidationError as exc:
+                    raise ValidationError({"service": exc.messages}) from None
+            slo.service = service
+        if slo.indicator_id:
+            slo.copy_indicator_from(slo.indicator)
+        many = {"alert_policies": alert_policies} if alert_policies is not None else None
+        save_audited(actor=actor, obj=slo, many=many)
     return slo
 
 
@@ -212,14 +231,24 @@ def slo_import_file(*, actor, path: Path, default_team: Team | None = None) -> I
 
     Raises ImportRefused naming the file, the document and the field.
     """
-    planned = plan_file(path)
+    return _import(actor, plan_file(path), str(path), default_team)
+
+
+def slo_import_text(
+    *, actor, text: str, name: str, default_team: Team | None = None
+) -> ImportReport:
+    """slo_import_file for YAML held in memory (`name` stands for the file in messages)."""
+    return _import(actor, plan_text(text, name), name, default_team)
+
+
+def _import(actor, planned: list[Planned], name: str, default_team: Team | None) -> ImportReport:
     order = list(KIND_MODELS)
-    importer = _Importer(actor, str(path), default_team)
-    report = ImportReport(str(path))
+    importer = _Importer(actor, name, default_team)
+    report = ImportReport(name)
     with transaction.atomic():
         for item in sorted(planned, key=lambda p: order.index(p.kind)):
             try:
                 report.outcomes.append((item.kind, item.name, importer.apply(item)))
             except Refused as exc:
-                raise ImportRefused(str(path), item.document, exc.field, exc.message) from None
+                raise ImportRefused(name, item.document, exc.field, exc.message) from None
     return report

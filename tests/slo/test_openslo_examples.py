@@ -118,7 +118,7 @@ def test_each_example_imports_or_is_refused_naming_document_and_field(team, rela
     except CommandError:
         match = REFUSAL.match(err.getvalue().strip())
         assert match, err.getvalue()
-        documents = load_documents(EXAMPLES / relative)
+        documents = load_documents((EXAMPLES / relative).read_text(), relative)
         document = documents[int(match["n"]) - 1]
         assert match["what"] == f"{document['kind']} {document['metadata']['name']}"
         assert relative not in IMPORTED, err.getvalue()

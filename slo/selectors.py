@@ -1,0 +1,85 @@
+"""Reads of the SLO app for pages and API, scoped to what the caller may see.
+
+Pages read stored evaluations only (snapshots, alert events): nothing is computed against
+Prometheus while a page renders.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import Http404
+
+from catalog import permissions
+from slo.models import SLO, AlertEvent, AlertState, Snapshot
+
+# Longer windows are charted from one snapshot an hour (the ones the pruning keeps).
+MINUTE_DETAIL = timedelta(days=2)
+
+
+def slo_can_view_all(user) -> bool:
+    """Platform admins, executives and on-call see every SLO; others their teams' SLOs."""
+    return permissions.sees_everything(user) or permissions.is_oncall(user)
+
+
+def slo_can_edit(*, user, team_id: int | None) -> bool:
+    """Platform admins, and admins of the owner team."""
+    return permissions.is_platform_admin(user) or permissions.is_team_admin(user, team_id)
+
+
+def slo_visible(*, user) -> QuerySet[SLO]:
+    slos = SLO.objects.select_related("service", "team", "data_source", "indicator")
+    if slo_can_view_all(user):
+        return slos
+    return slos.filter(team_id__in=permissions.team_ids(user))
+
+
+def slo_with_latest(slos: QuerySet[SLO]) -> QuerySet[SLO]:
+    """Each SLO with the figures of its latest snapshot and whether its alerts fire."""
+    latest = Snapshot.objects.filter(slo=OuterRef("pk")).order_by("-at")
+    firing = AlertState.objects.filter(slo=OuterRef("pk"), firing=True).order_by("severity")
+    return slos.annotate(
+        latest_at=Subquery(latest.values("at")[:1]),
+        latest_sli=Subquery(latest.values("sli")[:1]),
+        latest_budget=Subquery(latest.values("error_budget_remaining")[:1]),
+        latest_burn_rates=Subquery(latest.values("burn_rates")[:1]),
+        latest_exhaustion=Subquery(latest.values("time_to_exhaustion")[:1]),
+        firing_severity=Subquery(firing.values("severity")[:1]),
+    )
+
+
+def slo_get_visible(*, user, key: str) -> SLO:
+    """An SLO by UUID or by name (its slug); 404 when missing or not the caller's to see."""
+    slos = slo_visible(user=user)
+    try:
+        found = slos.filter(uuid=uuid.UUID(str(key))).first()
+    except ValueError:
+        found = None
+    found = found or slos.filter(name=key).first()
+    if found is None:
+        raise Http404("No such SLO")
+    return found
+
+
+def slo_history(*, slo: SLO, until: datetime | None = None) -> list[tuple]:
+    """(at, sli, budget remaining, data status) over the SLO's window, oldest first."""
+    snapshots = slo.snapshots.order_by("at")
+    last = until or snapshots.values_list("at", flat=True).last()
+    if last is None:
+        return []
+    begin = slo.window().start(last)
+    snapshots = snapshots.filter(at__gt=begin, at__lte=last)
+    if last - begin > MINUTE_DETAIL:
+        snapshots = snapshots.filter(at__minute=0)
+    return list(snapshots.values_list("at", "sli", "error_budget_remaining", "data_status"))
+
+
+def slo_alert_events(*, slo: SLO, limit: int = 100) -> QuerySet[AlertEvent]:
+    return slo.alert_events.order_by("-at", "-id")[:limit]
+
+
+def slo_snapshots(*, slo: SLO, since: datetime | None = None) -> QuerySet[Snapshot]:
+    snapshots = slo.snapshots.order_by("-at")
+    return snapshots.filter(at__gte=since) if since else snapshots
