@@ -88,16 +88,18 @@ def backfill(samples: Iterable[Sample], out_dir: Path, workers: int = 2) -> None
     shutil.rmtree(staging)
 
 
-def cached_blocks(name: str, generate: Callable[[], Iterator[Sample]]) -> Path:
+def cached_blocks(
+    name: str, generate: Callable[[], Iterator[Sample]], cache: Path = BLOCK_CACHE
+) -> Path:
     """Blocks for `generate()`, backfilled once per version of the generator's module."""
     require_binary(PROMTOOL)
     module_source = inspect.getsource(inspect.getmodule(generate))
     key = hashlib.sha256(f"{name}\n{module_source}".encode()).hexdigest()[:16]
-    blocks = BLOCK_CACHE / f"{name}-{key}"
+    blocks = cache / f"{name}-{key}"
     if not (blocks / ".complete").exists():
-        for stale in BLOCK_CACHE.glob(f"{name}-*"):  # older versions of this workload
+        for stale in cache.glob(f"{name}-*"):  # older versions of this workload
             shutil.rmtree(stale, ignore_errors=True)
-        backfill(generate(), blocks)
+        backfill(generate(), blocks, workers=os.cpu_count() or 2)
         (blocks / ".complete").touch()
     return blocks
 
