@@ -116,7 +116,6 @@ class Run:
     """One evaluation of many SLOs at one moment."""
 
     at: datetime
-    source_for: Callable[[SourceKey], Source]
 
     def window_seconds(self, definition: SLODefinition) -> float:
         return self.at.timestamp() - definition.window.start(self.at).timestamp()
@@ -311,7 +310,7 @@ def evaluate(
     source_for: Callable[[SourceKey], Source],
 ) -> list[Evaluation]:
     """Evaluate every definition at `at`; the result keeps the order of `definitions`."""
-    run = Run(at, source_for)
+    run = Run(at)
     by_source: dict[SourceKey, list[SLODefinition]] = defaultdict(list)
     for definition in definitions:
         by_source[definition.source].append(definition)

@@ -28,26 +28,25 @@ SOURCE_TYPES = {"prometheus": DataSourceKind.PROMETHEUS, "ssops": DataSourceKind
 OPS = ("lt", "lte", "gt", "gte")
 
 
-def _metadata(doc: Node) -> tuple[Node, str]:
+def _begin(doc: Node, kind: str, spec_required: bool = True) -> tuple[Planned, Node, Node]:
+    """The object a document plans, with the fields every OpenSLO object has; and its metadata
+    and spec (an empty spec when optional and absent)."""
     meta = doc.node("metadata")
-    return meta, meta.value("name")
-
-
-def _common(planned: Planned, meta: Node, spec: Node | None) -> dict:
+    spec = doc.node("spec", required=spec_required) or Node({}, "spec")
+    planned = Planned(kind, meta.value("name"), "")
     planned.fields.update(
         display_name=meta.value("displayName", required=False, default=""),
-        description=(spec.value("description", required=False, default="") if spec else ""),
+        description=spec.value("description", required=False, default=""),
         labels=labels_of(meta),
     )
-    labels = planned.fields["labels"]
-    planned.team_names = team_candidates(labels, "team", "owner")
+    planned.team_names = team_candidates(planned.fields["labels"], "team", "owner")
     annotations = meta.node("annotations", required=False)
     if annotations is not None:
         team = annotations.value(ANNOTATION + "team", required=False)
         if team:
             planned.team_names.insert(0, team)
             planned.team_path = annotations.at(ANNOTATION + "team")
-    return labels
+    return planned, meta, spec
 
 
 def _ssops_annotations(meta: Node, planned: Planned) -> None:
@@ -146,10 +145,8 @@ def indicator_fields(spec: Node, planned: Planned) -> None:
 
 
 def _slo(doc: Node) -> list[Planned]:
-    meta, name = _metadata(doc)
-    spec = doc.node("spec")
-    planned = Planned("SLO", name, "", fields={"origin": Origin.OPENSLO})
-    _common(planned, meta, spec)
+    planned, meta, spec = _begin(doc, "SLO")
+    planned.fields["origin"] = Origin.OPENSLO
     _ssops_annotations(meta, planned)
     planned.refs["service"] = Ref("Service", spec.value("service"), spec.at("service"), create=True)
     if spec.has("indicatorRef"):
@@ -274,26 +271,18 @@ def _inline(item: Node, kind: str) -> Node:
 
 
 def _sli(doc: Node) -> list[Planned]:
-    meta, name = _metadata(doc)
-    spec = doc.node("spec")
-    planned = Planned("SLI", name, "")
-    _common(planned, meta, spec)
+    planned, _, spec = _begin(doc, "SLI")
     indicator_fields(spec, planned)
     return [planned]
 
 
 def _service(doc: Node) -> list[Planned]:
-    meta, name = _metadata(doc)
-    planned = Planned("Service", name, "")
-    _common(planned, meta, doc.node("spec", required=False))
+    planned, _, _ = _begin(doc, "Service", spec_required=False)
     return [planned]
 
 
 def _data_source(doc: Node) -> list[Planned]:
-    meta, name = _metadata(doc)
-    spec = doc.node("spec")
-    planned = Planned("DataSource", name, "")
-    _common(planned, meta, spec)
+    planned, _, spec = _begin(doc, "DataSource")
     kind_name = spec.value("type")
     kind = SOURCE_TYPES.get(kind_name.lower())
     if kind is None:
@@ -311,19 +300,13 @@ def _data_source(doc: Node) -> list[Planned]:
 
 
 def _target(doc: Node) -> list[Planned]:
-    meta, name = _metadata(doc)
-    spec = doc.node("spec")
-    planned = Planned("AlertNotificationTarget", name, "")
-    _common(planned, meta, spec)
+    planned, _, spec = _begin(doc, "AlertNotificationTarget")
     planned.fields["target"] = spec.value("target")
     return [planned]
 
 
 def _condition(doc: Node) -> list[Planned]:
-    meta, name = _metadata(doc)
-    spec = doc.node("spec")
-    planned = Planned("AlertCondition", name, "")
-    _common(planned, meta, spec)
+    planned, _, spec = _begin(doc, "AlertCondition")
     condition = spec.node("condition")
     kind = condition.value("kind")
     if kind != "burnrate":
@@ -348,10 +331,7 @@ def _condition(doc: Node) -> list[Planned]:
 
 
 def _alert_policy(doc: Node) -> list[Planned]:
-    meta, name = _metadata(doc)
-    spec = doc.node("spec")
-    planned = Planned("AlertPolicy", name, "")
-    _common(planned, meta, spec)
+    planned, _, spec = _begin(doc, "AlertPolicy")
     planned.fields.update(
         alert_when_breaching=spec.value("alertWhenBreaching", bool, required=False, default=True),
         alert_when_resolved=spec.value("alertWhenResolved", bool, required=False, default=False),

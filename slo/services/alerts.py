@@ -47,10 +47,11 @@ def alert_payload(*, slo: SLO, state: AlertState, evaluation: Evaluation) -> dic
         "team": slo.team.slug,
         "severity": state.severity,
     }
+    involved = {window for pair in state.windows or [] for window in pair.split("/")}
     burns = ", ".join(
         f"{window} {rate:.2f}x"
         for window, rate in evaluation.burn_rates.items()
-        if rate is not None and window in " ".join(state.windows or [])
+        if rate is not None and window in involved
     )
     page = slo_page_url(slo)
     annotations = {

@@ -13,7 +13,7 @@ from slo.choices import AlertEventKind, DataStatus, Severity
 from slo.definitions import Evaluation
 from slo.models import SLO, AlertDelivery, AlertEvent, AlertState, Snapshot
 from slo.services.alerts import alert_payload
-from slo.sources import sources_for_run
+from slo.sources.factory import sources_for_run
 
 KEEP_EVERY_MINUTE = timedelta(days=2)
 KEEP_HOURLY = timedelta(days=400)
@@ -72,6 +72,8 @@ def slo_evaluation_record(*, at: datetime) -> list[Evaluation]:
                 state = states.get((slo.pk, severity)) or AlertState(slo=slo, severity=severity)
                 _record_alert(slo, state, ev)
         SLO.objects.filter(pk__in=[s.pk for s in slos]).update(evaluated_at=at)
+        if AlertDelivery.objects.filter(delivered_at=None).exists():
+            transaction.on_commit(_deliver_soon)  # one delivery run for the whole evaluation
     return evaluations
 
 
@@ -149,7 +151,6 @@ def _enqueue(slo: SLO, state: AlertState, ev: Evaluation, event: AlertEvent | No
         if waiting:
             return
     AlertDelivery.objects.create(state=state, event=event, kind=kind, payload=payload)
-    transaction.on_commit(_deliver_soon)
 
 
 def _deliver_soon() -> None:

@@ -190,3 +190,19 @@ def test_increase_equals_prometheus_on_its_own_samples(prometheus, at, window, s
     )
     theirs = prometheus.value(f"increase({series}[{window}s])", at)
     assert ours == theirs
+
+
+def test_the_maths_engine_and_rules_import_no_django():
+    """Pure modules stay pure: fast to test, usable outside Django (STYLE.md)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import slo.maths, slo.engine, slo.rules, slo.promql, slo.windows;"
+        "import slo.sources.prometheus, slo.sources.platform;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
