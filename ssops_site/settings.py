@@ -34,6 +34,8 @@ try:
     CELERY_BROKER_URL = env.get_broker_url("CELERY_BROKER_URL")
     PROMETHEUS_URL = env.get_url("PROMETHEUS_URL")
     ALERTMANAGER_URL = env.get_url("ALERTMANAGER_URL")
+    # Where people reach SSOps: used in links sent out (alerts, e-mails, webhooks).
+    SSOPS_BASE_URL = env.get_url("SSOPS_BASE_URL", "http://127.0.0.1:8000")
     # TLS-only settings (HSTS, secure cookies, redirect) are on unless DEBUG is on; a local demo
     # over plain http on 127.0.0.1 turns them off explicitly with DJANGO_SECURE_SSL=0.
     SECURE_SSL = env.get_bool("DJANGO_SECURE_SSL", not DEBUG)

@@ -31,7 +31,7 @@ def _iso(moment: datetime) -> str:
 
 
 def slo_page_url(slo: SLO) -> str:
-    base = getattr(settings, "SSOPS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    base = settings.SSOPS_BASE_URL
     return f"{base}/slos/{slo.name}/"
 
 
