@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -13,6 +14,7 @@ from catalog.choices import ApprovalDecision, RequestState, ReservationState
 from catalog.models import (
     DIMENSIONS,
     Budget,
+    MonthlySpend,
     Policy,
     PolicyDecision,
     Quota,
@@ -21,7 +23,7 @@ from catalog.models import (
     Team,
     Template,
 )
-from catalog.services.quotas import month_start, usage_of
+from catalog.services.quotas import month_start
 
 
 def team_list_visible(*, user) -> QuerySet[Team]:
@@ -121,25 +123,25 @@ def request_approvals_given(*, request: Request) -> int:
 def team_usage(*, team: Team, at: datetime | None = None) -> dict:
     """Quotas with what is used of each, and the month's budget with what is reserved."""
     period = month_start(at or timezone.now())
-    kinds = []
-    for quota in Quota.objects.filter(team=team).order_by("kind"):
-        used, _ = usage_of(team_id=team.pk, kind=quota.kind, period=period)
-        kinds.append(
-            {
-                "kind": quota.kind,
-                "dimensions": [
-                    {
-                        "name": amount,
-                        "used": used[amount],
-                        "limit": getattr(quota, limit),
-                        "percent": _percent(used[amount], getattr(quota, limit)),
-                    }
-                    for limit, amount in DIMENSIONS
-                ],
-            }
-        )
+    kinds = [
+        {
+            "kind": quota.kind,
+            "dimensions": [
+                {
+                    "name": amount,
+                    "used": quota.used[amount],
+                    "limit": getattr(quota, limit),
+                    "percent": _percent(quota.used[amount], getattr(quota, limit)),
+                }
+                for limit, amount in DIMENSIONS
+            ],
+        }
+        for quota in Quota.objects.filter(team=team).order_by("kind")
+        if quota.has_limits or any(quota.used.values())
+    ]
     budget = Budget.objects.filter(team=team).first()
-    spent = usage_of(team_id=team.pk, kind="", period=period)[1]
+    spend = MonthlySpend.objects.filter(team=team, period=period).first()
+    spent = spend.amount if spend else Decimal(0)
     return {
         "team": team,
         "period": period,

@@ -1,14 +1,13 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.choices import PolicyMode
+from catalog.choices import PolicyMode, RequestState, RiskTier
 from catalog.models import (
     Budget,
     Membership,
     Policy,
     PolicyDecision,
     Quota,
-    Request,
     Team,
     Template,
     TemplateVersion,
@@ -125,38 +124,30 @@ class BreakGlassDetailSerializer(serializers.Serializer):
     until = serializers.DateTimeField(source="break_glass_until")
 
 
-class RequestSerializer(serializers.ModelSerializer):
-    template = serializers.CharField(source="template_version.template.slug")
-    version = serializers.CharField(source="template_version.version")
-    team = serializers.CharField(source="team.slug")
-    requester = serializers.CharField(source="requester.username")
-    break_glass_detail = serializers.SerializerMethodField()
+class RequestSerializer(serializers.Serializer):
+    """A request as the API shows it (declared fields: cheaper than a ModelSerializer, which
+    matters on the submission path)."""
 
-    class Meta:
-        model = Request
-        fields = [
-            "uuid",
-            "template",
-            "version",
-            "team",
-            "requester",
-            "state",
-            "risk_tier",
-            "required_approvals",
-            "approval_due_at",
-            "ttl_hours",
-            "expires_at",
-            "parameters",
-            "justification",
-            "deny_reasons",
-            "warnings",
-            "outputs",
-            "break_glass",
-            "break_glass_detail",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
+    uuid = serializers.UUIDField(read_only=True)
+    template = serializers.CharField(source="template_version.template.slug", read_only=True)
+    version = serializers.CharField(source="template_version.version", read_only=True)
+    team = serializers.CharField(source="team.slug", read_only=True)
+    requester = serializers.CharField(source="requester.username", read_only=True)
+    state = serializers.ChoiceField(choices=RequestState.choices, read_only=True)
+    risk_tier = serializers.ChoiceField(choices=RiskTier.choices, read_only=True)
+    required_approvals = serializers.IntegerField(read_only=True)
+    approval_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    ttl_hours = serializers.IntegerField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    parameters = serializers.JSONField(read_only=True)
+    justification = serializers.CharField(read_only=True)
+    deny_reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+    warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
+    outputs = serializers.JSONField(read_only=True)
+    break_glass = serializers.BooleanField(read_only=True)
+    break_glass_detail = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
 
     @extend_schema_field(BreakGlassDetailSerializer(allow_null=True))
     def get_break_glass_detail(self, obj):
@@ -223,16 +214,6 @@ class RequestDetailSerializer(RequestSerializer):
     approvals = ApprovalSerializer(many=True, read_only=True)
     decisions = PolicyDecisionSerializer(many=True, read_only=True)
     reservation = ReservationSerializer(read_only=True, default=None)
-
-    class Meta(RequestSerializer.Meta):
-        fields = [
-            *RequestSerializer.Meta.fields,
-            "transitions",
-            "approvals",
-            "decisions",
-            "reservation",
-        ]
-        read_only_fields = fields
 
 
 class DecisionSerializer(serializers.Serializer):

@@ -2,7 +2,7 @@
 
 from catalog.models.notifications import Webhook
 from catalog.models.policies import Policy, PolicyDecision, PolicyVersion
-from catalog.models.quotas import DIMENSIONS, Budget, Quota, Reservation
+from catalog.models.quotas import DIMENSIONS, Budget, MonthlySpend, Quota, Reservation
 from catalog.models.requests import Approval, Request, RequestTransition
 from catalog.models.teams import Membership, Team, slug_validator
 from catalog.models.templates import ImmutableVersionError, Template, TemplateVersion
@@ -13,6 +13,7 @@ __all__ = [
     "Budget",
     "ImmutableVersionError",
     "Membership",
+    "MonthlySpend",
     "Policy",
     "PolicyDecision",
     "PolicyVersion",

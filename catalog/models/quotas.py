@@ -1,5 +1,9 @@
 """Quotas per team and resource kind, monthly budgets per team, and the reservations that
-requests hold against them (active until the request is rejected, fails or is deleted)."""
+requests hold against them (active until the request is rejected, fails or is deleted).
+
+What is in use is kept as counters next to the limits (Quota.used_*, MonthlySpend.amount),
+changed in the same transaction as the reservation they count, so a submission reads and locks
+one row instead of summing every reservation."""
 
 from __future__ import annotations
 
@@ -18,7 +22,9 @@ DIMENSIONS = (
 
 
 class Quota(models.Model):
-    """Limits for one team and one resource kind; an empty limit means no limit."""
+    """Limits for one team and one resource kind (an empty limit means no limit) and what the
+    team's active reservations of that kind hold. A row exists for every kind a team has
+    reserved, with or without limits."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="quotas")
     kind = models.CharField(max_length=63)
@@ -26,6 +32,10 @@ class Quota(models.Model):
     max_cpu_millicores = models.PositiveIntegerField(null=True, blank=True)
     max_memory_mib = models.PositiveIntegerField(null=True, blank=True)
     max_storage_gib = models.PositiveIntegerField(null=True, blank=True)
+    used_count = models.BigIntegerField(default=0, editable=False)
+    used_cpu_millicores = models.BigIntegerField(default=0, editable=False)
+    used_memory_mib = models.BigIntegerField(default=0, editable=False)
+    used_storage_gib = models.BigIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -34,6 +44,14 @@ class Quota(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team.slug}/{self.kind}"
+
+    @property
+    def used(self) -> dict[str, int]:
+        return {amount: getattr(self, f"used_{amount}") for _, amount in DIMENSIONS}
+
+    @property
+    def has_limits(self) -> bool:
+        return any(getattr(self, limit) is not None for limit, _ in DIMENSIONS)
 
 
 class Budget(models.Model):
@@ -47,6 +65,23 @@ class Budget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team.slug}: {self.monthly_limit} {self.currency}/month"
+
+
+class MonthlySpend(models.Model):
+    """What a team's active reservations cost in one month (the budget check reads this)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="spends")
+    period = models.DateField(help_text="First day of the month.")
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["team_id", "-period"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "period"], name="monthly_spend_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.period:%Y-%m}: {self.amount}"
 
 
 class Reservation(models.Model):

@@ -11,6 +11,7 @@ No Django imports.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -79,6 +80,9 @@ class PolicyEngine(Protocol):
     def evaluate(self, module: PolicyModule, document: dict) -> Verdict:
         """Never raises: failures come back as Verdict.error."""
 
+    def evaluate_all(self, modules: list[PolicyModule], document: dict) -> list[Verdict]:
+        """One verdict per module, in order, for one input (an engine may batch them)."""
+
 
 def _messages(text: str) -> list[str]:
     return [m.group(1) for line in text.splitlines() if (m := _ERRORMSG_RE.match(line))]
@@ -112,15 +116,18 @@ def _stdout_captured(sink: list[str]):
 
 
 class RegoEngine:
-    """rego-cpp in-process. Each module is compiled once into a bundle (cached by source);
-    each evaluation runs that bundle in a fresh interpreter, about 0.2 ms."""
+    """rego-cpp in-process. Each module is compiled once into a bundle (cached by source).
+    An evaluation gives the input to one long-lived interpreter (about 0.2 ms) and runs each
+    module's bundle against it (about 0.1 ms each); a decision's latency is its own query plus
+    its share of reading the input. One lock serialises the interpreter between threads."""
 
     name = "regopy"
 
     def __init__(self, cache_size: int = 256):
         self._bundles: OrderedDict[tuple[str, str], regopy.Bundle] = OrderedDict()
         self._cache_size = cache_size
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._runner: regopy.Interpreter | None = None
 
     @staticmethod
     def query_for(package: str) -> str:
@@ -179,10 +186,9 @@ class RegoEngine:
     def compile(self, module: PolicyModule) -> None:
         self._bundle(module)
 
-    def _run(self, bundle: regopy.Bundle, document: str) -> str:
-        interpreter = regopy.Interpreter()
-        interpreter.set_input_term(document)
-        output = rego_shared.rego_bundle_query(interpreter._impl, bundle._impl)
+    @staticmethod
+    def _query(runner: regopy.Interpreter, bundle: regopy.Bundle) -> str:
+        output = rego_shared.rego_bundle_query(runner._impl, bundle._impl)
         try:
             if not rego_shared.rego_output_ok(output):
                 node = rego_shared.rego_output_node(output)
@@ -195,26 +201,42 @@ class RegoEngine:
         finally:
             rego_shared.rego_free_output(output)
 
+    def _runner_with(self, document: dict) -> regopy.Interpreter:
+        runner = self._runner or regopy.Interpreter()
+        runner.set_input(document)
+        self._runner = runner
+        return runner
+
+    def evaluate_all(self, modules: list[PolicyModule], document: dict) -> list[Verdict]:
+        verdicts: list[Verdict] = []
+        with self._lock:
+            started = time.perf_counter()
+            try:
+                # Plain JSON types only (YAML examples may hold dates, callers Decimals).
+                plain = json.loads(json.dumps(document, default=str))
+                runner = self._runner_with(plain)
+            except Exception as exc:
+                self._runner = None
+                return [Verdict(error=f"failed at run time: unreadable input: {exc}")] * len(
+                    modules
+                )
+            share = (time.perf_counter() - started) * 1000 / max(1, len(modules))
+            for module in modules:
+                begun = time.perf_counter()
+                try:
+                    verdict = _verdict_from(self._query(runner, self._bundle(module)))
+                except PolicyCompileError as exc:
+                    verdict = Verdict(error=f"does not compile: {exc.details}")
+                except Exception as exc:  # any failure of the engine denies; never crash
+                    verdict = Verdict(error=f"failed at run time: {exc}")
+                    self._runner = None  # start the next module on a clean interpreter
+                    runner = self._runner_with(plain)
+                latency = share + (time.perf_counter() - begun) * 1000
+                verdicts.append(dataclasses.replace(verdict, latency_ms=latency))
+        return verdicts
+
     def evaluate(self, module: PolicyModule, document: dict) -> Verdict:
-        started = time.perf_counter()
-        try:
-            bundle = self._bundle(module)
-            term = json.dumps(document, separators=(",", ":"), default=str)
-            with self._lock:
-                text = self._run(bundle, term)
-            verdict = _verdict_from(text)
-        except PolicyCompileError as exc:
-            verdict = Verdict(error=f"does not compile: {exc.details}")
-        except Exception as exc:  # any failure of the engine denies; never crash the caller
-            verdict = Verdict(error=f"failed at run time: {exc}")
-        latency = (time.perf_counter() - started) * 1000
-        return Verdict(
-            deny=verdict.deny,
-            warn=verdict.warn,
-            risk_tier=verdict.risk_tier,
-            error=verdict.error,
-            latency_ms=latency,
-        )
+        return self.evaluate_all([module], document)[0]
 
 
 def _strings(value: object, rule: str) -> tuple[str, ...]:

@@ -52,18 +52,6 @@ def _decide(*, request: Request, actor, decision: str, comment: str) -> tuple[Re
         as_platform_admin=not permissions.is_team_approver(actor, locked.team_id),
     )
     approvals = locked.approvals.filter(decision=ApprovalDecision.APPROVED).count()
-    audit_record(
-        action=f"request.approval_{decision}",
-        actor=actor,
-        obj=locked,
-        team=locked.team_id,
-        payload={
-            "decision": decision,
-            "comment": comment,
-            "approvals": approvals,
-            "required": locked.required_approvals,
-        },
-    )
     return locked, approvals
 
 
@@ -73,6 +61,18 @@ def request_approve(*, request: Request, actor, comment: str = "") -> Request:
     with transaction.atomic():
         locked, approvals = _decide(
             request=request, actor=actor, decision=ApprovalDecision.APPROVED, comment=comment
+        )
+        audit_record(
+            action="request.approval_approved",
+            actor=actor,
+            obj=locked,
+            team=locked.team_id,
+            payload={
+                "decision": ApprovalDecision.APPROVED,
+                "comment": comment,
+                "approvals": approvals,
+                "required": locked.required_approvals,
+            },
         )
         if approvals < locked.required_approvals:
             return locked
@@ -88,6 +88,9 @@ def request_approve(*, request: Request, actor, comment: str = "") -> Request:
 
 
 def request_reject(*, request: Request, actor, comment: str) -> Request:
+    """One eligible approver's rejection ends the request and gives its quota back. Its audit
+    event is the `request.rejected` transition (actor, comment and approvals attached): the
+    reservation is released before anything is appended to the audit chain (lock order)."""
     if not (comment or "").strip():
         raise RequestInvalid({"comment": ["Say why the request is rejected."]})
     with transaction.atomic():

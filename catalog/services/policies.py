@@ -153,19 +153,38 @@ def _apply(outcome: PolicyOutcome, version: PolicyVersion, decision: PolicyDecis
         )
 
 
-def policies_evaluate(*, document: dict) -> PolicyOutcome:
+# A policy version never changes (a change makes a new one): versions are read once per process,
+# keyed by id and digest; which version is current is read fresh for every evaluation.
+_versions: dict[tuple[int, str], PolicyVersion] = {}
+
+
+def policies_active() -> list[PolicyVersion]:
+    """The current versions of the enabled policies (each with its policy), by slug."""
+    current = (
+        Policy.objects.filter(enabled=True, current_version__isnull=False)
+        .order_by("slug")
+        .values_list("current_version_id", "current_version__digest")
+    )
+    keys = list(current)
+    missing = [pk for pk, digest in keys if (pk, digest) not in _versions]
+    if missing:
+        for version in PolicyVersion.objects.select_related("policy").filter(pk__in=missing):
+            _versions[(version.pk, version.digest)] = version
+    return [_versions[key] for key in keys if key in _versions]
+
+
+def policies_evaluate(
+    *, document: dict, versions: list[PolicyVersion] | None = None
+) -> PolicyOutcome:
     """Run every enabled policy on the input (enforce: deny and raise the tier; warn: warn;
     dry-run: only decided and logged). A policy that errors denies when it enforces."""
     engine = default_engine()
     digest = input_digest(document)
     outcome = PolicyOutcome()
-    policies = Policy.objects.filter(enabled=True, current_version__isnull=False).select_related(
-        "current_version"
-    )
-    for policy in policies:
-        version = policy.current_version
-        version.policy = policy
-        verdict = engine.evaluate(PolicyModule(name=policy.slug, source=version.source), document)
+    versions = policies_active() if versions is None else versions
+    modules = [PolicyModule(name=v.policy.slug, source=v.source) for v in versions]
+    for version, verdict in zip(versions, engine.evaluate_all(modules, document), strict=True):
+        slug = version.policy.slug
         if verdict.failed:
             result = DecisionOutcome.ERROR
         else:
@@ -184,6 +203,6 @@ def policies_evaluate(*, document: dict) -> PolicyOutcome:
         )
         _apply(outcome, version, decision)
         outcome.decisions.append(decision)
-        POLICY_DECISIONS.labels(policy=policy.slug, mode=version.mode, outcome=result).inc()
+        POLICY_DECISIONS.labels(policy=slug, mode=version.mode, outcome=result).inc()
         POLICY_SECONDS.observe(verdict.latency_ms / 1000)
     return outcome

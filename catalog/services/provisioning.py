@@ -34,19 +34,18 @@ def request_start_provisioning(
     expires = timezone.now() + dt.timedelta(hours=request.ttl_hours)
     if request.break_glass_until is not None:
         expires = min(expires, request.break_glass_until)
-    with transaction.atomic():
-        request_transition(
-            request=request,
-            to_state=lifecycle.PROVISIONING,
-            actor=actor,
-            reason="handed to the provisioner",
-            fields={"expires_at": expires},
-            attachments=attachments,
-        )
-        from catalog import tasks
+    request_transition(
+        request=request,
+        to_state=lifecycle.PROVISIONING,
+        actor=actor,
+        reason="handed to the provisioner",
+        fields={"expires_at": expires},
+        attachments=attachments,
+    )
+    from catalog import tasks
 
-        request_id = request.pk
-        transaction.on_commit(lambda: tasks.provision_request.delay(request_id), robust=True)
+    request_id = request.pk  # enqueued when the caller's transaction commits (or at once)
+    transaction.on_commit(lambda: tasks.provision_request.delay(request_id), robust=True)
     return request
 
 

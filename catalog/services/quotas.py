@@ -4,15 +4,24 @@ concurrent submissions never exceed a limit) and released when a request gives t
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
-from django.db.models import Q, Sum
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
 from catalog.choices import ReservationState
-from catalog.models import DIMENSIONS, Budget, Quota, Request, Reservation, Team, TemplateVersion
+from catalog.models import (
+    DIMENSIONS,
+    Budget,
+    MonthlySpend,
+    Quota,
+    Request,
+    Reservation,
+    Team,
+    TemplateVersion,
+)
 
 HOURS_PER_MONTH = Decimal(730)
 CENTS = Decimal("0.01")
@@ -29,53 +38,89 @@ def cost_for(version: TemplateVersion, ttl_hours: int) -> Decimal:
     return (version.cost_monthly * share).quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
-def usage_of(*, team_id: int, kind: str, period: dt.date) -> tuple[dict[str, int], Decimal]:
-    """What the team's active reservations add up to: of this kind, and spent in the period
-    (one query)."""
-    of_kind = Q(kind=kind)
-    totals = Reservation.objects.filter(team_id=team_id, state=ReservationState.ACTIVE).aggregate(
-        **{amount: Sum(amount, filter=of_kind) for _, amount in DIMENSIONS},
-        spent=Sum("cost", filter=Q(period=period)),
-    )
-    used = {amount: totals[amount] or 0 for _, amount in DIMENSIONS}
-    # SQLite sums decimals as floats: bring the total back to cents.
-    return used, Decimal(totals["spent"] or 0).quantize(CENTS)
+@dataclass(frozen=True)
+class Standing:
+    """What a team holds against one resource kind and month, read under lock."""
+
+    quota: Quota
+    spent: Decimal
+    budget: Budget | None
+
+    @property
+    def used(self) -> dict[str, int]:
+        return self.quota.used
 
 
-def quota_lock_and_check(*, team: Team, amounts: dict, cost: Decimal, period: dt.date) -> list[str]:
-    """Lock the team's quota row for this kind and its budget row (PostgreSQL row locks; SQLite
-    IMMEDIATE transactions already serialise writers), then say what the request would exceed.
-    Call first inside the submitting transaction, before any other write: the locks are held
-    until it commits, so the next submitter sees this reservation."""
-    kind = amounts["kind"]
+def _locked_row(model, key: dict):
+    """The row for `key`, locked with SELECT … FOR UPDATE, created first if there is none
+    yet (get_or_create survives a concurrent creator)."""
+    locked = model.objects.filter(**key).select_for_update().order_by()
+    row = locked.first()
+    if row is None:
+        model.objects.get_or_create(**key)
+        row = locked.first()
+    return row
+
+
+def standing_locked(*, team: Team, kind: str, period: dt.date) -> Standing:
+    """Lock the team's counters for this kind and month (PostgreSQL row locks; SQLite's
+    IMMEDIATE transactions already serialise writers) and read them with the budget. Call
+    first inside the submitting transaction, before any other write: the locks are held until
+    it commits, so the next submitter sees this one's reservation."""
+    quota = _locked_row(Quota, {"team": team, "kind": kind})
+    spend = _locked_row(MonthlySpend, {"team": team, "period": period})
+    budget = Budget.objects.filter(team=team).order_by().first()
+    return Standing(quota=quota, spent=spend.amount, budget=budget)
+
+
+def quota_excess(
+    *, standing: Standing, team: Team, amounts: dict, cost: Decimal, period: dt.date
+) -> list[str]:
+    """What the request would exceed, one sentence each ([] when it fits)."""
+    kind, quota, budget = amounts["kind"], standing.quota, standing.budget
     reasons = []
-    quota = Quota.objects.select_for_update().filter(team=team, kind=kind).first()
-    budget = Budget.objects.select_for_update().filter(team=team).first()
-    if quota is None and budget is None:
-        return reasons
-    used, spent = usage_of(team_id=team.pk, kind=kind, period=period)
-    if quota is not None:
-        for limit_field, amount in DIMENSIONS:
-            limit = getattr(quota, limit_field)
-            wanted = amounts.get(amount, 0)
-            if limit is not None and wanted and used[amount] + wanted > limit:
-                unit = UNITS[amount]
-                reasons.append(
-                    f"quota exceeded for {kind} in team {team.slug}: {amount.replace('_', ' ')} "
-                    f"would be {used[amount] + wanted}{unit} of {limit}{unit}"
-                )
-    if budget is not None and cost > 0 and spent + cost > budget.monthly_limit:
+    for limit_field, amount in DIMENSIONS:
+        limit = getattr(quota, limit_field)
+        wanted = amounts.get(amount, 0)
+        total = standing.used[amount] + wanted
+        if limit is not None and wanted and total > limit:
+            unit = UNITS[amount]
+            reasons.append(
+                f"quota exceeded for {kind} in team {team.slug}: {amount.replace('_', ' ')} "
+                f"would be {total}{unit} of {limit}{unit}"
+            )
+    if budget is not None and cost > 0 and standing.spent + cost > budget.monthly_limit:
         reasons.append(
-            f"monthly budget exceeded for team {team.slug}: {spent + cost} of "
+            f"monthly budget exceeded for team {team.slug}: {standing.spent + cost} of "
             f"{budget.monthly_limit} {budget.currency} in {period:%B %Y}"
         )
     return reasons
 
 
+_ADD_USED = ", ".join(f"used_{amount} = used_{amount} + %s" for _, amount in DIMENSIONS)
+
+
+def _count(reservation: Reservation, sign: int) -> None:
+    """Add (1) or take back (-1) a reservation's amounts on the counters. Plain SQL: this
+    runs inside every submission's write lock, which is kept as short as it can be."""
+    amounts = [sign * getattr(reservation, amount) for _, amount in DIMENSIONS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Quota._meta.db_table} SET {_ADD_USED} WHERE team_id = %s AND kind = %s",
+            [*amounts, reservation.team_id, reservation.kind],
+        )
+        cursor.execute(
+            f"UPDATE {MonthlySpend._meta.db_table} SET amount = amount + %s "
+            "WHERE team_id = %s AND period = %s",
+            [sign * reservation.cost, reservation.team_id, reservation.period],
+        )
+
+
 def reservation_create(
     *, request: Request, amounts: dict, cost: Decimal, currency: str, period: dt.date
 ) -> Reservation:
-    return Reservation.objects.create(
+    """Reserve (after `standing_locked` and `quota_excess`, in the same transaction)."""
+    reservation = Reservation.objects.create(
         request=request,
         team_id=request.team_id,
         kind=amounts["kind"],
@@ -84,15 +129,20 @@ def reservation_create(
         currency=currency,
         period=period,
     )
+    _count(reservation, +1)
+    return reservation
 
 
 def reservation_release(*, request: Request, reason: str) -> bool:
     """Give the request's quota and budget back (idempotent: False when nothing was held)."""
-    return bool(
-        Reservation.objects.filter(request=request, state=ReservationState.ACTIVE).update(
-            state=ReservationState.RELEASED, released_at=timezone.now(), release_reason=reason
-        )
-    )
+    reservation = Reservation.objects.filter(request=request, state=ReservationState.ACTIVE)
+    held = reservation.order_by().first()
+    if held is None or not reservation.update(
+        state=ReservationState.RELEASED, released_at=timezone.now(), release_reason=reason
+    ):
+        return False
+    _count(held, -1)
+    return True
 
 
 def quota_set(*, actor, team: Team, kind: str, **limits: int | None) -> Quota:
@@ -110,7 +160,7 @@ def quota_set(*, actor, team: Team, kind: str, **limits: int | None) -> Quota:
         if before == after:
             return quota
         quota.full_clean()
-        quota.save()
+        quota.save(update_fields=None if quota._state.adding else [*allowed, "updated_at"])
         audit_record(
             action="quota.set",
             actor=actor,

@@ -15,24 +15,23 @@ from catalog import lifecycle, permissions
 from catalog.choices import VersionStatus
 from catalog.models import (
     DIMENSIONS,
-    Budget,
     PolicyDecision,
-    Quota,
     Request,
     Team,
     Template,
     TemplateVersion,
 )
-from catalog.services.policies import policies_evaluate
+from catalog.services.policies import policies_active, policies_evaluate
 from catalog.services.provisioning import request_start_provisioning
 from catalog.services.quotas import (
+    Standing,
     cost_for,
     month_start,
-    quota_lock_and_check,
+    quota_excess,
     reservation_create,
-    usage_of,
+    standing_locked,
 )
-from catalog.services.transitions import log_transition, request_transition
+from catalog.services.transitions import log_transition, request_filing, request_transition
 from catalog.template_spec import resources_for
 
 MAX_JUSTIFICATION = 2000
@@ -117,34 +116,50 @@ def parameter_errors(version: TemplateVersion, parameters) -> dict[str, list[str
     return errors
 
 
+# A published version's content never changes: it is read once per process (keyed by id and
+# digest); each submission still reads the version's id, digest and status fresh.
+_version_content: dict[tuple[int, str], TemplateVersion] = {}
+
+
+def _version_cached(pk: int, digest: str) -> TemplateVersion:
+    version = _version_content.get((pk, digest))
+    if version is None:
+        version = TemplateVersion.objects.select_related("template").get(pk=pk)
+        _version_content[(pk, digest)] = version
+    return version
+
+
 def _resolve_version(template, version: str | None) -> TemplateVersion:
+    """The version to file against (the latest published one unless `version` names one);
+    RequestInvalid when there is none or it is deprecated."""
     if isinstance(template, TemplateVersion):
-        chosen = template
+        chosen, status, reason = template, template.status, template.deprecation_reason
     else:
         slug = template.slug if isinstance(template, Template) else str(template or "")
-        versions = TemplateVersion.objects.select_related("template").filter(template__slug=slug)
+        fields = ("pk", "digest", "status", "deprecation_reason")
         if version:
-            chosen = versions.filter(version=version).first()
-            if chosen is None:
-                if not versions.exists():
-                    raise RequestInvalid({"template": [f"There is no template {slug!r}."]})
-                raise RequestInvalid({"version": [f"{slug} has no version {version!r}."]})
+            row = (
+                TemplateVersion.objects.filter(template__slug=slug, version=version)
+                .values_list(*fields)
+                .first()
+            )
         else:
-            entry = Template.objects.select_related("latest_version__template").filter(slug=slug)
-            found = entry.first()
-            if found is None:
+            row = (
+                Template.objects.filter(slug=slug)
+                .values_list(*(f"latest_version__{f}" for f in fields))
+                .first()
+            )
+        if row is None or row[0] is None:
+            if not Template.objects.filter(slug=slug).exists():
                 raise RequestInvalid({"template": [f"There is no template {slug!r}."]})
-            if found.latest_version is None:
-                raise RequestInvalid({"template": [f"{slug} has no published version."]})
-            chosen = found.latest_version
-    if chosen.status == VersionStatus.DEPRECATED:
-        raise RequestInvalid(
-            {
-                "version": [
-                    f"{chosen} is deprecated: {chosen.deprecation_reason or 'use a newer one'}"
-                ]
-            }
-        )
+            if version:
+                raise RequestInvalid({"version": [f"{slug} has no version {version!r}."]})
+            raise RequestInvalid({"template": [f"{slug} has no published version."]})
+        pk, digest, status, reason = row
+        chosen = _version_cached(pk, digest)
+    if status == VersionStatus.DEPRECATED:
+        message = f"{chosen} is deprecated: {reason or 'use a newer one'}"
+        raise RequestInvalid({"version": [message]})
     return chosen
 
 
@@ -186,11 +201,11 @@ def policy_input(
     amounts: dict,
     cost,
     period: dt.date,
+    standing: Standing,
 ) -> dict:
-    """The document every policy receives (see README: request, user, team, template, usage)."""
-    quota = Quota.objects.filter(team=team, kind=amounts["kind"]).first()
-    budget = Budget.objects.filter(team=team).first()
-    used, spent = usage_of(team_id=team.pk, kind=amounts["kind"], period=period)
+    """The document every policy receives (see README: request, user, team, template, usage);
+    usage is what `standing_locked` read, so policies see what the quota check sees."""
+    quota, budget = standing.quota, standing.budget
     return {
         "request": {
             "parameters": parameters,
@@ -219,14 +234,12 @@ def policy_input(
         "usage": {
             "resource": {
                 "kind": amounts["kind"],
-                "used": used,
-                "limits": {
-                    amount: getattr(quota, limit) if quota else None for limit, amount in DIMENSIONS
-                },
+                "used": standing.used,
+                "limits": {amount: getattr(quota, limit) for limit, amount in DIMENSIONS},
             },
             "budget": {
                 "period": period.isoformat(),
-                "spent": float(spent),
+                "spent": float(standing.spent),
                 "limit": float(budget.monthly_limit) if budget else None,
                 "currency": budget.currency if budget else version.currency,
             },
@@ -247,9 +260,9 @@ def request_submit(
     ttl_hours: int | None = None,
     justification: str = "",
 ) -> Request:
-    """File a request: validate (nothing is written when it is invalid), evaluate the policies,
-    reserve quota and budget under lock, then deny, wait for approval, or approve and hand off
-    to provisioning — all in one transaction, each step audited.
+    """File a request: validate (nothing is written when it is invalid); then, in one
+    transaction, lock the team's quota and budget counters, evaluate the policies, reserve,
+    and deny, wait for approval, or approve and hand off to provisioning — each step audited.
 
     `template` is a slug, Template or TemplateVersion; `version` picks one (default: latest).
     Raises RequestInvalid (field errors) or PermissionDenied (not a member of the team).
@@ -266,37 +279,44 @@ def request_submit(
     amounts = resources_for(chosen.resources, chosen.parameters_schema, parameters)
     cost = cost_for(chosen, ttl)
     period = month_start()
-    document = policy_input(
-        actor=actor,
+    versions = policies_active()
+    request = Request(
+        template_version=chosen,
         team=team,
-        version=chosen,
+        requester=actor,
         parameters=parameters,
-        ttl_hours=ttl,
         justification=justification,
-        amounts=amounts,
-        cost=cost,
-        period=period,
+        ttl_hours=ttl,
     )
-    outcome = policies_evaluate(document=document)
-    tier = lifecycle.higher_tier(chosen.risk_tier, outcome.risk_tier)
-    with transaction.atomic():
-        # Quota and budget rows are locked before anything else is written (lock order).
+    with transaction.atomic(), request_filing(request):
+        # The team's counters are locked before anything is written (lock order); the policies
+        # see the usage read under that lock, the same the quota check sees.
+        standing = standing_locked(team=team, kind=amounts["kind"], period=period)
+        document = policy_input(
+            actor=actor,
+            team=team,
+            version=chosen,
+            parameters=parameters,
+            ttl_hours=ttl,
+            justification=justification,
+            amounts=amounts,
+            cost=cost,
+            period=period,
+            standing=standing,
+        )
+        outcome = policies_evaluate(document=document, versions=versions)
+        tier = lifecycle.higher_tier(chosen.risk_tier, outcome.risk_tier)
+        request.risk_tier = tier
+        request.required_approvals = lifecycle.approvals_needed(tier, chosen.required_approvals)
+        request.warnings = outcome.warn
         quota_reasons = (
             []
             if outcome.deny
-            else quota_lock_and_check(team=team, amounts=amounts, cost=cost, period=period)
+            else quota_excess(
+                standing=standing, team=team, amounts=amounts, cost=cost, period=period
+            )
         )
-        request = Request.objects.create(
-            template_version=chosen,
-            team=team,
-            requester=actor,
-            parameters=parameters,
-            justification=justification,
-            ttl_hours=ttl,
-            risk_tier=tier,
-            required_approvals=lifecycle.approvals_needed(tier, chosen.required_approvals),
-            warnings=outcome.warn,
-        )
+        request.save(force_insert=True)
         for decision in outcome.decisions:
             decision.request = request
         PolicyDecision.objects.bulk_create(outcome.decisions)

@@ -8,6 +8,9 @@ commit. Every other service that moves a request calls it.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -69,7 +72,7 @@ def log_transition(
             **attachments,
         },
     )
-    RequestTransition.objects.create(
+    row = RequestTransition(
         request=request,
         from_state=from_state,
         to_state=to_state,
@@ -77,7 +80,35 @@ def log_transition(
         reason=reason,
         audit_seq=event.seq,
     )
+    filing = getattr(request, "_filing", None)
+    if filing is None:
+        row.save(force_insert=True)
+    else:
+        filing.rows.append(row)
     transaction.on_commit(lambda: REQUEST_TRANSITIONS.labels(to_state=to_state).inc())
+
+
+@dataclasses.dataclass
+class _Filing:
+    rows: list = dataclasses.field(default_factory=list)
+    fields: set = dataclasses.field(default_factory=set)
+
+
+@contextlib.contextmanager
+def request_filing(request: Request):
+    """A request being filed inside the caller's transaction: no other transaction can see
+    its row yet, so the transitions made in the block change it in memory and the row and its
+    timeline are written once, at the end of the block (the submission makes up to three
+    transitions in a row). The audit events are appended as each transition happens."""
+    filing = request._filing = _Filing()
+    try:
+        yield
+        if filing.fields:
+            changed = {name: getattr(request, name) for name in filing.fields}
+            Request.objects.filter(pk=request.pk).update(**changed)
+        RequestTransition.objects.bulk_create(filing.rows)
+    finally:
+        del request._filing
 
 
 def request_transition(
@@ -103,22 +134,31 @@ def request_transition(
         lifecycle.check_transition(from_state, to_state)
     except lifecycle.TransitionError as exc:
         raise TransitionNotAllowed(str(exc)) from None
-    with transaction.atomic():
-        updates = {"state": to_state, "updated_at": timezone.now(), **(fields or {})}
-        if not Request.objects.filter(pk=request.pk, state=from_state).update(**updates):
-            now = Request.objects.filter(pk=request.pk).values_list("state", flat=True).first()
-            raise TransitionNotAllowed(f"the request is {now} now, no longer {from_state}")
-        for name, value in updates.items():
-            setattr(request, name, value)
-        if lifecycle.releases_reservation(from_state, to_state):
-            reservation_release(request=request, reason=to_state)
-        log_transition(
-            request,
-            from_state,
-            to_state,
-            actor,
-            reason,
-            attachments if attachments is not None else _attachments(request),
-        )
-        notifications.request_notify(request=request, event=to_state, from_state=from_state)
+    updates = {"state": to_state, "updated_at": timezone.now(), **(fields or {})}
+    filing = getattr(request, "_filing", None)
+    # No savepoint: nothing is written unless the conditional update succeeds, and a failed
+    # write must undo the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
+        if filing is not None:  # filed in this very transaction: nobody else can move it
+            filing.fields.update(updates)
+            moved = 1
+        else:
+            moved = Request.objects.filter(pk=request.pk, state=from_state).update(**updates)
+        if moved:
+            _record(request, from_state, to_state, actor, reason, updates, attachments)
+    if not moved:
+        now = Request.objects.filter(pk=request.pk).values_list("state", flat=True).first()
+        raise TransitionNotAllowed(f"the request is {now} now, no longer {from_state}")
     return request
+
+
+def _record(request, from_state, to_state, actor, reason, updates, attachments) -> None:
+    """The writes that follow a successful move (same transaction)."""
+    for name, value in updates.items():
+        setattr(request, name, value)
+    if lifecycle.releases_reservation(from_state, to_state):
+        reservation_release(request=request, reason=to_state)
+    if attachments is None:
+        attachments = _attachments(request)
+    log_transition(request, from_state, to_state, actor, reason, attachments)
+    notifications.request_notify(request=request, event=to_state, from_state=from_state)

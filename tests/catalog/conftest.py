@@ -134,3 +134,20 @@ def submit(bob, team):
 
 def read(path: Path) -> str:
     return path.read_text()
+
+
+def assert_counters_match_reservations():
+    """The usage counters equal the sums of the active reservations they count."""
+    from django.db.models import Sum
+
+    from catalog.models import DIMENSIONS, MonthlySpend, Quota, Reservation
+
+    active = Reservation.objects.filter(state="active")
+    for quota in Quota.objects.all():
+        sums = active.filter(team=quota.team, kind=quota.kind).aggregate(
+            **{amount: Sum(amount) for _, amount in DIMENSIONS}
+        )
+        assert quota.used == {k: v or 0 for k, v in sums.items()}, quota
+    for spend in MonthlySpend.objects.all():
+        total = active.filter(team=spend.team, period=spend.period).aggregate(t=Sum("cost"))["t"]
+        assert spend.amount == round(total or 0, 2), spend

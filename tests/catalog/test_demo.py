@@ -15,7 +15,7 @@ def test_seed_demo_is_complete_and_idempotent():
     assert {t.risk_tier for t in Template.objects.all()} == {"low", "medium", "high"}
     assert Template.objects.filter(tags__contains=" runbook ").exists()
     assert Policy.objects.filter(current_version__mode="dry_run").exists()
-    assert Quota.objects.count() == 5 and Budget.objects.count() == 3
+    assert sum(q.has_limits for q in Quota.objects.all()) == 5 and Budget.objects.count() == 3
     states = sorted(Request.objects.values_list("state", flat=True))
     assert states == ["denied", "pending_approval", "pending_approval", "provisioning"]
     events = AuditEvent.objects.count()

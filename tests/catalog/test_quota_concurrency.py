@@ -8,7 +8,11 @@ from django.db import connection, connections
 from audit.verify import verify_chain
 from catalog.models import Request, Reservation
 from catalog.services import quota_set, request_submit
-from tests.catalog.conftest import publish, template_document
+from tests.catalog.conftest import (
+    assert_counters_match_reservations,
+    publish,
+    template_document,
+)
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 SUBMITTERS = 50
@@ -52,4 +56,5 @@ def test_fifty_concurrent_submissions_never_exceed_a_quota_of_ten():
     assert states.count("denied") == SUBMITTERS - QUOTA
     assert Reservation.objects.filter(state="active").count() == QUOTA
     assert Request.objects.filter(state="denied", reservation__isnull=True).count() == 40
+    assert_counters_match_reservations()
     assert verify_chain().ok

@@ -14,6 +14,7 @@ from catalog.services import (
     request_mark_failed,
     request_mark_ready,
 )
+from tests.catalog.conftest import assert_counters_match_reservations
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,7 @@ def test_a_count_quota_denies_the_request_that_would_exceed_it(submit, widget, t
         "quota exceeded for widget in team payments: count would be 3 of 2"
     ]
     assert active() == 2 and not Reservation.objects.filter(request=third).exists()
+    assert_counters_match_reservations()
 
 
 def test_cpu_memory_and_storage_are_limited_too(submit, widget, team):
@@ -70,6 +72,7 @@ def test_reservations_come_back_when_the_request_ends(submit, gadget, widget, te
         request_mark_deleted(request=request)
     assert active() == 0
     assert submit().state == "provisioning"
+    assert_counters_match_reservations()
 
 
 def test_setting_quotas_and_budgets_is_audited_and_idempotent(team, platform_admin):

@@ -124,7 +124,7 @@ def test_the_audit_event_and_the_state_change_commit_or_fail_together(submit, ga
     request = submit("gadget")
     before = AuditEvent.objects.count()
     with (
-        mock.patch.object(RequestTransition.objects, "create", side_effect=RuntimeError("disk")),
+        mock.patch.object(RequestTransition, "save", side_effect=RuntimeError("disk")),
         pytest.raises(RuntimeError),
     ):
         request_cancel(request=request, actor=bob)
