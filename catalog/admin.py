@@ -8,6 +8,8 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from catalog import services
 from catalog.choices import PolicyMode
@@ -17,7 +19,6 @@ from catalog.models import (
     Membership,
     Policy,
     PolicyDecision,
-    PolicyVersion,
     Quota,
     Request,
     RequestTransition,
@@ -141,18 +142,26 @@ class PolicyForm(forms.ModelForm):
         return cleaned
 
 
-class PolicyVersionInline(ReadOnlyMixin, admin.TabularInline):
-    model = PolicyVersion
-    fields = ["number", "mode", "digest", "created_by", "created_at"]
-    readonly_fields = fields
-    extra = 0
-
-
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
     form = PolicyForm
     list_display = ["slug", "title", "mode", "enabled", "current_version", "updated_at"]
-    inlines = [PolicyVersionInline]
+    readonly_fields = ["history"]
+
+    @admin.display(description="Versions")
+    def history(self, obj):
+        versions = obj.versions.select_related("created_by") if obj.pk else []
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                "v{} · {} · {} · {}",
+                (
+                    (v.number, v.mode, v.created_at.strftime("%Y-%m-%d %H:%M"), v.created_by or "-")
+                    for v in versions
+                ),
+            )
+            or "—"
+        )
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -168,9 +177,6 @@ class PolicyAdmin(admin.ModelAdmin):
         )
         form.instance = policy
         obj.pk = policy.pk
-
-    def save_related(self, request, form, formsets, change):
-        """Versions are made by the service, not by the inline."""
 
     def has_delete_permission(self, request, obj=None):
         return False

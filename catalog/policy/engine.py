@@ -126,17 +126,21 @@ class RegoEngine:
     def __init__(self, cache_size: int = 256):
         self._bundles: OrderedDict[tuple[str, str], regopy.Bundle] = OrderedDict()
         self._cache_size = cache_size
+        self._combos: OrderedDict[tuple, regopy.Bundle | None] = OrderedDict()
         self._lock = threading.RLock()
         self._runner: regopy.Interpreter | None = None
 
     @staticmethod
-    def query_for(package: str) -> str:
+    def value_for(package: str) -> str:
         ref = f"data.{package}"
         return (
-            f'result := {{"deny": object.get({ref}, "deny", set()), '
+            f'{{"deny": object.get({ref}, "deny", set()), '
             f'"warn": object.get({ref}, "warn", set()), '
             f'"risk_tier": object.get({ref}, "risk_tier", "")}}'
         )
+
+    def query_for(self, package: str) -> str:
+        return f"result := {self.value_for(package)}"
 
     def _unknown_functions(self, interpreter: regopy.Interpreter, source: str) -> list[str]:
         code = _STRING_OR_COMMENT_RE.sub('""', source)
@@ -186,6 +190,34 @@ class RegoEngine:
     def compile(self, module: PolicyModule) -> None:
         self._bundle(module)
 
+    def _combined(self, modules: list[PolicyModule]) -> regopy.Bundle | None:
+        """One bundle answering for several modules with one query, or None when they cannot
+        share one (a module that does not compile alone, or two modules in one package)."""
+        key = tuple((m.name, m.source) for m in modules)
+        with self._lock:
+            if key in self._combos:
+                return self._combos[key]
+            combo = None
+            try:
+                for module in modules:
+                    self._bundle(module)
+                packages = [module.package for module in modules]
+                if len(set(packages)) == len(packages):
+                    interpreter = regopy.Interpreter()
+                    for module in modules:
+                        interpreter.add_module(f"{module.name}.rego", module.source)
+                    values = ", ".join(
+                        f'"{index}": {self.value_for(package)}'
+                        for index, package in enumerate(packages)
+                    )
+                    combo = interpreter.build(f"result := {{{values}}}", [])
+            except (PolicyCompileError, regopy.RegoError):
+                combo = None
+            self._combos[key] = combo
+            while len(self._combos) > self._cache_size:
+                self._combos.popitem(last=False)
+            return combo
+
     @staticmethod
     def _query(runner: regopy.Interpreter, bundle: regopy.Bundle) -> str:
         output = rego_shared.rego_bundle_query(runner._impl, bundle._impl)
@@ -220,11 +252,16 @@ class RegoEngine:
                 return [Verdict(error=f"failed at run time: unreadable input: {exc}")] * len(
                     modules
                 )
+            if len(modules) > 1:
+                combined = self._evaluate_combined(runner, modules, started)
+                if combined is not None:
+                    return combined
+                runner = self._runner_with(plain)
             share = (time.perf_counter() - started) * 1000 / max(1, len(modules))
             for module in modules:
                 begun = time.perf_counter()
                 try:
-                    verdict = _verdict_from(self._query(runner, self._bundle(module)))
+                    verdict = _verdict_of(_result_of(self._query(runner, self._bundle(module))))
                 except PolicyCompileError as exc:
                     verdict = Verdict(error=f"does not compile: {exc.details}")
                 except Exception as exc:  # any failure of the engine denies; never crash
@@ -233,6 +270,27 @@ class RegoEngine:
                     runner = self._runner_with(plain)
                 latency = share + (time.perf_counter() - begun) * 1000
                 verdicts.append(dataclasses.replace(verdict, latency_ms=latency))
+        return verdicts
+
+    def _evaluate_combined(self, runner, modules, started: float) -> list[Verdict] | None:
+        """All modules in one query (the usual case); None to fall back to one query each,
+        so that a module failing at run time is told apart from the others."""
+        combo = self._combined(modules)
+        if combo is None:
+            return None
+        try:
+            results = _result_of(self._query(runner, combo))
+        except Exception:
+            self._runner = None
+            return None
+        share = (time.perf_counter() - started) * 1000 / len(modules)
+        verdicts = []
+        for index in range(len(modules)):
+            try:
+                verdict = _verdict_of(results.get(str(index)))
+            except ValueError as exc:
+                verdict = Verdict(error=f"failed at run time: {exc}")
+            verdicts.append(dataclasses.replace(verdict, latency_ms=share))
         return verdicts
 
     def evaluate(self, module: PolicyModule, document: dict) -> Verdict:
@@ -245,7 +303,8 @@ def _strings(value: object, rule: str) -> tuple[str, ...]:
     return tuple(sorted(value))
 
 
-def _verdict_from(text: str) -> Verdict:
+def _result_of(text: str) -> dict:
+    """The `result` binding of a query's output (errors raise)."""
     messages = _messages(text)
     if messages:
         raise RuntimeError("; ".join(messages))
@@ -257,6 +316,12 @@ def _verdict_from(text: str) -> Verdict:
             raise ValueError("the policy produced several results")
         result = result[0]
     value = result.get("bindings", {}).get("result")
+    if not isinstance(value, dict):
+        raise ValueError("the policy produced no result")
+    return value
+
+
+def _verdict_of(value: object) -> Verdict:
     if not isinstance(value, dict):
         raise ValueError("the policy produced no result")
     tier = value.get("risk_tier", "")

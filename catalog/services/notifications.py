@@ -29,7 +29,6 @@ from django.urls import reverse
 from catalog import lifecycle
 from catalog.choices import PlatformGroup, TeamRole
 from catalog.models import Request, Webhook
-from ssops_site import env
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ WEBHOOK_CACHE_SECONDS = 10
 
 
 def base_url() -> str:
-    return env.get_url("SSOPS_BASE_URL", "http://127.0.0.1:8000")
+    return settings.SSOPS_BASE_URL
 
 
 def webhooks_changed(**kwargs) -> None:

@@ -69,8 +69,15 @@ def standing_locked(*, team: Team, kind: str, period: dt.date) -> Standing:
     it commits, so the next submitter sees this one's reservation."""
     quota = _locked_row(Quota, {"team": team, "kind": kind})
     spend = _locked_row(MonthlySpend, {"team": team, "period": period})
-    budget = Budget.objects.filter(team=team).order_by().first()
-    return Standing(quota=quota, spent=spend.amount, budget=budget)
+    return Standing(quota=quota, spent=spend.amount, budget=budget_of(team))
+
+
+def budget_of(team: Team) -> Budget | None:
+    """The team's budget (a limit, not a counter: read with the team, outside the lock)."""
+    try:
+        return team.budget
+    except Budget.DoesNotExist:
+        return None
 
 
 def quota_excess(

@@ -165,7 +165,7 @@ def _resolve_version(template, version: str | None) -> TemplateVersion:
 
 def _resolve_team(actor, team) -> Team:
     if not isinstance(team, Team):
-        found = Team.objects.filter(slug=str(team or "")).first()
+        found = Team.objects.select_related("budget").filter(slug=str(team or "")).first()
         if found is None:
             raise RequestInvalid({"team": [f"There is no team {team!r}."]})
         team = found

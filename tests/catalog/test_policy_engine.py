@@ -153,3 +153,39 @@ def test_a_decision_takes_well_under_five_milliseconds(engine):
         timings.append((time.perf_counter() - started) * 1000)
     assert verdict.risk_tier == "high"
     assert statistics.quantiles(timings, n=100)[98] < 5
+
+
+def named(name: str, package: str, body: str) -> PolicyModule:
+    return PolicyModule(name=name, source=f"package {package}\n\nimport rego.v1\n\n{body}\n")
+
+
+def test_several_modules_are_answered_by_one_query_each_with_its_own_verdict(engine):
+    modules = [
+        named("a", "pa", 'deny contains "a says no" if input.x == 1'),
+        named("b", "pb", 'warn contains "b warns" if true\nrisk_tier := "medium"'),
+        named("c", "pc", 'deny := {"not": "a set"}'),
+    ]
+    a, b, c = engine.evaluate_all(modules, {"x": 1})
+    assert a.deny == ("a says no",) and not a.failed
+    assert (b.warn, b.risk_tier) == (("b warns",), "medium")
+    assert c.failed and "rule deny must be a set of strings" in c.error
+    assert all(v.latency_ms > 0 for v in (a, b, c))
+
+
+def test_a_run_time_error_in_one_module_is_told_apart_from_the_others(engine):
+    modules = [
+        named("fine", "fine", 'warn contains "ok" if true'),
+        named("broken", "broken", 'risk_tier := "low" if true\nrisk_tier := "high" if true'),
+    ]
+    fine, broken = engine.evaluate_all(modules, {})
+    assert fine.warn == ("ok",) and not fine.failed
+    assert broken.failed and "multiple outputs" in broken.error
+
+
+def test_modules_sharing_a_package_are_evaluated_apart(engine):
+    modules = [
+        named("one", "shared", 'deny contains "one" if true'),
+        named("two", "shared", 'deny contains "two" if true'),
+    ]
+    one, two = engine.evaluate_all(modules, {})
+    assert (one.deny, two.deny) == (("one",), ("two",))
