@@ -2,8 +2,6 @@
 deny (fail closed) with a clear reason."""
 
 import re
-import statistics
-import time
 
 import pytest
 
@@ -136,23 +134,6 @@ def test_examples_report_each_mismatch(engine):
     assert run_examples(engine, policy, examples) == [
         "example 'wrong': expected allow False, got True"
     ]
-
-
-def test_a_decision_takes_well_under_five_milliseconds(engine):
-    source = (POLICIES / "production-changes.rego").read_text()
-    policy = PolicyModule(name="production-changes", source=source)
-    document = {
-        "request": {"parameters": {"environment": "prod"}, "justification": "x" * 30},
-        "template": {"name": "postgres-database"},
-    }
-    engine.evaluate(policy, document)
-    timings = []
-    for _ in range(200):
-        started = time.perf_counter()
-        verdict = engine.evaluate(policy, document)
-        timings.append((time.perf_counter() - started) * 1000)
-    assert verdict.risk_tier == "high"
-    assert statistics.quantiles(timings, n=100)[98] < 5
 
 
 def named(name: str, package: str, body: str) -> PolicyModule:
