@@ -8,6 +8,7 @@ import requests
 from celery import shared_task
 
 from catalog.services import notifications, requests_expire_due
+from ssops_site.jobs import beat_job
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ def deprovision_request(request_id: int) -> None:
 
 
 @shared_task(name="catalog.tasks.expire_requests", ignore_result=True)
+@beat_job(lock_seconds=120)
 def expire_requests() -> dict:
     """Beat: expire overdue approvals and requests past their TTL. Idempotent."""
     return requests_expire_due()

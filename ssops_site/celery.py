@@ -13,7 +13,9 @@ app = Celery("ssops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Every job is idempotent and expires before its next run, so a backlog never piles up.
+# Every job is idempotent and expires before its next run, so a backlog never piles up; each
+# task takes a lock so that a second beat cannot run it twice, and records its runs
+# (ssops_site.jobs.beat_job).
 app.conf.beat_schedule = {
     "audit-checkpoint": {
         "task": "audit.tasks.checkpoint",
@@ -38,6 +40,32 @@ app.conf.beat_schedule = {
     "slo-prune-history": {
         "task": "slo.tasks.prune_history",
         "schedule": crontab(minute=17, hour=3),
+        "options": {"expires": 3600},
+    },
+    # Platform metrics (M1–M12), the catalog probe (M3), budgets and audit completeness (M11).
+    "slo-probe-catalog": {
+        "task": "slo.tasks.probe_catalog",
+        "schedule": crontab(),
+        "options": {"expires": 50},
+    },
+    "slo-platform-metrics": {
+        "task": "slo.tasks.platform_metrics",
+        "schedule": crontab(minute="*/10"),
+        "options": {"expires": 540},
+    },
+    "slo-audit-completeness": {
+        "task": "slo.tasks.audit_completeness",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 3000},
+    },
+    "slo-budget-burn": {
+        "task": "slo.tasks.budget_burn",
+        "schedule": crontab(minute=13),
+        "options": {"expires": 3000},
+    },
+    "slo-prune-platform-records": {
+        "task": "slo.tasks.prune_platform_records",
+        "schedule": crontab(minute=37, hour=3),
         "options": {"expires": 3600},
     },
 }

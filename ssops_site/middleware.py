@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from ssops_site import context
+from ssops_site import context, request_counts
 from ssops_site.metrics import HTTP_DURATION, HTTP_REQUESTS
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -41,6 +41,9 @@ class MetricsMiddleware:
         match = getattr(request, "resolver_match", None)
         view = match.view_name if match and match.view_name else "unmatched"
         method = request.method if request.method in KNOWN_METHODS else "other"
-        HTTP_REQUESTS.labels(view=view, method=method, status=str(response.status_code)).inc()
+        status = str(response.status_code)
+        HTTP_REQUESTS.labels(view=view, method=method, status=status).inc()
+        if request_counts.is_api(view):
+            request_counts.count(view, method, status)  # SSOps's own record, without Prometheus
         HTTP_DURATION.labels(view=view, method=method).observe(time.perf_counter() - started)
         return response

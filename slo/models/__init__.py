@@ -5,6 +5,17 @@ from slo.models.openslo import (
     DataSource,
     Service,
 )
+from slo.models.platform import (
+    AuditGap,
+    BillingImport,
+    BillingRow,
+    BudgetAlert,
+    Incident,
+    MetricSnapshot,
+    OncallAction,
+    ProbeResult,
+    SatisfactionRating,
+)
 from slo.models.runtime import AlertDelivery, AlertEvent, AlertState, Snapshot
 from slo.models.slos import SLO, Indicator
 
@@ -16,8 +27,17 @@ __all__ = [
     "AlertNotificationTarget",
     "AlertPolicy",
     "AlertState",
+    "AuditGap",
+    "BillingImport",
+    "BillingRow",
+    "BudgetAlert",
     "DataSource",
+    "Incident",
     "Indicator",
+    "MetricSnapshot",
+    "OncallAction",
+    "ProbeResult",
+    "SatisfactionRating",
     "Service",
     "Snapshot",
 ]

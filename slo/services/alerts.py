@@ -80,7 +80,8 @@ class DeliveryFailed(Exception):
     pass
 
 
-def _post(url: str, payload: dict) -> None:
+def alertmanager_post(url: str, payload: dict) -> None:
+    """POST one alert to Alertmanager's v2 API; DeliveryFailed when it does not take it."""
     try:
         response = requests.post(
             f"{url.rstrip('/')}/api/v2/alerts", json=[payload], timeout=settings.PROMETHEUS_TIMEOUT
@@ -122,7 +123,7 @@ def alert_deliveries_send(*, now: datetime | None = None, limit: int = 500) -> D
         try:
             if not url:
                 raise DeliveryFailed("ALERTMANAGER_URL is not set; the alert waits in the outbox")
-            _post(url, row.payload)
+            alertmanager_post(url, row.payload)
         except DeliveryFailed as exc:
             row.last_error = str(exc)
             row.next_attempt_at = now + timedelta(seconds=min(MAX_BACKOFF, 5 * 2**row.attempts))
