@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -140,9 +141,12 @@ SYNTHETIC = "demo history (synthetic, made by seed_demo)"
 def seed(stdout=None) -> None:
     report = slo_import_text(actor=None, text=DEMO, name="slo/demo.py")
     created = []
+    # With a Prometheus (the full demo backfills one), history is evaluated for real instead
+    # (manage.py demo_slo_history); synthetic history is only for a demo without one.
+    synthetic = not settings.PROMETHEUS_URL
     with transaction.atomic():
         for slo in SLO.objects.filter(name__in=[n for _, n, _ in report.outcomes]):
-            if slo.data_source is None and not slo.snapshots.exists():
+            if synthetic and slo.data_source is None and not slo.snapshots.exists():
                 _history(slo)
                 created.append(slo.name)
     if stdout:

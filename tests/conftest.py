@@ -23,14 +23,16 @@ pytest_plugins = [
 
 
 def pytest_collection_modifyitems(config, items):
-    """PostgreSQL-only tests run in the PostgreSQL pass and are deselected on SQLite."""
+    """PostgreSQL-only tests run in the PostgreSQL pass and are deselected on SQLite; tests
+    marked `once` (the demo drill, which brings its own SQLite database) run in the SQLite pass
+    only."""
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        return
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    skip_marker = "once" if on_postgres else "postgres"
     selected, deselected = [], []
     for item in items:
-        (deselected if item.get_closest_marker("postgres") else selected).append(item)
+        (deselected if item.get_closest_marker(skip_marker) else selected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
