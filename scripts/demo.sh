@@ -100,6 +100,8 @@ background celery "$VENV/bin/celery" -A ssops_site worker -B --concurrency 2 --l
 background web "$VENV/bin/gunicorn" ssops_site.wsgi -b "127.0.0.1:$WEB_PORT" -w 2 \
   --access-logfile - --timeout 60
 wait_for "http://127.0.0.1:$WEB_PORT/healthz" 60 "the web UI"
+background traffic "$PY" manage.py demo_traffic --url "http://127.0.0.1:$WEB_PORT" \
+  --interval "${SSOPS_DEMO_TRAFFIC_INTERVAL:-20}"
 
 cat <<INFO
 
@@ -108,6 +110,7 @@ cat <<INFO
   Dashboards:   /dashboards/executive/   /dashboards/oncall/   SLOs: /slos/   API: /api/docs/
   Prometheus:   $PROMETHEUS_URL    Alertmanager: $ALERTMANAGER_URL
   In about three minutes a checkout outage makes its SLO page on-call (watch /dashboards/oncall/).
+  Demo traffic: dev files requests and approver decides every ~20 s (var/log/traffic.log).
   Logs in $LOGS/.  Stop with Ctrl-C.
 
 INFO
