@@ -6,9 +6,13 @@ SQLite under var/, an embedded Celery broker, no Prometheus.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import secrets
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from ssops_site import env
@@ -48,6 +52,37 @@ try:
     # rest of the window.
     LOGIN_FAILURE_LIMIT = env.get_int("SSOPS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
     LOGIN_FAILURE_WINDOW = env.get_int("SSOPS_LOGIN_FAILURE_WINDOW", 900, minimum=60)
+    # Provisioning engine (catalog/provisioning; README "Provisioning, resources and runbooks").
+    # Fernet keys for secrets at rest, newest first (older ones still decrypt). Without one,
+    # a key is derived from the secret key only when that key is generated (demo, tests) or
+    # DEBUG is on; in production SSOps refuses to store secrets until it is set.
+    SECRETS_KEYS = env.get_list("SSOPS_SECRETS_KEY", [])
+    SECRETS_KEY_DERIVED = not SECRETS_KEYS and (DEBUG or not env.get_str("DJANGO_SECRET_KEY"))
+    PROVISION_POSTGRES_URL = env.get_str("SSOPS_PROVISION_POSTGRES_URL").strip()
+    if PROVISION_POSTGRES_URL and not env.parse_database_url(
+        "SSOPS_PROVISION_POSTGRES_URL", PROVISION_POSTGRES_URL
+    ).engine.endswith("postgresql"):
+        raise env.EnvError("SSOPS_PROVISION_POSTGRES_URL must be a postgresql:// URL")
+    PROVISION_PREFIX = env.get_str("SSOPS_PROVISION_PREFIX", "ssops_")
+    KUBECONFIG = env.get_str("SSOPS_KUBECONFIG").strip()
+    if KUBECONFIG and not Path(KUBECONFIG).is_file():
+        raise env.EnvError(f"SSOPS_KUBECONFIG={KUBECONFIG!r} is not a readable file")
+    KUBE_CONTEXT = env.get_str("SSOPS_KUBE_CONTEXT").strip()
+    KUBERNETES_VERSION = env.get_str("SSOPS_KUBERNETES_VERSION", "1.31").strip()
+    WEBHOOK_URLS = [
+        env.get_url("SSOPS_WEBHOOK_URLS", environ={"SSOPS_WEBHOOK_URLS": url})
+        for url in env.get_list("SSOPS_WEBHOOK_URLS", [])
+    ]
+    WEBHOOK_SECRET = env.get_str("SSOPS_WEBHOOK_SECRET")
+    RUNBOOK_REDIS_URL = env.get_broker_url("SSOPS_RUNBOOK_REDIS_URL")
+    PROVISION_MAX_RETRIES = env.get_int("SSOPS_PROVISION_MAX_RETRIES", 5, minimum=0)
+    PROVISION_RETRY_DELAY = env.get_int("SSOPS_PROVISION_RETRY_DELAY", 2, minimum=0)
+    EXPIRY_WARNING_HOURS = env.get_list("SSOPS_EXPIRY_WARNING_HOURS", ["72", "24"])
+    if not all(hours.isdigit() and int(hours) > 0 for hours in EXPIRY_WARNING_HOURS):
+        raise env.EnvError(
+            f"SSOPS_EXPIRY_WARNING_HOURS={','.join(EXPIRY_WARNING_HOURS)!r} must list whole "
+            "numbers of hours, e.g. 72,24"
+        )
 except env.EnvError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 
@@ -57,6 +92,27 @@ if TRACES_EXPORTER not in {"none", "console", "otlp", "db"}:
     )
 if not DEBUG and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY is too short: use at least 50 random characters")
+if not re.fullmatch(r"[a-z][a-z0-9_]{0,19}", PROVISION_PREFIX):
+    raise ImproperlyConfigured(
+        f"SSOPS_PROVISION_PREFIX={PROVISION_PREFIX!r} must be lower-case letters, digits and _ "
+        "(at most 20, starting with a letter), e.g. ssops_"
+    )
+if SECRETS_KEY_DERIVED:
+    SECRETS_KEYS = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(f"ssops-secrets:{SECRET_KEY}".encode()).digest()
+        ).decode()
+    ]
+for _key in SECRETS_KEYS:
+    try:
+        Fernet(_key)
+    except (ValueError, TypeError):
+        raise ImproperlyConfigured(
+            "SSOPS_SECRETS_KEY holds a value that is not a Fernet key (32 url-safe base64 bytes); "
+            "make one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        ) from None
+EXPIRY_WARNING_HOURS = sorted({int(hours) for hours in EXPIRY_WARNING_HOURS}, reverse=True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -83,6 +139,7 @@ MIDDLEWARE = [
     "ssops_site.middleware.RequestIdMiddleware",
     "ssops_site.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "ssops_site.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
