@@ -13,7 +13,10 @@ from django.db.models import Q
 
 from slo.choices import GapKind, MetricStatus, PeriodKind
 
-MONEY = {"max_digits": 24, "decimal_places": 10}
+
+def money(**options) -> models.DecimalField:
+    """An amount as FOCUS gives it (up to 14 digits before the point, 10 after)."""
+    return models.DecimalField(max_digits=24, decimal_places=10, **options)
 
 
 class BillingImport(models.Model):
@@ -58,10 +61,10 @@ class BillingRow(models.Model):
     charge_category = models.CharField(max_length=16)
     charge_class = models.CharField(max_length=16, blank=True)
     charge_description = models.TextField(blank=True)
-    billed_cost = models.DecimalField(**MONEY)
-    effective_cost = models.DecimalField(**MONEY)
-    list_cost = models.DecimalField(**MONEY)
-    contracted_cost = models.DecimalField(**MONEY)
+    billed_cost = money()
+    effective_cost = money()
+    list_cost = money()
+    contracted_cost = money()
     billing_currency = models.CharField(max_length=3)
     service_name = models.CharField(max_length=200)
     service_category = models.CharField(max_length=100)
@@ -236,9 +239,9 @@ class BudgetAlert(models.Model):
     since = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     burn_rate = models.FloatField(null=True)
-    spend = models.DecimalField(**MONEY)
-    budgeted_so_far = models.DecimalField(**MONEY)
-    monthly_limit = models.DecimalField(**MONEY)
+    spend = money()
+    budgeted_so_far = money()
+    monthly_limit = money()
     currency = models.CharField(max_length=3)
     covered_until = models.DateTimeField(null=True, help_text="end of the billing data so far")
     evaluated_at = models.DateTimeField()

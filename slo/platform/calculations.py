@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from slo.platform import stats
 
@@ -29,7 +30,7 @@ class Figure:
 
 
 def grouped(
-    records: Iterable, dimension: Callable[[object], str], team: Callable[[object], int | None]
+    records: Iterable, dimension: Callable[[Any], str], team: Callable[[Any], int | None]
 ) -> dict[tuple[int | None, str], list]:
     """Records by (team, dimension), each also counted in its team's total (dimension ""), in
     the all-teams figure of its dimension and in the grand total. A record without a team only
@@ -37,7 +38,7 @@ def grouped(
     groups: dict[tuple[int | None, str], list] = defaultdict(list)
     for record in records:
         team_id, dim = team(record), dimension(record)
-        keys = {(ALL, ""), (ALL, dim)}
+        keys: set[tuple[int | None, str]] = {(ALL, ""), (ALL, dim)}
         if team_id is not None:
             keys |= {(team_id, ""), (team_id, dim)}
         for key in keys:
@@ -275,20 +276,20 @@ def error_budget_burn(burns: Iterable[SloBurn]) -> list[Figure]:
     the worst."""
 
     def reduce(members: list[SloBurn]) -> tuple[float | None, dict]:
-        measured = [b for b in members if b.burn is not None]
-        worst = max(measured, key=lambda b: b.burn, default=None)
+        measured = [(b.burn, b.slo) for b in members if b.burn is not None]
+        worst = max(measured, default=None)
         extras = {
             "slos": len(members),
             "with_data": len(measured),
-            "over_budget_pace": sum(1 for b in measured if b.burn > 1),
-            "worst": worst.slo if worst else None,
-            "worst_burn": worst.burn if worst else None,
+            "over_budget_pace": sum(1 for burn, _ in measured if burn > 1),
+            "worst": worst[1] if worst else None,
+            "worst_burn": worst[0] if worst else None,
         }
         if len(members) == 1:
             extras.update(
                 budget_remaining=members[0].budget_remaining, data_status=members[0].data_status
             )
-        return stats.mean(b.burn for b in measured), extras
+        return stats.mean(burn for burn, _ in measured), extras
 
     return _figures(grouped(burns, lambda b: b.slo, _team), reduce)
 
@@ -311,7 +312,7 @@ class Charge:
     resource_id: str = ""
 
 
-def _money(costs: Iterable[Charge]) -> dict[str, Decimal]:
+def _money(costs: Iterable[Charge | Orphan]) -> dict[str, Decimal]:
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for charge in costs:
         totals[charge.currency] += charge.cost

@@ -166,42 +166,39 @@ def m8(period: Period, now: datetime) -> Outcome:
     owners = records.Owners()
     charges = records.charges(period.start, period.end, owners)
     provisions = records.provisions(period.start, period.end)
-    waiting = records.resource_join_waiting()
+    waiting = records.engine_waiting("Resource")
     detail = f"costs are joined by owner and cost-center tags only; ResourceId: {waiting}"
     return Outcome(calc.cost_per_provision(charges, provisions), detail=detail if waiting else "")
 
 
 def m9(period: Period, now: datetime) -> Outcome:
     manual = records.manual_oncall_actions(period.start, period.end)
-    runs = records.runbook_runs(period.start, period.end)
-    by_oncall = sum(1 for run in runs if run.by_oncall)
-    return Outcome(calc.oncall_via_ssops(by_oncall, manual))
+    runs = records.oncall_runbook_runs(period.start, period.end)
+    return Outcome(calc.oncall_via_ssops(len(runs), manual))
 
 
 def m10(period: Period, now: datetime) -> Outcome:
     from slo.models import BillingRow
 
     found = records.orphans(period.start, period.end)
-    waiting = records.orphan_scan_waiting()
+    waiting = records.engine_waiting("OrphanFinding")
     billed = BillingRow.objects.filter(
         charge_period_start__gte=period.start, charge_period_start__lt=period.end
     ).exists()
+    notes = [] if billed else ["no billing rows imported for this period"]
+    if waiting:
+        notes.append(f"the orphan scan is {waiting}")
     if not billed and waiting:
-        return Outcome(
-            [],
-            MetricStatus.NO_DATA,
-            f"no billing rows for this period; the orphan scan is {waiting}",
-        )
+        return Outcome([], MetricStatus.NO_DATA, "; ".join(notes))
     figures = calc.orphaned_resources(found) or [
         Figure(calc.ALL, "", 0.0, {"resources": 0, "costs": {}})
     ]
-    detail = f"billing rows only; the orphan scan is {waiting}" if waiting else ""
-    return Outcome(figures, detail=detail)
+    return Outcome(figures, detail="; ".join(notes))
 
 
 def m11(period: Period, now: datetime) -> Outcome:
     checks, gaps = records.transition_checks(period.start, period.end)
-    waiting = records.engine_transitions_waiting()
+    waiting = records.engine_waiting("RunTransition", "ResourceTransition")
     detail = f"requests and approvals only; runs and resources are {waiting}" if waiting else ""
     if gaps:
         detail = f"{len(gaps)} gap(s): {gaps[0].problem}" + (f" ({detail})" if detail else "")

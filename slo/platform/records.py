@@ -9,6 +9,7 @@ a number.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -163,11 +164,27 @@ def manual_oncall_actions(start: datetime, end: datetime) -> int:
 
 
 def runbook_runs(start: datetime, end: datetime) -> list[calc.RunbookRunRecord]:
-    """Finished runbook runs (M6, M9): kept by the provisioning engine."""
-    engine_model("RunbookRun")
-    raise WaitingForRecords(  # pragma: no cover - wired once issue 5's models are committed
-        f"waiting for {PROVISIONING_ENGINE}: runbook runs are not read yet"
+    """Runbook runs that finished (succeeded or failed) in [start, end) (M6)."""
+    RunbookRun = engine_model("RunbookRun")
+    rows = RunbookRun.objects.filter(
+        _in("finished_at", start, end), state__in=("succeeded", "failed")
+    ).values_list("uuid", "team_id", "runbook__slug", "state", "by_oncall")
+    return [
+        calc.RunbookRunRecord(team_id, runbook, state == "succeeded", by_oncall, str(uuid))
+        for uuid, team_id, runbook, state, by_oncall in rows.order_by("finished_at", "id")
+    ]
+
+
+def oncall_runbook_runs(start: datetime, end: datetime) -> list[calc.RunbookRunRecord]:
+    """Runbook runs on-call started in [start, end), however they ended (M9)."""
+    RunbookRun = engine_model("RunbookRun")
+    rows = RunbookRun.objects.filter(_in("started_at", start, end), by_oncall=True).values_list(
+        "uuid", "team_id", "runbook__slug", "state"
     )
+    return [
+        calc.RunbookRunRecord(team_id, runbook, state == "succeeded", True, str(uuid))
+        for uuid, team_id, runbook, state in rows.order_by("started_at", "id")
+    ]
 
 
 # --- billing (M8, M10, budgets) ------------------------------------------------------------------
@@ -201,23 +218,28 @@ class Owners:
         return Attribution(None, "", "")
 
 
-def resource_join_waiting() -> str:
-    """Why billing rows are not joined by ResourceId yet ("" once they are)."""
+def engine_waiting(*names: str) -> str:
+    """Why records of the provisioning engine are not read ("" when they all are)."""
     try:
-        engine_model("Resource")
+        for name in names:
+            engine_model(name)
     except WaitingForRecords as exc:
         return str(exc)
-    return ""  # pragma: no cover - wired once issue 5's models are committed
+    return ""
 
 
 def known_resources() -> dict[str, tuple[int, str]]:
-    """ResourceId → (owner team, template) of the resources SSOps provisioned; empty until the
-    provisioning engine (issue 5) keeps resources."""
+    """ResourceId (the resource's external id) → (owner team, template) of every resource SSOps
+    provisioned, deleted ones included (their last bills come later); empty without the
+    provisioning engine."""
     try:
-        engine_model("Resource")
+        Resource = engine_model("Resource")
     except WaitingForRecords:
         return {}
-    return {}  # pragma: no cover - wired once issue 5's models are committed
+    rows = Resource.objects.exclude(external_id="").values_list(
+        "external_id", "team_id", "template_version__template__slug"
+    )
+    return {external_id: (team_id, template) for external_id, team_id, template in rows}
 
 
 BILLING_FIELDS = ("resource_id", "owner", "cost_center", "effective_cost", "billing_currency")
@@ -239,22 +261,41 @@ def charges(start: datetime, end: datetime, owners: Owners | None = None) -> lis
 
 
 def orphans(start: datetime, end: datetime, owners: Owners | None = None) -> list[Orphan]:
-    """Billed resources with no owner in [start, end); the orphan scan's findings join them
-    once the provisioning engine keeps them."""
-    return [
+    """What was orphaned in [start, end): the orphan scan's findings open during the period
+    (with what their resource was billed), and billed resources with no owner that the scan has
+    not already named."""
+    billed = charges(start, end, owners)
+    found = scan_findings(start, end, billed)
+    named = {orphan.resource_id for orphan in found}
+    found += [
         Orphan(None, calc.NO_OWNER, c.resource_id, c.cost, c.currency)
-        for c in charges(start, end, owners)
-        if c.team_id is None and c.resource_id
+        for c in billed
+        if c.team_id is None and c.resource_id and c.resource_id not in named
     ]
+    return found
 
 
-def orphan_scan_waiting() -> str:
-    """Why the orphan scan's findings are not counted yet ("" once they are)."""
+def scan_findings(start: datetime, end: datetime, billed: list[Charge]) -> list[Orphan]:
     try:
-        engine_model("OrphanFinding")
-    except WaitingForRecords as exc:
-        return str(exc)
-    return ""  # pragma: no cover - wired once issue 5's models are committed
+        OrphanFinding = engine_model("OrphanFinding")
+    except WaitingForRecords:
+        return []
+    costs: dict[str, list[Charge]] = defaultdict(list)
+    for charge in billed:
+        if charge.resource_id:
+            costs[charge.resource_id].append(charge)
+    open_then = OrphanFinding.objects.filter(first_seen_at__lt=end).filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=start)
+    )
+    found = []
+    rows = open_then.values_list("team_id", "backend", "name", "resource__external_id", "details")
+    for team_id, backend, name, external_id, details in rows.order_by("id"):
+        resource_id = external_id or (details or {}).get("external_id") or f"{backend}:{name}"
+        billed_for = costs.get(resource_id) or []
+        found += [
+            Orphan(team_id, calc.ORPHAN_SCAN, resource_id, c.cost, c.currency) for c in billed_for
+        ] or [Orphan(team_id, calc.ORPHAN_SCAN, resource_id)]
+    return found
 
 
 # --- audit completeness (M11) --------------------------------------------------------------------
@@ -271,50 +312,87 @@ class Gap:
     problem: str
 
 
-def _request_transition_checks(start, end) -> tuple[list[TransitionCheck], list[Gap]]:
-    rows = list(
-        RequestTransition.objects.filter(_in("created_at", start, end))
-        .order_by("id")
-        .values_list(
-            "id",
-            "request__uuid",
-            "request__team_id",
-            "from_state",
-            "to_state",
-            "audit_seq",
-            "created_at",
-        )
+def _events(seqs: list[int], with_payload: bool) -> dict[int, tuple[str, str, str | None]]:
+    """seq → (action, object_id, the state its payload says the object went to)."""
+    fields = (
+        ("seq", "action", "object_id", "body") if with_payload else ("seq", "action", "object_id")
     )
-    seqs = [row[5] for row in rows if row[5] is not None]
-    events = {
-        seq: (action, object_id)
-        for seq, action, object_id in AuditEvent.objects.filter(seq__in=seqs).values_list(
-            "seq", "action", "object_id"
+    found = {}
+    for row in AuditEvent.objects.filter(seq__in=seqs).values_list(*fields).iterator():
+        to = json.loads(row[3]).get("payload", {}).get("to") if with_payload else None
+        found[row[0]] = (row[1], row[2], to)
+    return found
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A timeline model whose rows keep the seq of their audit event."""
+
+    kind: str
+    model: str
+    owner: str  # the field naming the object that moved
+    team: str  # its team, through the owner
+    by_action: bool  # the event's action is <owner>.<to_state> (requests); else its payload says
+
+    def rows(self, start: datetime, end: datetime) -> list[tuple]:
+        Transition = apps.get_model("catalog", self.model)
+        step = ("step__uuid",) if self.model == "RunTransition" else ()
+        return list(
+            Transition.objects.filter(_in("created_at", start, end))
+            .order_by("id")
+            .values_list(
+                "id",
+                f"{self.owner}__uuid",
+                self.team,
+                "from_state",
+                "to_state",
+                "audit_seq",
+                "created_at",
+                *step,
+            )
         )
-    }
+
+
+TIMELINES = (
+    Timeline("request", "RequestTransition", "request", "request__team_id", True),
+    Timeline("run", "RunTransition", "run", "run__request__team_id", False),
+    Timeline("resource", "ResourceTransition", "resource", "resource__team_id", False),
+)
+
+
+def _timeline_checks(timeline: Timeline, start, end) -> tuple[list[TransitionCheck], list[Gap]]:
+    rows = timeline.rows(start, end)
+    events = _events([row[5] for row in rows if row[5] is not None], not timeline.by_action)
     checks, gaps = [], []
-    for pk, uuid, team_id, from_state, to_state, seq, at in rows:
-        expected = f"request.{to_state}"
+    for pk, uuid, team_id, from_state, to_state, seq, at, *step in rows:
+        subject = str(step[0]) if step and step[0] else str(uuid)
+        what = f"{timeline.kind} {'step ' if step and step[0] else ''}{subject}"
+        where = f"{timeline.kind} transition #{pk} ({from_state or '∅'} → {to_state}) of {what}"
+        expected = f"{timeline.kind}.{to_state}" if timeline.by_action else f"→ {to_state}"
         found = events.get(seq)
-        where = f"request transition #{pk} ({from_state or '∅'} → {to_state}) of request {uuid}"
         if seq is None:
             problem = f"{where} has no audit event recorded (audit_seq is empty)"
         elif found is None:
             problem = f"{where}: its audit event #{seq} ({expected}) is missing"
-        elif found != (expected, str(uuid)):
+        elif timeline.by_action and found[:2] != (expected, subject):
             problem = (
                 f"{where}: audit event #{seq} is {found[0]} on {found[1]}, "
-                f"expected {expected} on {uuid}"
+                f"expected {expected} on {subject}"
+            )
+        elif not timeline.by_action and (found[1], found[2]) != (subject, to_state):
+            problem = (
+                f"{where}: audit event #{seq} ({found[0]}) is about {found[1]} going to "
+                f"{found[2]}, expected {subject} going to {to_state}"
             )
         else:
             problem = ""
-        checks.append(TransitionCheck("request", team_id, str(pk), not problem, problem))
+        checks.append(TransitionCheck(timeline.kind, team_id, str(pk), not problem, problem))
         if problem:
-            gaps.append(Gap("request", str(pk), team_id, str(uuid), at, expected, problem))
+            gaps.append(Gap(timeline.kind, str(pk), team_id, subject, at, expected, problem))
     return checks, gaps
 
 
-APPROVAL_EVENTS = {
+APPROVAL_EVENTS: dict[str, str] = {
     ApprovalDecision.APPROVED: "request.approval_approved",
     ApprovalDecision.REJECTED: "request.rejected",
 }
@@ -354,18 +432,13 @@ def _approval_checks(start, end) -> tuple[list[TransitionCheck], list[Gap]]:
 
 
 def transition_checks(start: datetime, end: datetime) -> tuple[list[TransitionCheck], list[Gap]]:
-    """Every request transition and approval made in [start, end) against the audit store.
-    Runs and resources join once the provisioning engine keeps them."""
-    request_checks, request_gaps = _request_transition_checks(start, end)
-    approval_checks, approval_gaps = _approval_checks(start, end)
-    return request_checks + approval_checks, request_gaps + approval_gaps
-
-
-def engine_transitions_waiting() -> str:
-    """Why run and resource transitions are not checked yet ("" once they are)."""
-    try:
-        engine_model("ProvisioningRun")
-        engine_model("Resource")
-    except WaitingForRecords as exc:
-        return str(exc)
-    return ""  # pragma: no cover - wired once issue 5's models are committed
+    """Every transition of requests, runs and resources, and every approval, made in
+    [start, end), against the audit store (runs and resources once the provisioning engine
+    keeps them)."""
+    parts = [_timeline_checks(TIMELINES[0], start, end), _approval_checks(start, end)]
+    parts += [
+        _timeline_checks(timeline, start, end)
+        for timeline in TIMELINES[1:]
+        if not engine_waiting(timeline.model)
+    ]
+    return [c for part in parts for c in part[0]], [g for part in parts for g in part[1]]

@@ -351,6 +351,7 @@ def oncall_action_log(
 # --- team budgets: cost burn rate ----------------------------------------------------------------
 
 BURN_ALERT = 2.0
+MONEY_PLACES = Decimal("0.0000000001")  # what BillingRow and BudgetAlert store
 
 
 def _month_bounds(now: datetime) -> tuple[datetime, datetime]:
@@ -380,13 +381,14 @@ def budget_burns(*, now: datetime) -> tuple[list[BudgetBurn], dict[int, Budget]]
     budgets = {b.team_id: b for b in Budget.objects.all()}
     spend: dict[int, Decimal] = defaultdict(Decimal)
     for charge in records.charges(start, end):
-        budget = budgets.get(charge.team_id)
+        budget = budgets.get(charge.team_id) if charge.team_id is not None else None
         if budget is not None and charge.currency == budget.currency:
-            spend[charge.team_id] += charge.cost
+            spend[budget.team_id] += charge.cost
     burns = []
     for team_id, budget in budgets.items():
-        elapsed = (covered - start) / (end - start) if covered and covered > start else 0
-        allowed = budget.monthly_limit * Decimal(str(elapsed))
+        elapsed = int((covered - start).total_seconds()) if covered and covered > start else 0
+        month = int((end - start).total_seconds())
+        allowed = (budget.monthly_limit * elapsed / month).quantize(MONEY_PLACES)
         rate = float(spend[team_id] / allowed) if allowed > 0 else None
         burns.append(BudgetBurn(team_id, spend[team_id], allowed, rate, covered))
     return burns, budgets
@@ -459,7 +461,7 @@ def audit_gaps_reconcile(*, start: datetime, end: datetime, now: datetime) -> li
         AuditGap.objects.filter(kind__in={g.kind for g in gaps}).values_list("kind", "record")
     )
     new = [g for g in gaps if (g.kind, g.record) not in known]
-    created = []
+    created: list[AuditGap] = []
     with transaction.atomic():
         for gap in new:
             created.append(
@@ -481,8 +483,8 @@ def audit_gaps_reconcile(*, start: datetime, end: datetime, now: datetime) -> li
                 team=gap.team_id,
                 payload={"expected": gap.expected, "problem": gap.problem, "object": gap.object_id},
             )
-    for gap in created:
-        logger.warning("audit gap: %s", gap.problem)
+    for found in created:
+        logger.warning("audit gap: %s", found.problem)
     return created
 
 

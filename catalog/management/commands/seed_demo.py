@@ -3,7 +3,7 @@ from importlib import import_module
 from django.core.management.base import BaseCommand
 
 # Each app that has demo data exposes demo.seed(stdout); they run in this order.
-SEEDERS = ["catalog.demo", "slo.demo", "dashboards.demo"]
+SEEDERS = ["catalog.demo", "slo.demo", "slo.platform.demo", "dashboards.demo"]
 
 
 class Command(BaseCommand):

@@ -32,5 +32,5 @@ class Command(BaseCommand):
             counts = ", ".join(
                 f"{report.count(o)} {o}" for o in ("created", "updated", "unchanged")
             )
-            self.stdout.write(f"{report.name}: {counts}")
+            self.stdout.write(f"{report.file}: {counts}")
         self.stdout.write(f"API availability reads {source}")

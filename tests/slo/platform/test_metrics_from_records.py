@@ -153,14 +153,16 @@ def test_m7_burns_ssops_slos_over_the_period_with_the_slo_engine(scenario, setti
     )
 
 
-def test_m6_and_m9_wait_for_the_provisioning_engine_instead_of_inventing_a_value():
+def test_m6_and_m9_wait_for_the_provisioning_engine_instead_of_inventing_a_value(without_engine):
     for key in ("M6", "M9"):
         outcome = metric_compute(key, PERIOD, AFTER)
         assert outcome.status == "waiting" and "issue 5" in outcome.detail
         assert outcome.figures == []
 
 
-def test_snapshots_store_each_figure_and_a_period_recomputed_replaces_them(scenario, team):
+def test_snapshots_store_each_figure_and_a_period_recomputed_replaces_them(
+    scenario, team, without_engine
+):
     statuses = metric_snapshots_record(period=PERIOD, now=AFTER)
     assert statuses["M2"] == "ok" and statuses["M6"] == "waiting"
     stored = MetricSnapshot.objects.get(metric="M2", team=None, dimension="")
@@ -178,7 +180,9 @@ def test_a_period_under_way_is_marked_incomplete(scenario):
     assert not MetricSnapshot.objects.get(metric="M2", team=None, dimension="").complete
 
 
-def test_m8_and_m10_from_billing_rows_joined_by_tags(tmp_path, scenario, team, other_team):
+def test_m8_and_m10_from_billing_rows_joined_by_tags(
+    tmp_path, scenario, team, other_team, without_engine
+):
     from django.core.management import call_command
 
     from tests.slo.platform.focus_files import charge, focus_csv
@@ -206,6 +210,6 @@ def test_m8_and_m10_from_billing_rows_joined_by_tags(tmp_path, scenario, team, o
     assert "orphan scan" in outcome.detail and "issue 5" in outcome.detail
 
 
-def test_m10_has_no_data_without_billing_rows_for_the_period():
+def test_m10_has_no_data_without_billing_rows_or_orphan_scan(without_engine):
     outcome = metric_compute("M10", PERIOD, AFTER)
     assert outcome.status == "no_data" and "no billing rows" in outcome.detail

@@ -1,0 +1,58 @@
+"""CSV export of any API list: `?format=csv` (or Accept: text/csv) on the same URL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from rest_framework.renderers import BaseRenderer
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value)
+
+
+class CSVRenderer(BaseRenderer):
+    """Rows (a list of objects, or a page of them) as CSV with a header of every key met, in
+    order; nested values are written as JSON."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, dict) and isinstance(data.get("results"), list):
+            data = data["results"]
+        rows = data if isinstance(data, list) else [data]
+        rows = [row if isinstance(row, dict) else {"value": row} for row in rows]
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(column)) for column in columns])
+        view = (renderer_context or {}).get("view")
+        response = (renderer_context or {}).get("response")
+        if response is not None and response.status_code == 200:
+            name = getattr(view, "csv_name", None) or "export"
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return out.getvalue().encode(self.charset)
+
+
+class CSVExportMixin:
+    """Lists answer CSV too (`?format=csv`), whole: a CSV export is never paginated."""
+
+    def get_renderers(self):
+        return [*super().get_renderers(), CSVRenderer()]
+
+    def paginate_queryset(self, queryset):
+        if getattr(self.request, "accepted_renderer", None) is not None and (
+            self.request.accepted_renderer.format == "csv"
+        ):
+            return None
+        return super().paginate_queryset(queryset)
