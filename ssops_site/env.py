@@ -6,6 +6,7 @@ Pure helpers with no Django imports, so they are easy to test.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -49,6 +50,18 @@ def get_int(
         raise EnvError(f"{name}={env[name]!r} is not a whole number") from None
     if minimum is not None and value < minimum:
         raise EnvError(f"{name}={value} is below the minimum of {minimum}")
+    return value
+
+
+RATE_RE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def get_rate(name: str, default: str, environ: dict[str, str] | None = None) -> str:
+    """A rate limit such as 100/min, or "off"."""
+    env = os.environ if environ is None else environ
+    value = env.get(name, default).strip().lower()
+    if value != "off" and not RATE_RE.match(value):
+        raise EnvError(f"{name}={value!r} is not a rate such as 600/min (or off)")
     return value
 
 

@@ -52,6 +52,10 @@ try:
     # rest of the window.
     LOGIN_FAILURE_LIMIT = env.get_int("SSOPS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
     LOGIN_FAILURE_WINDOW = env.get_int("SSOPS_LOGIN_FAILURE_WINDOW", 900, minimum=60)
+    # API rate limits ("N/s", "N/min", "N/hour", "N/day" or "off"); counted in the cache.
+    API_RATE_USER = env.get_rate("SSOPS_API_RATE_USER", "1200/min")
+    API_RATE_ANON = env.get_rate("SSOPS_API_RATE_ANON", "60/min")
+    CACHE_URL = env.get_str("SSOPS_CACHE_URL", "").strip()
     # Provisioning engine (catalog/provisioning; README "Provisioning, resources and runbooks").
     # Fernet keys for secrets at rest, newest first (older ones still decrypt). Without one,
     # a key is derived from the secret key only when that key is generated (demo, tests) or
@@ -227,7 +231,22 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "ssops_site.throttles.UserRate",
+        "ssops_site.throttles.AnonRate",
+    ],
 }
+
+# The cache holds API rate-limit counters: per process by default; give several web processes
+# one Redis (SSOPS_CACHE_URL=redis://127.0.0.1:6379/1) so that they count together.
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://")):
+        raise ImproperlyConfigured(f"SSOPS_CACHE_URL={CACHE_URL!r} is not a redis:// URL")
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SPECTACULAR_SETTINGS = {
     "TITLE": "SSOps API",
     "DESCRIPTION": "Self-service operations: catalog, audit, SLOs and platform metrics.",

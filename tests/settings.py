@@ -12,6 +12,9 @@ os.environ.setdefault("DJANGO_SECURE_SSL", "0")
 os.environ.setdefault("SSOPS_CELERY_EAGER", "1")
 os.environ.setdefault("SSOPS_VAR_DIR", str(_ROOT / "var" / "test"))
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+# The suite makes thousands of API calls as a handful of users; the rate-limit test sets its own.
+os.environ.setdefault("SSOPS_API_RATE_USER", "off")
+os.environ.setdefault("SSOPS_API_RATE_ANON", "off")
 
 from ssops_site.settings import *  # noqa: E402,F403
 from ssops_site.settings import DATABASES  # noqa: E402
