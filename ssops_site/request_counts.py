@@ -29,6 +29,7 @@ Key = tuple[int, str, str, str]  # minute (unix seconds), view, method, status
 _lock = threading.Lock()
 _pending: dict[Key, int] = defaultdict(int)
 _written_minute = 0  # the latest minute whose earlier minutes have been written
+_database = None  # the database the counts were made against (tests swap it under us)
 
 
 def is_api(view: str) -> bool:
@@ -37,9 +38,10 @@ def is_api(view: str) -> bool:
 
 def count(view: str, method: str, status: str, *, now: float | None = None) -> None:
     """Count one API request; write the minutes that have ended if this is a new minute."""
-    global _written_minute
+    global _written_minute, _database
     minute = int((now if now is not None else time.time()) // 60) * 60
     with _lock:
+        _database = connection.settings_dict.get("NAME")
         _pending[minute, view, method, status] += 1
         due = minute > _written_minute
         if due:
@@ -58,8 +60,8 @@ def flush(*, before: int | None = None) -> int:
     """Add the counts of minutes before `before` (all when None) to the table; returns rows.
     A failure is logged and the counts are kept for the next attempt."""
     taken = _take(before)
-    if not taken:
-        return 0
+    if not taken or connection.settings_dict.get("NAME") != _database:
+        return 0  # nothing, or counts of another database (a test database gone at exit)
     table = "ssops_site_apirequestcount"
     values = ", ".join(["(%s, 60, %s, %s, %s, %s)"] * len(taken))
     params = [v for key, n in taken.items() for v in (*key, n)]

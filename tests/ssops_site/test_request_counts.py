@@ -79,3 +79,14 @@ def test_old_minutes_are_folded_into_hours_without_changing_any_period_total():
     ) == {(3600, 60)}
     assert sum(n for _, n in request_counts.totals(old - 1, old + 86400)) == day_before == 180
     assert request_counts.request_counts_compact(now=now + timedelta(hours=1)) == 0
+
+
+def test_counts_made_against_a_database_gone_since_are_dropped(monkeypatch):
+    """At exit, a test run's counts must not land in the real database."""
+    from django.db import connection
+
+    request_counts.count("api:me", "GET", "200", now=MINUTE + 1)
+    monkeypatch.setitem(connection.settings_dict, "NAME", "another-database")
+    assert request_counts.flush() == 0
+    monkeypatch.undo()
+    assert request_counts.flush() == 0 and stored() == {}  # dropped, not kept for later

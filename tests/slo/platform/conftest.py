@@ -58,11 +58,16 @@ def without_engine(monkeypatch):
 
 
 @pytest.fixture
-def file_request(bob, team):
+def file_request(bob, team, monkeypatch):
     """File a request through the catalog's services and move it along; then retime it.
 
     `ready_after` (seconds after filing, or after approval when it waited) makes it ready;
-    `wait` (seconds pending) has `approver` approve it, or reject it when `reject` is set."""
+    `wait` (seconds pending) has `approver` approve it, or reject it when `reject` is set. The
+    provisioning engine is kept from running the request (Celery is eager in the tests): the
+    fixture says when it is ready."""
+    from catalog import tasks
+
+    monkeypatch.setattr(tasks.provision_request, "delay", lambda *args, **kwargs: None)
 
     def make(
         template: str = "widget",
