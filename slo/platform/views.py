@@ -118,7 +118,9 @@ def _chart(metric, history) -> dict:
             )
         )
     axis = {"tickformat": ".2%"} if metric.unit == catalogue.RATIO else {}
-    return _figure(f"{metric.title} per {history[0].period_kind}", traces, axis)
+    figure = _figure(f"{metric.title} per {history[0].period_kind}", traces, axis)
+    figure["layout"]["xaxis"] = {"type": "category"}  # one point per period, labelled as such
+    return figure
 
 
 @login_required

@@ -3,11 +3,14 @@ history sparklines, and the rating offered on a finished request's page."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django import template
 from django.utils.html import format_html, format_html_join
 
 from slo.choices import MetricStatus
 from slo.platform import catalogue
+from slo.platform.periods import Period
 from slo.templatetags.slo_format import DASH, _missing, duration
 
 register = template.Library()
@@ -74,10 +77,12 @@ def extras_list(figure, metric) -> str:
     """The figure's other numbers (median, p95, counts…) as a compact list."""
     items = []
     for key, value in (figure.extras or {}).items():
-        if key in ("gaps",) or isinstance(value, dict | list):
+        if key in ("gaps", "currency") or isinstance(value, dict | list):
             continue
         label = key.replace("_", " ")
-        if (
+        if key == "cost":
+            shown = f"{_amount(value)} {figure.extras.get('currency', '')}".strip()
+        elif (
             isinstance(value, float)
             and key in ("median", "p95", "mean")
             or key.endswith(("_wait", "seconds"))
@@ -90,11 +95,26 @@ def extras_list(figure, metric) -> str:
         else:
             shown = DASH if value is None else str(value)
         items.append((label, shown))
-    for key in ("costs", "outcomes"):
-        if figure.extras.get(key):
-            parts = ", ".join(f"{k} {v}" for k, v in figure.extras[key].items())
-            items.append((key, parts))
+    if figure.extras.get("costs") and "cost" not in figure.extras:
+        parts = ", ".join(f"{_amount(v)} {k}" for k, v in figure.extras["costs"].items())
+        items.append(("costs", parts))
+    if figure.extras.get("outcomes"):
+        parts = ", ".join(f"{k} {v}" for k, v in figure.extras["outcomes"].items())
+        items.append(("outcomes", parts))
     return format_html_join(", ", "{}: {}", items)
+
+
+def _amount(text) -> str:
+    try:
+        return f"{Decimal(str(text)):,.2f}"
+    except InvalidOperation:
+        return str(text)
+
+
+@register.filter
+def period_label(row) -> str:
+    """The label of a stored figure's period (2026-01-07, 2026-W02, 2026-01)."""
+    return Period(row.period_kind, row.period_start).label
 
 
 @register.simple_tag
