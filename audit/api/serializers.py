@@ -6,6 +6,9 @@ from audit.models import AuditEvent
 class AuditEventSerializer(serializers.ModelSerializer):
     payload = serializers.JSONField(read_only=True)
     actor = serializers.CharField(source="actor_name", read_only=True)
+    # Generated columns: the schema generator cannot see that these may be null.
+    actor_id = serializers.IntegerField(read_only=True, allow_null=True)
+    team_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = AuditEvent

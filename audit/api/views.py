@@ -1,16 +1,14 @@
 from rest_framework import viewsets
-from rest_framework.pagination import CursorPagination
 
 from audit.api.serializers import AuditEventSerializer
 from audit.filtersets import AuditEventFilterSet
 from audit.selectors import audit_event_visible
+from ssops_site.pagination import StrictCursorPagination
 
 
-class SeqCursorPagination(CursorPagination):
+class SeqCursorPagination(StrictCursorPagination):
     ordering = "-seq"
     page_size = 100
-    max_page_size = 1000
-    page_size_query_param = "limit"
 
 
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):

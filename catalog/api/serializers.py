@@ -187,6 +187,8 @@ class PolicyDecisionSerializer(serializers.ModelSerializer):
     policy = serializers.CharField(source="policy_version.policy.slug")
     policy_version = serializers.IntegerField(source="policy_version.number")
     request = serializers.UUIDField(source="request.uuid", default=None)
+    # Blank when the policy named no tier; said explicitly so the schema allows "".
+    risk_tier = serializers.ChoiceField(choices=RiskTier.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = PolicyDecision

@@ -1,0 +1,44 @@
+"""Pagination that refuses bad paging parameters (400) instead of silently ignoring them."""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination, LimitOffsetPagination
+
+
+def _whole_number(request, name: str, *, minimum: int, maximum: int | None = None) -> int | None:
+    values = request.query_params.getlist(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise ValidationError({name: ["give this parameter once"]})
+    try:
+        number = int(values[0])
+    except ValueError:
+        raise ValidationError({name: [f"{values[0]!r} is not a whole number"]}) from None
+    if number < minimum or (maximum is not None and number > maximum):
+        bound = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+        raise ValidationError({name: [f"must be {bound}"]})
+    return number
+
+
+class StrictLimitOffsetPagination(LimitOffsetPagination):
+    max_limit = 1000
+
+    def get_limit(self, request):
+        limit = _whole_number(request, self.limit_query_param, minimum=1, maximum=self.max_limit)
+        return self.default_limit if limit is None else limit
+
+    def get_offset(self, request):
+        return _whole_number(request, self.offset_query_param, minimum=0) or 0
+
+
+class StrictCursorPagination(CursorPagination):
+    page_size_query_param = "limit"
+    max_page_size = 1000
+
+    def get_page_size(self, request):
+        size = _whole_number(
+            request, self.page_size_query_param, minimum=1, maximum=self.max_page_size
+        )
+        return self.page_size if size is None else size
