@@ -49,40 +49,19 @@ def field_for(prop: dict) -> forms.Field:
     return forms.CharField(max_length=prop.get("maxLength"), **common)
 
 
-class RequestForm(forms.Form):
-    team = forms.ChoiceField(label="Team")
-    ttl_hours = forms.IntegerField(label="Time to live (hours)")
-    justification = forms.CharField(
-        label="Justification",
-        required=False,
-        max_length=MAX_JUSTIFICATION,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Why you need it. Some policies ask for one (for example in production).",
-    )
+class ParameterForm(forms.Form):
+    """A form with one field per JSON Schema parameter (named param_<name>) whose problems,
+    found by the service's own checks, show next to each field."""
 
-    def __init__(self, *args, version, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.version = version
-        teams = list(team_list_requestable(user=user))
-        self.fields["team"].choices = [(t.slug, f"{t.name} ({t.slug})") for t in teams]
-        if len(teams) == 1:
-            self.fields["team"].initial = teams[0].slug
-        ttl = self.fields["ttl_hours"]
-        ttl.initial = version.default_ttl_hours
-        ttl.help_text = f"At most {version.max_ttl_hours} hours."
-        ttl.widget.attrs.update({"min": 1, "max": version.max_ttl_hours})
+    def add_parameter_fields(self, parameter_fields: list[dict]) -> None:
         self.parameter_names = []
-        for prop in version.parameter_fields:
+        for prop in parameter_fields:
             self.fields[PARAM_PREFIX + prop["name"]] = field_for(prop)
             self.parameter_names.append(prop["name"])
 
     @property
     def parameter_fields(self):
         return [self[PARAM_PREFIX + name] for name in self.parameter_names]
-
-    @property
-    def request_fields(self):
-        return [self["team"], self["ttl_hours"], self["justification"]]
 
     def parameters(self) -> dict:
         """The parameters as JSON: empty optional fields are left out (schema defaults apply)."""
@@ -94,21 +73,13 @@ class RequestForm(forms.Form):
             values[name] = value
         return values
 
-    def clean(self):
-        cleaned = super().clean()
-        # The service's own checks on what converted cleanly, so every problem shows at once.
-        errors = parameter_errors(self.version, self.parameters())
-        errors.update(
-            request_field_errors(
-                self.version, cleaned.get("ttl_hours"), cleaned.get("justification", "")
-            )
-        )
+    def show_errors(self, errors: dict[str, list[str]]) -> None:
+        """Service errors on the fields that have none yet (every problem shows at once)."""
         for key, messages in errors.items():
             field = self.field_for_error(key)
             if field not in self.errors:
                 for message in messages:
                     self.add_error(field, message)
-        return cleaned
 
     def field_for_error(self, key: str) -> str | None:
         """The form field of a service error key ("parameters.name" → "param_name")."""
@@ -121,6 +92,72 @@ class RequestForm(forms.Form):
         for key, messages in errors.items():
             for message in messages:
                 self.add_error(self.field_for_error(key), message)
+
+
+def _justification_field() -> forms.CharField:
+    return forms.CharField(
+        label="Justification",
+        required=False,
+        max_length=MAX_JUSTIFICATION,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why you need it. Some policies ask for one (for example in production).",
+    )
+
+
+class RequestForm(ParameterForm):
+    team = forms.ChoiceField(label="Team")
+    ttl_hours = forms.IntegerField(label="Time to live (hours)")
+    justification = _justification_field()
+
+    def __init__(self, *args, version, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.version = version
+        teams = list(team_list_requestable(user=user))
+        self.fields["team"].choices = [(t.slug, f"{t.name} ({t.slug})") for t in teams]
+        if len(teams) == 1:
+            self.fields["team"].initial = teams[0].slug
+        ttl = self.fields["ttl_hours"]
+        ttl.initial = version.default_ttl_hours
+        ttl.help_text = f"At most {version.max_ttl_hours} hours."
+        ttl.widget.attrs.update({"min": 1, "max": version.max_ttl_hours})
+        self.add_parameter_fields(version.parameter_fields)
+
+    @property
+    def request_fields(self):
+        return [self["team"], self["ttl_hours"], self["justification"]]
+
+    def clean(self):
+        cleaned = super().clean()
+        errors = parameter_errors(self.version, self.parameters())
+        errors.update(
+            request_field_errors(
+                self.version, cleaned.get("ttl_hours"), cleaned.get("justification", "")
+            )
+        )
+        self.show_errors(errors)
+        return cleaned
+
+
+class RunbookRunForm(ParameterForm):
+    team = forms.ChoiceField(label="For team", required=False)
+    justification = _justification_field()
+
+    def __init__(self, *args, runbook, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.runbook = runbook
+        self.fields["team"].choices = [("", "—")] + [
+            (t.slug, f"{t.name} ({t.slug})") for t in teams
+        ]
+        self.add_parameter_fields(runbook.parameter_fields)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.show_errors(parameter_errors(self.runbook, self.parameters()))
+        return cleaned
+
+
+class ExtendForm(forms.Form):
+    hours = forms.IntegerField(label="Extend by (hours)", min_value=1, initial=24)
 
 
 class DecisionForm(forms.Form):

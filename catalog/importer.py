@@ -1,5 +1,5 @@
-"""Load catalog definitions (template and policy YAML) from folders, lint them all, and publish
-them in one transaction: a bad file rejects the whole import, with file and field named."""
+"""Load catalog definitions (template, policy and runbook YAML) from folders, lint them all, and
+publish them in one transaction: a bad file rejects the whole import, with file and field named."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import yaml
 from django.db import transaction
 
 from catalog.policy.documents import PolicySpec, lint_policy
+from catalog.runbook_spec import RunbookSpec, lint_runbook
 from catalog.services.policies import policy_problems, policy_save
+from catalog.services.runbooks import runbook_conflict, runbook_publish
 from catalog.services.templates import template_publish, template_version_conflict
 from catalog.template_spec import TemplateSpec, lint_template
 
@@ -24,6 +26,8 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     policies_saved: list[str] = field(default_factory=list)
     policies_unchanged: list[str] = field(default_factory=list)
+    runbooks_published: list[str] = field(default_factory=list)
+    runbooks_unchanged: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -35,6 +39,7 @@ class ImportReport:
 class Definitions:
     templates: list[tuple[str, TemplateSpec]] = field(default_factory=list)
     policies: list[tuple[str, PolicySpec]] = field(default_factory=list)
+    runbooks: list[tuple[str, RunbookSpec]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -98,9 +103,17 @@ def definitions_load(paths: list[Path]) -> Definitions:
                 loaded.errors += [f"{shown}: spec.module: {problem}" for problem in problems]
                 if not problems:
                     loaded.policies.append((shown, spec))
+        elif kind == "Runbook":
+            spec, errors = lint_runbook(document)
+            if spec is not None:
+                conflict = runbook_conflict(spec)
+                if conflict:
+                    loaded.errors.append(f"{shown}: spec.version: {conflict}")
+                else:
+                    loaded.runbooks.append((shown, spec))
         else:
             errors = []
-            loaded.errors.append(f"{shown}: kind: must be Template or Policy")
+            loaded.errors.append(f"{shown}: kind: must be Template, Policy or Runbook")
         loaded.errors += [f"{shown}: {error}" for error in errors]
     return loaded
 
@@ -131,4 +144,8 @@ def catalog_import(*, actor, paths: list[Path] | None = None, check: bool = Fals
             _, created = template_publish(actor=actor, spec=template, source_path=source)
             label = f"{template.name} {template.version}"
             (report.published if created else report.unchanged).append(label)
+        for source, runbook in loaded.runbooks:
+            _, created = runbook_publish(actor=actor, spec=runbook, source_path=source)
+            label = f"{runbook.name} {runbook.version}"
+            (report.runbooks_published if created else report.runbooks_unchanged).append(label)
     return report

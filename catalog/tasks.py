@@ -7,31 +7,76 @@ import logging
 import requests
 from celery import shared_task
 
-from catalog.services import notifications, requests_expire_due
+from catalog.provisioning import runner
+from catalog.services import (
+    notifications,
+    orphans,
+    requests_expire_due,
+    resources,
+    runbooks,
+    runs,
+)
 from ssops_site.jobs import beat_job
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="catalog.tasks.provision_request", ignore_result=True)
+@shared_task(name="catalog.tasks.provision_request", ignore_result=True, acks_late=True)
 def provision_request(request_id: int) -> None:
-    """PLACEHOLDER for the provisioning engine (the next issue): it will run the version's
-    steps one task each and call catalog.services.request_mark_ready / request_mark_failed.
-    Until then the request honestly stays in `provisioning`."""
-    logger.info(
-        "provisioning requested; no provisioning engine is installed yet",
-        extra={"catalog_request": request_id},
-    )
+    """Start (or resume) the provisioning run of a request handed over by
+    catalog.services.request_start_provisioning. Idempotent: one run per request."""
+    runs.run_start_provision(request_id=request_id)
 
 
-@shared_task(name="catalog.tasks.deprovision_request", ignore_result=True)
+@shared_task(name="catalog.tasks.deprovision_request", ignore_result=True, acks_late=True)
 def deprovision_request(request_id: int) -> None:
-    """PLACEHOLDER for the provisioning engine: delete an expired request's resources, then
-    call catalog.services.request_mark_deleted."""
-    logger.info(
-        "teardown requested; no provisioning engine is installed yet",
-        extra={"catalog_request": request_id},
-    )
+    """Delete an expired (or deleted) request's resources, then mark it deleted."""
+    runs.run_start_teardown(request_id=request_id, reason="time to live reached")
+
+
+# A step is idempotent by its key, so it may run again: acks_late with
+# task_reject_on_worker_lost puts it back when its worker dies mid-step.
+@shared_task(
+    name="catalog.tasks.run_step",
+    bind=True,
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,
+)
+def run_step(self, step_id: int) -> None:
+    wait = runner.step_execute(step_id=step_id, retries=self.request.retries)
+    if wait is not None:
+        raise self.retry(countdown=wait)
+
+
+@shared_task(
+    name="catalog.tasks.verify_runbook_run",
+    bind=True,
+    ignore_result=True,
+    acks_late=True,
+    max_retries=None,
+)
+def verify_runbook_run(self, runbook_run_id: int) -> None:
+    wait = runbooks.runbook_run_verify(runbook_run_id=runbook_run_id)
+    if wait is not None:
+        raise self.retry(countdown=wait)
+
+
+@shared_task(name="catalog.tasks.resource_lifecycle", ignore_result=True)
+@beat_job(lock_seconds=300)
+def resource_lifecycle() -> dict:
+    """Beat: revoke access grants at their time, warn owners before expiry, resume stalled
+    runs. Idempotent."""
+    return resources.resources_lifecycle_sweep()
+
+
+@shared_task(name="catalog.tasks.orphan_scan", ignore_result=True)
+@beat_job(lock_seconds=1800)
+def orphan_scan() -> dict:
+    """Beat: find resources whose owner is gone and backend objects missing from the
+    inventory."""
+    return orphans.orphan_scan()
 
 
 @shared_task(name="catalog.tasks.expire_requests", ignore_result=True)

@@ -62,6 +62,9 @@ class PolicyDecision(models.Model):
     request = models.ForeignKey(
         "Request", null=True, blank=True, on_delete=models.CASCADE, related_name="decisions"
     )
+    runbook_run = models.ForeignKey(
+        "RunbookRun", null=True, blank=True, on_delete=models.CASCADE, related_name="decisions"
+    )
     policy_version = models.ForeignKey(
         PolicyVersion, on_delete=models.PROTECT, related_name="decisions"
     )

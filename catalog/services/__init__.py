@@ -21,12 +21,27 @@ from catalog.services.provisioning import (
 )
 from catalog.services.quotas import budget_set, quota_set
 from catalog.services.requests import RequestInvalid, request_submit
+from catalog.services.resources import (
+    SecretGone,
+    resource_delete,
+    resource_extend,
+    resources_lifecycle_sweep,
+    secret_reveal,
+)
+from catalog.services.runbooks import (
+    runbook_publish,
+    runbook_run_approve,
+    runbook_run_reject,
+    runbook_run_start,
+)
+from catalog.services.runs import run_cancel, run_start_provision, run_start_teardown
 from catalog.services.teams import membership_set, team_create
 from catalog.services.templates import template_publish, template_version_deprecate
 from catalog.services.transitions import TransitionNotAllowed, request_transition
 
 __all__ = [
     "RequestInvalid",
+    "SecretGone",
     "TransitionNotAllowed",
     "budget_set",
     "membership_set",
@@ -46,6 +61,17 @@ __all__ = [
     "request_submit",
     "request_transition",
     "requests_expire_due",
+    "resource_delete",
+    "resource_extend",
+    "resources_lifecycle_sweep",
+    "run_cancel",
+    "run_start_provision",
+    "run_start_teardown",
+    "runbook_publish",
+    "runbook_run_approve",
+    "runbook_run_reject",
+    "runbook_run_start",
+    "secret_reveal",
     "team_create",
     "template_publish",
     "template_version_deprecate",

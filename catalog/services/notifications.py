@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 WEBHOOK_TIMEOUT = 5
 BREAK_GLASS_EVENT = "break_glass"
+EXPIRING_EVENT = "expiring"
 TO_REQUESTER = {
     lifecycle.APPROVED,
     lifecycle.REJECTED,
@@ -66,7 +67,11 @@ def _any_webhook() -> bool:
 def _wants_email(event: str, from_state: str) -> bool:
     if event == lifecycle.APPROVED and from_state == lifecycle.SUBMITTED:
         return False  # approved automatically: the requester saw it on submitting
-    return event in TO_REQUESTER or event in {lifecycle.PENDING_APPROVAL, BREAK_GLASS_EVENT}
+    return event in TO_REQUESTER or event in {
+        lifecycle.PENDING_APPROVAL,
+        BREAK_GLASS_EVENT,
+        EXPIRING_EVENT,
+    }
 
 
 def request_notify(*, request: Request, event: str, from_state: str = "") -> None:
@@ -120,6 +125,11 @@ def _message(request: Request, event: str) -> tuple[str, str]:
         )
     if request.approval_due_at and event == lifecycle.PENDING_APPROVAL:
         lines.append(f"Decide before {request.approval_due_at:%Y-%m-%d %H:%M} UTC.")
+    if request.expires_at and event == EXPIRING_EVENT:
+        lines.append(
+            f"Its resources are deleted at {request.expires_at:%Y-%m-%d %H:%M} UTC unless an "
+            "owner extends them."
+        )
     lines += ["", link]
     return f"[SSOps] {subject}", "\n".join(lines)
 

@@ -30,3 +30,23 @@ def hours(value) -> str:
         days = value // 24
         return f"{days} day{'s' if days != 1 else ''}"
     return f"{value} hour{'s' if value != 1 else ''}"
+
+
+@register.filter
+def milliseconds(value) -> str:
+    """1234.5 → '1.2 s', 80 → '80 ms', None → '—'."""
+    if value is None:
+        return "—"
+    value = float(value)
+    return f"{value / 1000:.1f} s" if value >= 1000 else f"{value:.0f} ms"
+
+
+@register.filter
+def seconds(value) -> str:
+    """A duration in seconds as '12.3 s' or '4 min 5 s'."""
+    if value is None:
+        return "—"
+    value = float(value)
+    if value < 60:
+        return f"{value:.1f} s"
+    return f"{int(value // 60)} min {int(value % 60)} s"

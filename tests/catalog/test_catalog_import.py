@@ -41,8 +41,8 @@ def test_it_imports_the_shipped_definitions_and_is_idempotent(capsys):
     assert published == 5
     run()
     assert (
-        "0 template version(s) published, 0 polic(ies) saved, 9 unchanged"
-        in capsys.readouterr().out
+        "0 template version(s) published, 0 polic(ies) saved, 0 runbook(s) published, "
+        "13 unchanged" in capsys.readouterr().out
     )
     assert AuditEvent.objects.filter(action="template.published").count() == published
 

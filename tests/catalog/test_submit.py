@@ -107,14 +107,14 @@ def test_a_low_risk_request_is_approved_and_handed_to_provisioning(
     assert request.expires_at is not None
 
 
-def test_the_provisioning_placeholder_leaves_the_request_in_provisioning(
-    submit, widget, django_capture_on_commit_callbacks, caplog
+def test_the_hand_off_runs_the_provisioning_engine_on_commit(
+    submit, widget, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True), caplog.at_level("INFO"):
-        request = submit()  # tests run Celery eagerly: the placeholder task runs on commit
-    assert "no provisioning engine is installed yet" in caplog.text
+    with django_capture_on_commit_callbacks(execute=True):
+        request = submit()  # tests run Celery eagerly: the engine runs on commit
     request.refresh_from_db()
-    assert request.state == "provisioning"
+    assert request.state == "ready"
+    assert request.runs.get().state == "succeeded"
 
 
 def test_a_medium_risk_request_waits_for_approval(

@@ -38,10 +38,15 @@ class Command(BaseCommand):
             self.stdout.write(f"published template {label}")
         for name in report.policies_saved:
             self.stdout.write(f"saved policy {name}")
-        unchanged = len(report.unchanged) + len(report.policies_unchanged)
+        for label in report.runbooks_published:
+            self.stdout.write(f"published runbook {label}")
+        unchanged = (
+            len(report.unchanged) + len(report.policies_unchanged) + len(report.runbooks_unchanged)
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"{len(report.published)} template version(s) published, "
-                f"{len(report.policies_saved)} polic(ies) saved, {unchanged} unchanged"
+                f"{len(report.policies_saved)} polic(ies) saved, "
+                f"{len(report.runbooks_published)} runbook(s) published, {unchanged} unchanged"
             )
         )

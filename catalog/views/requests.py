@@ -96,8 +96,12 @@ def _visible_request(request, uuid):
 
 def _detail_context(request, item) -> dict:
     user = request.user
+    panel = selectors.run_panel(request=item, user=user)
     return {
         "item": item,
+        "run_panel": panel,
+        "is_live": item.is_live or panel.live,
+        "can_cancel_run": permissions.can_cancel(user, item),
         "timeline": selectors.request_timeline(request=item),
         "approvals_given": selectors.request_approvals_given(request=item),
         "can_decide": item.state == "pending_approval" and permissions.can_decide(user, item),

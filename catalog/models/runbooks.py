@@ -1,0 +1,151 @@
+"""Runbooks: parameterised step sequences for incidents, and every run of one (guarded by policy
+and, for high risk, an approval; verified after the action; its outcome feeds the remediation
+success metric)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from catalog.choices import RiskTier, RunbookRunState
+from catalog.models.provisioning import ProvisioningRun
+from catalog.models.teams import Team, slug_validator
+
+RUNBOOK_RUN_OPEN = (
+    RunbookRunState.PENDING_APPROVAL,
+    RunbookRunState.RUNNING,
+    RunbookRunState.VERIFYING,
+)
+RUNBOOK_RUN_FINISHED = (RunbookRunState.SUCCEEDED, RunbookRunState.FAILED)
+
+
+class Runbook(models.Model):
+    """The current version of one runbook definition (catalog/definitions/runbooks/*.yaml).
+    A version number never changes content; every run keeps the definition it ran."""
+
+    slug = models.CharField(max_length=63, unique=True, validators=[slug_validator])
+    version = models.CharField(max_length=64)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.CharField(max_length=100, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    risk_tier = models.CharField(max_length=8, choices=RiskTier.choices)
+    parameters_schema = models.JSONField(default=dict)
+    steps = models.JSONField(default=list)
+    verify = models.JSONField(default=dict)
+    document = models.JSONField(default=dict)
+    digest = models.CharField(max_length=64)
+    source_path = models.CharField(max_length=500, blank=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "slug"]
+
+    def __str__(self) -> str:
+        return f"{self.slug}@{self.version}"
+
+    @property
+    def parameter_fields(self) -> list[dict]:
+        required = set(self.parameters_schema.get("required", []))
+        return [
+            {"name": name, "required": name in required, **prop}
+            for name, prop in self.parameters_schema.get("properties", {}).items()
+        ]
+
+
+class RunbookRun(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    runbook = models.ForeignKey(Runbook, on_delete=models.PROTECT, related_name="runs")
+    runbook_version = models.CharField(max_length=64)
+    # The definition as it was run (steps, verify, parameters schema).
+    definition = models.JSONField(default=dict)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="runbook_runs"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="runbook_runs"
+    )
+    by_oncall = models.BooleanField(default=False)
+    parameters = models.JSONField(default=dict)
+    justification = models.TextField(blank=True)
+    risk_tier = models.CharField(max_length=8, choices=RiskTier.choices)
+    required_approvals = models.PositiveSmallIntegerField(default=0)
+    state = models.CharField(max_length=16, choices=RunbookRunState.choices)
+    deny_reasons = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    run = models.OneToOneField(
+        ProvisioningRun,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="runbook_run",
+    )
+    # What the verification checked and saw: {"type", "query"/"step", "expected", "observed", ...}
+    verification = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "finished_at"], name="runbook_run_state_idx"),
+            models.Index(fields=["team", "created_at"], name="runbook_run_team_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.runbook.slug} by {self.actor} ({self.state})"
+
+    @property
+    def succeeded(self) -> bool | None:
+        """True or False once finished (verified or failed), None before."""
+        if self.state not in RUNBOOK_RUN_FINISHED:
+            return None
+        return self.state == RunbookRunState.SUCCEEDED
+
+
+class RunbookRunTransition(models.Model):
+    runbook_run = models.ForeignKey(
+        RunbookRun, on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    audit_seq = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.runbook_run_id}: {self.from_state or '∅'} → {self.to_state}"
+
+
+class RunbookApproval(models.Model):
+    runbook_run = models.ForeignKey(RunbookRun, on_delete=models.CASCADE, related_name="approvals")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="runbook_approvals"
+    )
+    decision = models.CharField(max_length=8)
+    comment = models.TextField(blank=True)
+    audit_seq = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["runbook_run", "approver"], name="runbook_approval_one_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.approver} {self.decision} {self.runbook_run_id}"
