@@ -86,5 +86,7 @@ class MetricStatus(models.TextChoices):
 class GapKind(models.TextChoices):
     REQUEST = "request", "Request transition"
     APPROVAL = "approval", "Approval"
-    RUN = "run", "Provisioning run transition"
+    RUN = "run", "Provisioning run (or step) transition"
     RESOURCE = "resource", "Resource transition"
+    RUNBOOK_RUN = "runbook_run", "Runbook run transition"
+    RUNBOOK_APPROVAL = "runbook_approval", "Runbook run approval"

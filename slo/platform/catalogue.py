@@ -186,10 +186,12 @@ METRICS: tuple[Metric, ...] = (
         "audit-completeness",
         "Audit completeness",
         "Trusted: is every change in the audit store?",
-        "State transitions of requests, provisioning runs, resources and approvals made in the "
-        "period that have their audit event ÷ all such transitions. The reconciliation job "
-        "names every gap (transition, expected event, what was found).",
-        "Catalog transitions and approvals (and runs and resources) against the audit store.",
+        "State transitions of requests, provisioning runs and their steps, resources and "
+        "runbook runs, and approvals (of requests and runbook runs), made in the period, that "
+        "have their audit event ÷ all of them. The reconciliation job names every gap "
+        "(transition, expected event, what was found).",
+        "The timelines of the catalog and the provisioning engine (their rows' audit_seq) "
+        "against the audit store.",
         RATIO,
         "audited",
         TEAM,

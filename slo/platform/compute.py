@@ -198,7 +198,7 @@ def m10(period: Period, now: datetime) -> Outcome:
 
 def m11(period: Period, now: datetime) -> Outcome:
     checks, gaps = records.transition_checks(period.start, period.end)
-    waiting = records.engine_waiting("RunTransition", "ResourceTransition")
+    waiting = records.engine_waiting(*records.ENGINE_TIMELINES)
     detail = f"requests and approvals only; runs and resources are {waiting}" if waiting else ""
     if gaps:
         detail = f"{len(gaps)} gap(s): {gaps[0].problem}" + (f" ({detail})" if detail else "")

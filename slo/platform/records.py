@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.apps import apps
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 
 from audit.models import AuditEvent
 from catalog import lifecycle
@@ -326,60 +327,96 @@ def _events(seqs: list[int], with_payload: bool) -> dict[int, tuple[str, str, st
 
 @dataclass(frozen=True)
 class Timeline:
-    """A timeline model whose rows keep the seq of their audit event."""
+    """A model whose rows record state changes and keep the seq of their audit event."""
 
-    kind: str
+    kind: str  # as gaps are filed: request, run, resource, runbook_run, runbook_approval
     model: str
     owner: str  # the field naming the object that moved
-    team: str  # its team, through the owner
-    by_action: bool  # the event's action is <owner>.<to_state> (requests); else its payload says
+    noun: str  # how a message names that object
+    team: tuple[str, ...]  # paths to its team, the first that is set
+    action: str = ""  # the event's action ("request.{to}"); "" → its payload says where it went
+    states: tuple[str | None, str] = ("from_state", "to_state")
 
     def rows(self, start: datetime, end: datetime) -> list[tuple]:
         Transition = apps.get_model("catalog", self.model)
+        before, after = self.states
         step = ("step__uuid",) if self.model == "RunTransition" else ()
+        rows = Transition.objects.filter(_in("created_at", start, end)).annotate(
+            team_of=Coalesce(*self.team, Value(None)) if len(self.team) > 1 else F(self.team[0]),
+            state_before=F(before) if before else Value(""),
+        )
         return list(
-            Transition.objects.filter(_in("created_at", start, end))
-            .order_by("id")
-            .values_list(
+            rows.order_by("id").values_list(
                 "id",
                 f"{self.owner}__uuid",
-                self.team,
-                "from_state",
-                "to_state",
+                "team_of",
+                "state_before",
+                after,
                 "audit_seq",
                 "created_at",
                 *step,
             )
         )
 
+    def where(self, pk, before: str, after: str, subject: str, is_step: bool) -> str:
+        noun = f"{self.noun} step" if is_step else self.noun
+        if self.states[0] is None:
+            return f"{self.kind.replace('_', ' ')} #{pk} ({after}) of {noun} {subject}"
+        return f"{self.noun} transition #{pk} ({before or '∅'} → {after}) of {noun} {subject}"
+
 
 TIMELINES = (
-    Timeline("request", "RequestTransition", "request", "request__team_id", True),
-    Timeline("run", "RunTransition", "run", "run__request__team_id", False),
-    Timeline("resource", "ResourceTransition", "resource", "resource__team_id", False),
+    Timeline(
+        "request",
+        "RequestTransition",
+        "request",
+        "request",
+        ("request__team_id",),
+        action="request.{to}",
+    ),
+    Timeline(
+        "run", "RunTransition", "run", "run", ("run__request__team_id", "run__runbook_run__team_id")
+    ),
+    Timeline("resource", "ResourceTransition", "resource", "resource", ("resource__team_id",)),
+    Timeline(
+        "runbook_run",
+        "RunbookRunTransition",
+        "runbook_run",
+        "runbook run",
+        ("runbook_run__team_id",),
+    ),
+    Timeline(
+        "runbook_approval",
+        "RunbookApproval",
+        "runbook_run",
+        "runbook run",
+        ("runbook_run__team_id",),
+        action="runbook_run.approval_{to}",
+        states=(None, "decision"),
+    ),
 )
 
 
 def _timeline_checks(timeline: Timeline, start, end) -> tuple[list[TransitionCheck], list[Gap]]:
     rows = timeline.rows(start, end)
-    events = _events([row[5] for row in rows if row[5] is not None], not timeline.by_action)
+    events = _events([row[5] for row in rows if row[5] is not None], not timeline.action)
     checks, gaps = [], []
     for pk, uuid, team_id, from_state, to_state, seq, at, *step in rows:
-        subject = str(step[0]) if step and step[0] else str(uuid)
-        what = f"{timeline.kind} {'step ' if step and step[0] else ''}{subject}"
-        where = f"{timeline.kind} transition #{pk} ({from_state or '∅'} → {to_state}) of {what}"
-        expected = f"{timeline.kind}.{to_state}" if timeline.by_action else f"→ {to_state}"
+        is_step = bool(step and step[0])
+        subject = str(step[0]) if is_step else str(uuid)
+        where = timeline.where(pk, from_state, to_state, subject, is_step)
+        expected = timeline.action.format(to=to_state) if timeline.action else f"→ {to_state}"
         found = events.get(seq)
         if seq is None:
             problem = f"{where} has no audit event recorded (audit_seq is empty)"
         elif found is None:
             problem = f"{where}: its audit event #{seq} ({expected}) is missing"
-        elif timeline.by_action and found[:2] != (expected, subject):
+        elif timeline.action and found[:2] != (expected, subject):
             problem = (
                 f"{where}: audit event #{seq} is {found[0]} on {found[1]}, "
                 f"expected {expected} on {subject}"
             )
-        elif not timeline.by_action and (found[1], found[2]) != (subject, to_state):
+        elif not timeline.action and (found[1], found[2]) != (subject, to_state):
             problem = (
                 f"{where}: audit event #{seq} ({found[0]}) is about {found[1]} going to "
                 f"{found[2]}, expected {subject} going to {to_state}"
@@ -432,9 +469,9 @@ def _approval_checks(start, end) -> tuple[list[TransitionCheck], list[Gap]]:
 
 
 def transition_checks(start: datetime, end: datetime) -> tuple[list[TransitionCheck], list[Gap]]:
-    """Every transition of requests, runs and resources, and every approval, made in
-    [start, end), against the audit store (runs and resources once the provisioning engine
-    keeps them)."""
+    """Every state change of requests, provisioning runs and their steps, resources and runbook
+    runs, and every approval (of requests and runbook runs), made in [start, end), against the
+    audit store (the provisioning engine's once it is installed)."""
     parts = [_timeline_checks(TIMELINES[0], start, end), _approval_checks(start, end)]
     parts += [
         _timeline_checks(timeline, start, end)
@@ -442,3 +479,6 @@ def transition_checks(start: datetime, end: datetime) -> tuple[list[TransitionCh
         if not engine_waiting(timeline.model)
     ]
     return [c for part in parts for c in part[0]], [g for part in parts for g in part[1]]
+
+
+ENGINE_TIMELINES = tuple(timeline.model for timeline in TIMELINES[1:])

@@ -344,14 +344,12 @@ def _m7_rows(start, end) -> list[dict]:
     ]
 
 
-def _billing_rows(start, end, only_unowned: bool = False) -> list[dict]:
+def _billing_rows(start, end) -> list[dict]:
     owners = records.Owners()
     found = []
     rows = BillingRow.objects.filter(charge_period_start__gte=start, charge_period_start__lt=end)
     for row in rows.select_related("billing_import").order_by("charge_period_start", "id"):
         who = owners.of(row.resource_id, row.owner, row.cost_center)
-        if only_unowned and (who.team_id is not None or not row.resource_id):
-            continue
         found.append(
             {
                 "billing_row": row.pk,
@@ -393,6 +391,21 @@ def _m9_rows(start, end) -> list[dict]:
     return manual + [{**r, "kind": "runbook run"} for r in runs]
 
 
+def _m10_rows(start, end) -> list[dict]:
+    """What M10 counted: the orphan scan's findings and the billed resources nobody owns (one
+    row per resource and currency billed)."""
+    return [
+        {
+            "source": o.source,
+            "resource_id": o.resource_id,
+            "team_id": o.team_id,
+            "effective_cost": str(o.cost) if o.currency else None,
+            "currency": o.currency or None,
+        }
+        for o in records.orphans(start, end)
+    ]
+
+
 def _m11_rows(start, end) -> list[dict]:
     checks, _ = records.transition_checks(start, end)
     return [
@@ -432,7 +445,7 @@ ROWS: dict[str, Callable[[datetime, datetime], list[dict]]] = {
     "M7": _m7_rows,
     "M8": _m8_rows,
     "M9": _m9_rows,
-    "M10": lambda start, end: _billing_rows(start, end, only_unowned=True),
+    "M10": _m10_rows,
     "M11": _m11_rows,
     "M12": _m12_rows,
 }
