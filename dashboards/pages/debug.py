@@ -1,0 +1,157 @@
+"""The debug dashboard of one request: where it went and why, from its stored traces, its
+timeline and its audit events (each checked in the hash chain)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.models import Request
+from catalog.selectors import request_timeline
+from dashboards import charts
+from dashboards.pages.base import Page
+from dashboards.selectors import debug
+from dashboards.tables import Table, cell, when
+
+STATE_COLOURS = {
+    "ready": charts.OK,
+    "approved": charts.OK,
+    "failed": charts.BAD,
+    "rolled_back": charts.BAD,
+    "denied": charts.BAD,
+    "rejected": charts.BAD,
+    "pending_approval": charts.WARN,
+    "provisioning": charts.ACCENT,
+}
+
+
+def debug_page(*, request: Request) -> Page:
+    page = Page(f"Debug {request.uuid}", f"debug-{request.uuid}")
+    page.context.update(item=request, state_badge=_badge(request.state))
+    trail = debug.audit_trail(request=request)
+    _audit(page, trail)
+    _trace(page, debug.trace_waterfall(trace_ids=trail.trace_ids), trail)
+    _timeline(page, request)
+    page.context["steps_message"] = (
+        "Step-level detail — each provisioning step on a timeline with its duration, attempts "
+        "and log — comes from the provisioning engine, which this SSOps does not have yet: "
+        "approved requests stay in provisioning. The trace and timeline above show what "
+        "happened so far."
+    )
+    return page
+
+
+def _audit(page: Page, trail: debug.AuditTrail) -> None:
+    page.context["trail"] = trail
+    table = page.add_table(
+        Table(
+            "audit-events",
+            "The request's audit events in chain order, each checked where it stands: its "
+            "content still matches its hash and it links to the event stored before it",
+            ["seq", "time", "actor", "action", "trace", "hash", "chain"],
+            empty="No audit event names this request.",
+        )
+    )
+    for checked in trail.events:
+        event = checked.event
+        table.rows.append(
+            [
+                cell(event.seq, href=reverse("audit:event-detail", args=[event.uuid])),
+                cell(event.ts, event.ts[:19].replace("T", " "), mono=True),
+                cell(event.actor_name),
+                cell(event.action),
+                cell(
+                    event.trace_id or None, event.trace_id[:8] if event.trace_id else "—", mono=True
+                ),
+                cell(event.hash, event.hash[:12], mono=True),
+                cell(
+                    "verified" if checked.ok else checked.problem,
+                    "verified" if checked.ok else f"broken: {checked.problem}",
+                    badge="ok" if checked.ok else "bad",
+                ),
+            ]
+        )
+
+
+def _trace(page: Page, spans: list[debug.Span], trail: debug.AuditTrail) -> None:
+    page.context["spans"] = spans
+    page.context["trace_ids"] = trail.trace_ids
+    if spans:
+        page.add_chart(charts.waterfall(spans))
+    table = page.add_table(
+        Table(
+            "spans",
+            "Spans of the request's traces in start order",
+            [
+                "#",
+                "span",
+                "layer",
+                "kind",
+                "service",
+                "starts at ms",
+                "duration ms",
+                "status",
+                "trace",
+            ],
+            empty="",
+        )
+    )
+    for index, item in enumerate(spans, start=1):
+        span = item.span
+        table.rows.append(
+            [
+                cell(index),
+                cell(span.name, ("· " * item.depth) + span.name),
+                cell(item.layer),
+                cell(span.kind),
+                cell(span.service),
+                cell(round(item.offset_ms, 1)),
+                cell(round(span.duration_ms, 1)),
+                cell(span.status, badge="bad" if span.status == "ERROR" else ""),
+                cell(span.trace_id, span.trace_id[:8], mono=True),
+            ]
+        )
+
+
+def _timeline(page: Page, request: Request) -> None:
+    entries = request_timeline(request=request)
+    page.context["timeline"] = entries
+    table = page.add_table(
+        Table(
+            "timeline",
+            "The request's timeline: every state it took and every approval",
+            ["time", "kind", "state", "by", "why", "audit seq"],
+            empty="No transition recorded.",
+        )
+    )
+    for entry in entries:
+        table.rows.append(
+            [
+                when(entry.at, "%Y-%m-%d %H:%M:%S"),
+                cell(entry.kind),
+                cell(entry.state, badge=_badge(entry.state)),
+                cell(entry.actor),
+                cell(entry.text or None),
+                cell(entry.audit_seq),
+            ]
+        )
+    transitions = [e for e in entries if e.kind == "transition"]
+    if transitions:
+        now = timezone.now()
+        phases = [
+            (
+                entry.state,
+                entry.at,
+                transitions[i + 1].at
+                if i + 1 < len(transitions)
+                else (entry.at if request.is_final else now),
+                STATE_COLOURS.get(entry.state, charts.MUTED),
+            )
+            for i, entry in enumerate(transitions)
+        ]
+        page.add_chart(charts.timeline("request-timeline", "Time spent in each state", phases))
+
+
+def _badge(state: str) -> str:
+    colour = STATE_COLOURS.get(state)
+    return {charts.OK: "ok", charts.BAD: "bad", charts.WARN: "warn"}.get(colour or "", "")

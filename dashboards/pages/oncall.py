@@ -1,0 +1,266 @@
+"""The on-call dashboard: what is burning, since when, and what to do — refreshed by itself."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog import permissions
+from dashboards import charts
+from dashboards.formatting import burn, duration, percent
+from dashboards.pages.base import Page, request_cell
+from dashboards.selectors import common, oncall
+from dashboards.selectors.slos import source_problems
+from dashboards.tables import Table, cell, when
+from ssops_site.jobs import job_runs_overview
+
+BURN_WINDOWS = ("5m", "1h", "6h", "3d")
+
+
+def oncall_page(*, user) -> Page:
+    scope = common.scope_of(user)
+    now = timezone.now()
+    page = Page("On-call dashboard", "oncall")
+    page.context.update(scope=scope, now=now, can_act=permissions.is_oncall(user))
+    _alerts(page, list(oncall.firing_alerts(user=user)))
+    page.context["source_problems"] = source_problems(user=user)
+    _api(page, oncall.api_health(now=now))
+    _queue(page, oncall.provisioning_queue(scope=scope))
+    _failures(page, oncall.failed_requests(scope=scope))
+    _denies(page, oncall.recent_denies(scope=scope))
+    if scope.everything:
+        _jobs(page, job_runs_overview(now=now))
+    return page
+
+
+def _alerts(page: Page, alerts) -> None:
+    page.context["alerts"] = alerts
+    page.context["pages_firing"] = sum(1 for a in alerts if a.severity == "page")
+    table = page.add_table(
+        Table(
+            "firing-alerts",
+            "Firing alerts, pages first, oldest first: burn rates, budget left and time until it "
+            "is gone at the 1h burn",
+            [
+                "severity",
+                "SLO",
+                "team",
+                "since",
+                *(f"burn {w}" for w in BURN_WINDOWS),
+                "windows",
+                "budget left",
+                "exhausted in",
+                "runbook",
+            ],
+            empty="Nothing is burning: no page or ticket alert fires for the SLOs you see.",
+        )
+    )
+    for alert in alerts:
+        slo, rates = alert.slo, alert.latest_burn_rates or {}
+        table.rows.append(
+            [
+                cell(alert.severity, badge="bad" if alert.severity == "page" else "warn"),
+                cell(slo.name, href=reverse("dashboards:slo", args=[slo.name])),
+                cell(slo.team.slug),
+                when(alert.since),
+                *(cell(rates.get(w), burn(rates.get(w))) for w in BURN_WINDOWS),
+                cell(", ".join(alert.windows)),
+                cell(alert.latest_budget, percent(alert.latest_budget, 1)),
+                cell(alert.latest_exhaustion, duration(alert.latest_exhaustion)),
+                cell(
+                    slo.runbook_url or None,
+                    "open runbook" if slo.runbook_url else "—",
+                    href=slo.runbook_url,
+                ),
+            ]
+        )
+    if alerts:
+        names = [f"{a.slo.name} ({a.severity})" for a in alerts]
+        figure = charts.figure(
+            "Burn rate of each firing alert, per window",
+            [
+                {
+                    "type": "bar",
+                    "name": window,
+                    "x": names,
+                    "y": [(a.latest_burn_rates or {}).get(window) for a in alerts],
+                }
+                for window in BURN_WINDOWS
+            ],
+            barmode="group",
+            hovermode="closest",
+            yaxis={"title": {"text": "burn rate (×)"}, "rangemode": "tozero"},
+        )
+        summary = "; ".join(
+            f"{a.slo.name}: "
+            + ", ".join(f"{w} {burn((a.latest_burn_rates or {}).get(w))}" for w in BURN_WINDOWS)
+            for a in alerts
+        )
+        page.add_chart(
+            charts.Chart("alert-burn", "Burn rates of firing alerts", figure, summary[:1000])
+        )
+
+
+def _api(page: Page, health: oncall.ApiHealth) -> None:
+    page.context["api"] = health
+    page.context["api_error_rate"] = rate = health.last("error_rate")
+    page.context["api_error_text"] = percent(rate, 2)
+    page.add_chart(
+        charts.time_lines(
+            "api-errors",
+            "SSOps API requests and error rate per 5 minutes",
+            health.buckets,
+            {
+                "requests": (health.requests, {"color": charts.ACCENT}),
+                "error rate": (health.error_rate, {"color": charts.BAD, "dash": "dot"}),
+            },
+            yaxis={"title": {"text": "requests"}, "rangemode": "tozero"},
+        )
+    )
+    chart = page.charts["api_errors"]
+    chart.figure["data"][1]["yaxis"] = "y2"
+    chart.figure["layout"]["yaxis2"] = {
+        "overlaying": "y",
+        "side": "right",
+        "tickformat": ".1%",
+        "rangemode": "tozero",
+        "title": {"text": "5xx share"},
+    }
+    page.add_chart(
+        charts.time_lines(
+            "api-latency",
+            "SSOps API latency per 5 minutes (from stored traces)",
+            health.buckets,
+            {
+                "p50": (health.p50_ms, {"color": charts.OK}),
+                "p95": (health.p95_ms, {"color": charts.WARN}),
+            },
+            yaxis={"title": {"text": "ms"}, "rangemode": "tozero"},
+        )
+    )
+    table = page.add_table(
+        Table(
+            "api",
+            "SSOps API per 5 minutes over the last three hours",
+            ["from", "requests", "5xx share", "p50 ms", "p95 ms"],
+            empty="No API request recorded in the last three hours.",
+        )
+    )
+    for i, bucket in enumerate(health.buckets):
+        if not health.requests[i] and health.p50_ms[i] is None:
+            continue
+        table.rows.append(
+            [
+                when(bucket, "%H:%M"),
+                cell(health.requests[i]),
+                cell(health.error_rate[i], percent(health.error_rate[i], 2)),
+                cell(_ms(health.p50_ms[i])),
+                cell(_ms(health.p95_ms[i])),
+            ]
+        )
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _queue(page: Page, queue: oncall.Queue) -> None:
+    page.context["queue"] = queue
+    table = page.add_table(
+        Table(
+            "provisioning-queue",
+            "Provisioning queue: approved requests waiting for the provisioner and those it "
+            "is working on",
+            ["state", "requests"],
+        )
+    )
+    for state, count in queue.by_state.items():
+        table.rows.append([cell(state), cell(count)])
+
+
+def _failures(page: Page, failed) -> None:
+    table = page.add_table(
+        Table(
+            "failed-runs",
+            "Failed provisioning, newest first: open one to see where and why",
+            ["request", "template", "team", "state", "failed at"],
+            empty="No request has failed.",
+        )
+    )
+    for item in failed:
+        table.rows.append(
+            [
+                request_cell(item.uuid),
+                cell(item.template_version.template.slug),
+                cell(item.team.slug),
+                cell(item.state, badge="bad"),
+                when(item.updated_at),
+            ]
+        )
+
+
+def _denies(page: Page, denies) -> None:
+    table = page.add_table(
+        Table(
+            "policy-denies",
+            "Recent policy denies, newest first",
+            ["at", "policy", "version", "mode", "team", "request", "reasons"],
+            empty="No policy has denied a request.",
+        )
+    )
+    for decision in denies:
+        item = decision.request
+        table.rows.append(
+            [
+                when(decision.created_at),
+                cell(decision.policy_version.policy.slug),
+                cell(decision.policy_version.number),
+                cell(decision.mode),
+                cell(item.team.slug if item else None),
+                request_cell(item.uuid if item else None),
+                cell("; ".join(decision.deny) or decision.error),
+            ]
+        )
+
+
+def _jobs(page: Page, jobs: list[dict]) -> None:
+    now = page.context["now"]
+    table = page.add_table(
+        Table(
+            "beat-jobs",
+            "Beat jobs: the last run of each, the last success and the failures of the last "
+            "24 hours",
+            [
+                "job",
+                "last run",
+                "outcome",
+                "took ms",
+                "last success",
+                "failures 24h",
+                "running",
+                "error",
+            ],
+            empty="No beat job has run yet: start a Celery worker with -B (./run demo does).",
+        )
+    )
+    for job in jobs:
+        outcome = job.get("last_outcome") or "never ran"
+        badge = {"ok": "ok", "failed": "bad", "skipped": "warn"}.get(outcome, "warn")
+        stale = job.get("last_ok") is None or (now - job["last_ok"]).total_seconds() > 86400
+        table.rows.append(
+            [
+                cell(job["name"], mono=True),
+                when(job.get("last_started")),
+                cell(outcome, badge=badge),
+                cell(_ms(job.get("last_duration_ms"))),
+                cell(
+                    job["last_ok"].isoformat() if job.get("last_ok") else None,
+                    job["last_ok"].strftime("%Y-%m-%d %H:%M") if job.get("last_ok") else "never",
+                    badge="warn" if stale else "",
+                ),
+                cell(job["failures_24h"], badge="bad" if job["failures_24h"] else ""),
+                cell("yes" if job["running"] else "no"),
+                cell(job.get("last_error") or None),
+            ]
+        )
+    page.context["jobs_failing"] = sum(1 for j in jobs if j.get("last_outcome") == "failed")

@@ -1,0 +1,266 @@
+"""Reads of the executive dashboard: a fixed handful of aggregated, bounded queries whatever the
+number of requests, decisions or SLOs (the tests hold the count constant as data grows)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from catalog.choices import RequestState
+from catalog.models import Budget, MonthlySpend, Request
+from catalog.services.quotas import month_start
+from dashboards.selectors.common import Scope, TimeRange
+from slo.choices import DataStatus, PeriodKind
+from slo.models import BudgetAlert, MetricSnapshot
+from slo.platform import catalogue
+from slo.selectors import slo_visible, slo_with_latest
+
+# --- SLO health -----------------------------------------------------------------------------------
+
+AT_RISK = 0.25  # less than a quarter of the budget left
+# What the health table shows of each SLO (the rest of its definition stays in the database).
+HEALTH_FIELDS = (
+    "name",
+    "team__slug",
+    "objective",
+    "window_kind",
+    "window_duration",
+    "calendar_start",
+    "calendar_tz",
+    "data_status",
+    "evaluated_at",
+)
+
+
+@dataclass(frozen=True)
+class State:
+    key: str
+    label: str
+    badge: str
+    colour: str
+
+
+# Worst first: the order of the table and of the summary.
+STATES = (
+    State("exhausted", "Budget exhausted", "bad", "#cf222e"),
+    State("at_risk", "At risk (under 25 % left)", "warn", "#bf8700"),
+    State("unavailable", "Source unavailable", "bad", "#8250df"),
+    State("no_data", "No data", "warn", "#6e7781"),
+    State("not_evaluated", "Not evaluated yet", "", "#afb8c1"),
+    State("healthy", "Healthy", "ok", "#1a7f37"),
+)
+STATE = {state.key: state for state in STATES}
+
+
+def slo_state(slo: Any) -> State:
+    """Where an SLO stands, from its latest evaluation; missing data is never healthy."""
+    budget = getattr(slo, "latest_budget", None)
+    if slo.evaluated_at is None and budget is None:
+        return STATE["not_evaluated"]
+    if slo.data_status == DataStatus.UNAVAILABLE:
+        return STATE["unavailable"]
+    if budget is None or slo.data_status == DataStatus.NO_DATA:
+        return STATE["no_data"]
+    if budget < 0:
+        return STATE["exhausted"]
+    return STATE["at_risk"] if budget < AT_RISK else STATE["healthy"]
+
+
+@dataclass
+class SloHealth:
+    slos: list[tuple[Any, State]]  # SLOs annotated with their latest figures (slo_with_latest)
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return len(self.slos)
+
+
+def slo_health(*, user) -> SloHealth:
+    """Every SLO the caller may see with its latest figures (one query), worst first."""
+    slos = (
+        slo_with_latest(slo_visible(user=user))
+        .select_related(None)
+        .select_related("team")
+        .only(*HEALTH_FIELDS)
+        .order_by("name")
+    )
+    rated: list[tuple[Any, State]] = [(slo, slo_state(slo)) for slo in slos]
+    order = {state.key: i for i, state in enumerate(STATES)}
+    rated.sort(
+        key=lambda pair: (
+            order[pair[1].key],
+            pair[0].latest_budget if pair[0].latest_budget is not None else 0.0,
+        )
+    )
+    counts = {state.key: 0 for state in STATES}
+    for _, state in rated:
+        counts[state.key] += 1
+    return SloHealth(rated, counts)
+
+
+# --- M1–M12, provisioning volume and policy denies (all from the stored daily metrics) -------
+
+
+@dataclass
+class MetricTile:
+    metric: catalogue.Metric
+    series: dict[str, list[float | None]] = field(default_factory=dict)  # label -> per day
+    latest: dict | None = None  # the newest stored figure (of the first series)
+
+    @property
+    def met(self) -> bool | None:
+        target = self.metric.target
+        if target is None or self.latest is None or target.dimension:
+            return None
+        return target.met(self.latest["value"])
+
+
+@dataclass
+class MetricDays:
+    """The stored daily figures of M1–M12 over a range: tiles per metric, and per day the
+    counts behind M2 (requests made ready) and M5 (policy decisions and denies), summed over
+    the teams the caller sees (or the totals)."""
+
+    days: list[date]
+    tiles: list[MetricTile]
+    extras: dict[str, list[dict | None]]  # metric -> per day: summed counts, None if not stored
+
+    def counts(self, metric: str, key: str) -> list[int | None]:
+        return [None if day is None else day.get(key, 0) for day in self.extras[metric]]
+
+
+COUNTED = {"M2": ("count",), "M5": ("decisions", "denies", "errors")}
+
+
+def metric_days(*, scope: Scope, span: TimeRange) -> MetricDays:
+    """One query: every metric's overall daily snapshots in the range — the totals over all
+    teams for those who see every team; otherwise the platform-wide metrics and each of the
+    caller's teams' figures."""
+    days = span.day_list()
+    index = {day: i for i, day in enumerate(days)}
+    rows = MetricSnapshot.objects.filter(
+        period_kind=PeriodKind.DAY, period_start__gte=span.start, dimension=""
+    )
+    if scope.everything:
+        rows = rows.filter(team__isnull=True)
+    else:
+        platform = [m.key for m in catalogue.METRICS if m.scope == catalogue.PLATFORM]
+        rows = rows.filter(
+            Q(team__isnull=True, metric__in=platform) | Q(team_id__in=scope.team_ids)
+        )
+    tiles = {metric.key: MetricTile(metric) for metric in catalogue.METRICS}
+    extras: dict[str, list[dict | None]] = {key: [None] * len(days) for key in COUNTED}
+    fields = ("metric", "period_start", "team__slug", "value", "data_status", "detail", "extras")
+    for row in rows.order_by("period_start", "team__slug").values(*fields):
+        tile = tiles.get(row["metric"])
+        position = index.get(row["period_start"].date())
+        if tile is None or position is None:
+            continue
+        label = row["team__slug"] or "all teams"
+        tile.series.setdefault(label, [None] * len(days))[position] = row["value"]
+        if tile.latest is None or label == next(iter(tile.series)):
+            tile.latest = {**row, "label": label}
+        if row["metric"] in COUNTED:
+            day = extras[row["metric"]][position] or {}
+            for key in COUNTED[row["metric"]]:
+                day[key] = day.get(key, 0) + (row["extras"] or {}).get(key, 0)
+            extras[row["metric"]][position] = day
+    return MetricDays(days, list(tiles.values()), extras)
+
+
+def provisioning_volume(found: MetricDays) -> dict[str, list[int | None]]:
+    """Requests made ready per day (M2's count); None for a day not computed."""
+    return {"made ready": found.counts("M2", "count")}
+
+
+def deny_trend(found: MetricDays) -> dict[str, list[int | None]]:
+    """Live (not dry-run) policy decisions per day by outcome (M5's counts)."""
+    decisions = found.counts("M5", "decisions")
+    denies = found.counts("M5", "denies")
+    errors = found.counts("M5", "errors")
+    allowed = [
+        None if d is None else d - (denies[i] or 0) - (errors[i] or 0)
+        for i, d in enumerate(decisions)
+    ]
+    return {"denied": denies, "errors": errors, "allowed": allowed}
+
+
+# --- cost ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class TeamCost:
+    team: str
+    currency: str = ""
+    limit: Decimal | None = None
+    reserved: Decimal = Decimal(0)
+    billed: Decimal | None = None
+    budgeted_so_far: Decimal | None = None
+    burn_rate: float | None = None
+    firing: bool = False
+    covered_until: datetime | None = None
+
+
+def cost_burn(*, scope: Scope, now: datetime | None = None) -> tuple[date, list[TeamCost]]:
+    """Per team, this month: the budget, what its requests reserve (catalog) and what the FOCUS
+    bills charge with the burn rate against the budget's pace (the hourly budget job)."""
+    month = month_start(now or timezone.now())
+    costs: dict[str, TeamCost] = {}
+
+    def of(slug: str) -> TeamCost:
+        return costs.setdefault(slug, TeamCost(slug))
+
+    for budget in scope.teams(Budget.objects.select_related("team")):
+        entry = of(budget.team.slug)
+        entry.limit, entry.currency = budget.monthly_limit, budget.currency
+    spends = scope.teams(MonthlySpend.objects.filter(period=month)).values("team__slug", "amount")
+    for spend in spends:
+        of(spend["team__slug"]).reserved = spend["amount"]
+    for alert in scope.teams(BudgetAlert.objects.filter(month=month).select_related("team")):
+        entry = of(alert.team.slug)
+        entry.billed, entry.budgeted_so_far = alert.spend, alert.budgeted_so_far
+        entry.burn_rate, entry.firing = alert.burn_rate, alert.firing
+        entry.covered_until = alert.covered_until
+        entry.currency = entry.currency or alert.currency
+        entry.limit = entry.limit if entry.limit is not None else alert.monthly_limit
+    return month, sorted(costs.values(), key=lambda c: c.team)
+
+
+# --- approvals -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Approvals:
+    waiting: int
+    overdue: int
+    oldest: datetime | None
+    by_team: list[tuple[str, int]]
+    oldest_requests: list[Request]
+
+
+def outstanding_approvals(*, scope: Scope, now: datetime | None = None, limit: int = 15):
+    """Requests waiting for an approver: how many, how many past their due time, per team, and
+    the longest-waiting ones (three queries on the state index)."""
+    now = now or timezone.now()
+    pending = scope.teams(Request.objects.filter(state=RequestState.PENDING_APPROVAL))
+    totals = pending.aggregate(
+        waiting=Count("id"),
+        overdue=Count("id", filter=Q(approval_due_at__lt=now)),
+        oldest=Min("created_at"),
+    )
+    per_team: dict[str, int] = defaultdict(int)
+    for row in pending.values("team__slug").annotate(n=Count("id")).order_by("team__slug"):
+        per_team[row["team__slug"]] += row["n"]
+    oldest = pending.select_related("team", "requester", "template_version__template").order_by(
+        "created_at"
+    )[:limit]
+    return Approvals(
+        totals["waiting"], totals["overdue"], totals["oldest"], list(per_team.items()), list(oldest)
+    )
