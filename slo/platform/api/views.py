@@ -196,6 +196,25 @@ class MetricRowsView(CSVAPIView):
         )
 
 
+def query_moment(request, name: str):
+    """The ISO 8601 time in query parameter `name`, or None when the parameter is absent; an
+    empty or unreadable value is a 400 (never a silently ignored filter)."""
+    if name not in request.query_params:
+        return None
+    moment = parse_datetime(request.query_params[name])
+    if moment is None:
+        raise ValidationError({name: "use an ISO 8601 time such as 2026-11-01T00:00:00Z"})
+    return moment
+
+
+def filter_by_time(request, rows, since_lookup: str, until_lookup: str):
+    for name, lookup in (("since", since_lookup), ("until", until_lookup)):
+        moment = query_moment(request, name)
+        if moment is not None:
+            rows = rows.filter(**{lookup: moment})
+    return rows
+
+
 class SnapshotViewSet(CSVExportMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Every stored figure (filter by `metric`, `period` kind, `team`, `since`, `until`)."""
 
@@ -222,17 +241,13 @@ class SnapshotViewSet(CSVExportMixin, mixins.ListModelMixin, viewsets.GenericVie
         params = self.request.query_params
         if params.get("metric"):
             rows = rows.filter(metric=metric_or_404(params["metric"]).key)
-        if params.get("period"):
+        if "period" in params:
+            if params["period"] not in KINDS:
+                raise ValidationError({"period": f"use one of {', '.join(KINDS)}"})
             rows = rows.filter(period_kind=params["period"])
         if params.get("team"):
             rows = rows.filter(team__slug=params["team"])
-        for name, lookup in (("since", "period_start__gte"), ("until", "period_start__lt")):
-            if params.get(name):
-                moment = parse_datetime(params[name])
-                if moment is None:
-                    raise ValidationError({name: "use ISO 8601"})
-                rows = rows.filter(**{lookup: moment})
-        return rows
+        return filter_by_time(self.request, rows, "period_start__gte", "period_start__lt")
 
 
 # --- reports ---------------------------------------------------------------------------------
@@ -291,15 +306,9 @@ class BillingRowViewSet(CSVExportMixin, mixins.ListModelMixin, viewsets.GenericV
             "charge_period_start", "id"
         )
         params = self.request.query_params
-        for name, lookup in (
-            ("since", "charge_period_start__gte"),
-            ("until", "charge_period_start__lt"),
-        ):
-            if params.get(name):
-                moment = parse_datetime(params[name])
-                if moment is None:
-                    raise ValidationError({name: "use ISO 8601"})
-                rows = rows.filter(**{lookup: moment})
+        rows = filter_by_time(
+            self.request, rows, "charge_period_start__gte", "charge_period_start__lt"
+        )
         if params.get("resource_id"):
             rows = rows.filter(resource_id=params["resource_id"])
         if params.get("service"):
@@ -346,7 +355,7 @@ class JobRunViewSet(CSVExportMixin, mixins.ListModelMixin, viewsets.GenericViewS
         return runs
 
     @extend_schema(responses=s.JobOverviewSerializer(many=True))
-    @action(detail=False)
+    @action(detail=False, pagination_class=None, filter_backends=[])
     def overview(self, request):
         return Response(s.JobOverviewSerializer(job_runs_overview(), many=True).data)
 
@@ -358,11 +367,7 @@ class ProbeResultViewSet(CSVExportMixin, mixins.ListModelMixin, viewsets.Generic
     csv_name = "catalog-probes"
 
     def get_queryset(self):
-        since = self.request.query_params.get("since")
-        moment = parse_datetime(since) if since else None
-        if since and moment is None:
-            raise ValidationError({"since": "use ISO 8601"})
-        return selectors.probes_recent(since=moment)
+        return selectors.probes_recent(since=query_moment(self.request, "since"))
 
 
 class IncidentViewSet(
