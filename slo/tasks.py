@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
-from slo.services import alert_deliveries_send, slo_evaluation_record, slo_history_prune
-from ssops_site.jobs import beat_job
+from slo.services import (
+    alert_deliveries_send,
+    slo_batches,
+    slo_evaluation_record,
+    slo_history_prune,
+)
+from ssops_site.jobs import beat_job, job_record
 
 
 def _minute(at: str | None) -> datetime:
@@ -21,8 +27,35 @@ def _minute(at: str | None) -> datetime:
 def evaluate(at: str | None = None) -> int:
     """Evaluate every SLO at the start of the minute (`at`, ISO 8601, defaults to now).
 
-    Running it twice for one minute records one snapshot per SLO and no extra transition."""
-    return len(slo_evaluation_record(at=_minute(at)))
+    With SSOPS_SLO_BATCH_SIZE set, the SLOs are split into batches, one task each, so that
+    several workers share the work; otherwise this task evaluates them all. Running it twice for
+    one minute records one snapshot per SLO and no extra transition."""
+    minute = _minute(at)
+    size = settings.SLO_BATCH_SIZE
+    if not size:
+        return len(slo_evaluation_record(at=minute))
+    batches = slo_batches(size=size)
+    for ids in batches:
+        evaluate_batch.apply_async((ids, minute.isoformat()), expires=55)
+    return len(batches)
+
+
+@shared_task(
+    name="slo.tasks.evaluate_batch",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def evaluate_batch(slo_ids: list[int], at: str) -> int:
+    """Evaluate one batch of SLOs for one minute (idempotent: SLOs already done are skipped);
+    each run is recorded, with the worker that ran it, among the job runs."""
+    return len(
+        job_record(
+            "slo.tasks.evaluate_batch",
+            lambda: slo_evaluation_record(at=datetime.fromisoformat(at), slo_ids=slo_ids),
+            result=lambda evaluations: {"at": at, "slos": [e.name for e in evaluations]},
+        )
+    )
 
 
 @shared_task(name="slo.tasks.deliver_alerts", ignore_result=True)

@@ -110,6 +110,19 @@ def job_run(name: str, call: Callable[[], Any], *, lock_seconds: float = LOCK_SE
     return result
 
 
+def job_record(name: str, call: Callable[[], Any], *, result: Callable[[Any], Any] = _plain) -> Any:
+    """Run `call` without a lock (for work split into idempotent parts, such as SLO batches) and
+    record the run as job `name`, with `result(value)` as its result."""
+    started, clock = timezone.now(), time.perf_counter()
+    try:
+        value = call()
+    except Exception as exc:
+        _record(name, started, clock, JobOutcome.FAILED, error=f"{type(exc).__name__}: {exc}")
+        raise
+    _record(name, started, clock, JobOutcome.OK, result=_plain(result(value)))
+    return value
+
+
 def beat_job(func: Callable | None = None, *, lock_seconds: float = LOCK_SECONDS):
     """Decorate a task function (under @shared_task) so it runs once at a time and is recorded
     under its task name, `<module>.<function>`."""

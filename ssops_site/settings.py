@@ -48,6 +48,9 @@ try:
     TRACES_EXPORTER = env.get_str("OTEL_TRACES_EXPORTER", "none").strip().lower()
     PROMETHEUS_TIMEOUT = env.get_int("SSOPS_PROMETHEUS_TIMEOUT", 10, minimum=1)
     CELERY_TASK_ALWAYS_EAGER = env.get_bool("SSOPS_CELERY_EAGER", False)
+    # SLO evaluation in batches of this many SLOs, one Celery task each, so several workers
+    # share it; 0 evaluates every SLO in the beat job's own task (one machine).
+    SLO_BATCH_SIZE = env.get_int("SSOPS_SLO_BATCH_SIZE", 0, minimum=0)
     # Login throttling: this many failures for one account within the window lock it for the
     # rest of the window.
     LOGIN_FAILURE_LIMIT = env.get_int("SSOPS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
@@ -258,6 +261,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several lists have a `state` or `kind` with different choices: name each set.
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStateEnum": "catalog.choices.RequestState",
+        "RunStateEnum": "catalog.choices.RunState",
+        "RunKindEnum": "catalog.choices.RunKind",
+        "StepStateEnum": "catalog.choices.StepState",
+        "ResourceStateEnum": "catalog.choices.ResourceState",
+        "RunbookRunStateEnum": "catalog.choices.RunbookRunState",
+        "OrphanKindEnum": "catalog.choices.OrphanKind",
+    },
 }
 
 # Celery: an embedded filesystem broker by default, so a single machine needs no server.

@@ -11,6 +11,7 @@ from slo.services.definitions import (
 )
 from slo.services.evaluation import (
     UnknownSLO,
+    slo_batches,
     slo_evaluate,
     slo_evaluation_record,
     slo_history_prune,
@@ -25,6 +26,7 @@ __all__ = [
     "save_audited",
     "slo_delete",
     "slo_evaluate",
+    "slo_batches",
     "slo_evaluation_record",
     "slo_history_prune",
     "slo_import_file",

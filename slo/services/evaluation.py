@@ -39,10 +39,29 @@ def slo_evaluate(*, slos: Sequence[SLO], at: datetime) -> list[Evaluation]:
     return engine.evaluate([slo.definition() for slo in slos], at, sources_for_run())
 
 
-def slo_evaluation_record(*, at: datetime) -> list[Evaluation]:
-    """Evaluate every SLO at `at` and record it. Safe to repeat for the same `at`: snapshots are
-    unique per minute, and transitions only happen when a state really changes."""
+def slo_batches(*, size: int) -> list[list[int]]:
+    """Every SLO's id in batches of at most `size`, SLOs of one data source and service
+    together, so that a batch still shares its Prometheus queries."""
+    ids = list(
+        SLO.objects.order_by("data_source_id", "service_id", "name").values_list("pk", flat=True)
+    )
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def slo_evaluation_record(
+    *, at: datetime, slo_ids: Sequence[int] | None = None
+) -> list[Evaluation]:
+    """Evaluate every SLO (or those with `slo_ids`) at `at` and record it. Safe to repeat for
+    the same `at`: an SLO that already has its snapshot for `at` is not evaluated again (a
+    batch delivered twice costs nothing), and transitions only happen when a state changes."""
     slos = slos_for_evaluation()
+    if slo_ids is not None:
+        wanted = set(slo_ids) - set(
+            Snapshot.objects.filter(slo_id__in=slo_ids, at=at).values_list("slo_id", flat=True)
+        )
+        slos = [slo for slo in slos if slo.pk in wanted]
+    if not slos:
+        return []
     evaluations = slo_evaluate(slos=slos, at=at)  # network I/O, outside the transaction
     with transaction.atomic():
         Snapshot.objects.bulk_create(
