@@ -9,7 +9,7 @@ hashed in Python, its generated columns filled by SQLite) into a SQLite database
 var/bench/, keyed by a hash of this generator and of the migrations, so reruns start at once.
 
 Each page is rendered by Django's test Client, signed in as an executive (who sees every team,
-the largest pages), a few times to warm up, then `--rounds` times (10 with --quick, 40
+the largest pages), a few times to warm up, then `--rounds` times (20 with --quick, 60
 without); the clock is held at the moment the data was built. Printed: p50 and p95 in ms per
 page, and as the last line one JSON object with per-page p95_ms and max_p95_ms (target: at
 most 300).
@@ -166,10 +166,10 @@ def build(now: datetime) -> dict:
     rng = random.Random(SEED)
     started = time.perf_counter()
     from audit.models import AuditEvent
-    from catalog.models import PolicyDecision, Request, RequestTransition
+    from catalog.models import PolicyDecision, ProvisioningRun, Request, RequestTransition
     from slo.models import Snapshot
 
-    big = (AuditEvent, Request, RequestTransition, PolicyDecision, Snapshot)
+    big = (AuditEvent, Request, RequestTransition, PolicyDecision, Snapshot, ProvisioningRun)
     with indexes_dropped(*big), transaction.atomic():
         from catalog.importer import catalog_import
         from catalog.models import Membership, Team
@@ -191,7 +191,8 @@ def build(now: datetime) -> dict:
         slo_name = timed(add_slos, rng, now, teams)
         timed(add_platform_records, rng, now, teams)
     print(f"built the data set in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    traced = requests[-1]
+    # The debug page of the latest request that was provisioned (traced, with a run and steps).
+    traced = next(r for r in reversed(requests) if r[2] in RUN_STATES)
     return {"now": now.isoformat(), "debug_request": str(traced[0]), "slo": slo_name}
 
 
@@ -272,7 +273,75 @@ def add_requests(rng, now, teams, developers) -> list[tuple]:
             for key, _, state, created in made
         ),
     )
+    add_runs(rng, made, ids)
     return [(key, teams[team].pk, state, created) for key, team, state, created in made]
+
+
+RUN_STATES = {
+    "ready": "succeeded",
+    "expired": "succeeded",
+    "failed": "failed",
+    "rolled_back": "rolled_back",
+    "provisioning": "running",
+}
+
+
+def add_runs(rng, made, ids) -> None:
+    """A provision run with two steps (namespace, database) for each request that reached
+    provisioning; the database step of a failed run failed after three attempts."""
+    from catalog.models import ProvisioningRun, RunStep
+
+    insert(
+        ProvisioningRun,
+        (
+            {
+                "uuid": uuid.UUID(int=rng.getrandbits(128), version=4),
+                "kind": "provision",
+                "request_id": ids[key],
+                "template": "postgres-database",
+                "state": RUN_STATES[state],
+                "error": "step db failed: role exists"
+                if state in ("failed", "rolled_back")
+                else "",
+                "created_at": created + timedelta(minutes=2),
+                "started_at": created + timedelta(minutes=2),
+                "finished_at": None if state == "provisioning" else created + timedelta(minutes=3),
+                "updated_at": created + timedelta(minutes=3),
+            }
+            for key, _, state, created in made
+            if state in RUN_STATES
+        ),
+    )
+    runs = ProvisioningRun.objects.values_list("id", "state", "started_at")
+
+    def steps():
+        for run_id, state, started in runs.iterator():
+            for position, (step_id, action) in enumerate(
+                (("ns", "kubernetes.namespace"), ("db", "postgres.database")), start=1
+            ):
+                failed = position == 2 and state in ("failed", "rolled_back")
+                begun = started + timedelta(seconds=position * 5)
+                yield {
+                    "uuid": uuid.UUID(int=rng.getrandbits(128), version=4),
+                    "run_id": run_id,
+                    "position": position,
+                    "step_id": step_id,
+                    "name": step_id,
+                    "action": action,
+                    "state": "failed"
+                    if failed
+                    else ("running" if state == "running" else "succeeded"),
+                    "attempts": 3 if failed else 1,
+                    "error": "role exists" if failed else "",
+                    "log": [
+                        {"at": begun.isoformat(), "level": "info", "message": f"apply {step_id}"}
+                    ],
+                    "started_at": begun,
+                    "finished_at": begun + timedelta(seconds=4),
+                    "duration_ms": 4000.0,
+                }
+
+    insert(RunStep, steps())
 
 
 def add_audit_chain(rng, now, requests) -> None:
@@ -593,7 +662,7 @@ def measure(meta: dict, rounds: int) -> dict:
 
 def main() -> None:
     args = arguments()
-    rounds = args.rounds or (10 if args.quick else 40)
+    rounds = args.rounds or (20 if args.quick else 60)
     WORK.mkdir(parents=True, exist_ok=True)
     path = WORK / f"dashboards-{generator_key()}.sqlite3"
     meta_path = path.with_suffix(".json")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-NBSP = "\u00a0"
 OK, WARN, BAD, ACCENT, MUTED = "#1a7f37", "#bf8700", "#cf222e", "#0b5cad", "#6e7781"
 SERIES_COLOURS = {
     "made ready": OK,
@@ -225,8 +224,7 @@ def waterfall(spans) -> Chart:
     """The spans as a waterfall: one bar per span from its start to its end, indented by depth
     under its parent, coloured (and named in the legend) by layer."""
     title = "Trace waterfall"
-    # Plotly trims plain spaces from tick labels: indent with no-break spaces.
-    labels = [f"{NBSP * 3 * s.depth}{s.span.name} #{i + 1}" for i, s in enumerate(spans)]
+    labels = [f"{'· ' * s.depth}{s.span.name} #{i + 1}" for i, s in enumerate(spans)]
     traces = []
     for layer in LAYER_COLOURS:
         members = [i for i, s in enumerate(spans) if s.layer == layer]

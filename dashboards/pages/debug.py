@@ -10,11 +10,15 @@ from catalog.models import Request
 from catalog.selectors import request_timeline
 from dashboards import charts
 from dashboards.pages.base import Page
-from dashboards.selectors import debug
+from dashboards.selectors import debug, runs
 from dashboards.tables import Table, cell, when
 
 STATE_COLOURS = {
     "ready": charts.OK,
+    "succeeded": charts.OK,
+    "running": charts.ACCENT,
+    "retrying": charts.WARN,
+    "compensating": charts.WARN,
     "approved": charts.OK,
     "failed": charts.BAD,
     "rolled_back": charts.BAD,
@@ -28,16 +32,12 @@ STATE_COLOURS = {
 def debug_page(*, request: Request) -> Page:
     page = Page(f"Debug {request.uuid}", f"debug-{request.uuid}")
     page.context.update(item=request, state_badge=_badge(request.state))
-    trail = debug.audit_trail(request=request)
+    found = runs.request_runs(request=request)
+    trail = debug.audit_trail(request=request, runs=found)
     _audit(page, trail)
     _trace(page, debug.trace_waterfall(trace_ids=trail.trace_ids), trail)
     _timeline(page, request)
-    page.context["steps_message"] = (
-        "Step-level detail — each provisioning step on a timeline with its duration, attempts "
-        "and log — comes from the provisioning engine, which this SSOps does not have yet: "
-        "approved requests stay in provisioning. The trace and timeline above show what "
-        "happened so far."
-    )
+    _steps(page, request, found)
     return page
 
 
@@ -155,3 +155,80 @@ def _timeline(page: Page, request: Request) -> None:
 def _badge(state: str) -> str:
     colour = STATE_COLOURS.get(state)
     return {charts.OK: "ok", charts.BAD: "bad", charts.WARN: "warn"}.get(colour or "", "")
+
+
+def _steps(page: Page, request: Request, found: list) -> None:
+    """Each run's steps on a timeline, with their attempts, durations, waits and logs."""
+    page.context.update(runs=found, failed_states=runs.FAILED)
+    if not found:
+        page.context["steps_message"] = (
+            "No provisioning run yet: the provisioner starts one when the request is approved."
+            if request.state in ("submitted", "pending_approval", "approved")
+            else f"No provisioning run: the request ended {request.get_state_display().lower()} "
+            "before provisioning."
+        )
+        return
+    table = page.add_table(
+        Table(
+            "run-steps",
+            "Every step of every run in order: its state, attempts, how long it waited to "
+            "start and how long it took",
+            [
+                "run",
+                "#",
+                "step",
+                "action",
+                "operation",
+                "state",
+                "attempts",
+                "started",
+                "waited ms",
+                "took ms",
+                "error",
+            ],
+        )
+    )
+    phases, logs, now = [], [], timezone.now()
+    for run in found:
+        previous = run.started_at or run.created_at
+        for step in run.steps.all():
+            waited = (
+                (step.started_at - previous).total_seconds() * 1000 if step.started_at else None
+            )
+            previous = step.finished_at or previous
+            label = f"{run.kind} {step.position}. {step.name or step.step_id}"
+            table.rows.append(
+                [
+                    cell(run.kind),
+                    cell(step.position),
+                    cell(step.name or step.step_id),
+                    cell(step.action, mono=True),
+                    cell(step.operation),
+                    cell(step.state, badge=_badge(step.state)),
+                    cell(step.attempts),
+                    when(step.started_at, "%H:%M:%S"),
+                    cell(None if waited is None else round(waited, 1)),
+                    cell(None if step.duration_ms is None else round(step.duration_ms, 1)),
+                    cell(step.error or None),
+                ]
+            )
+            if step.started_at:
+                end = step.finished_at or now
+                phases.append(
+                    (label, step.started_at, end, STATE_COLOURS.get(step.state, charts.MUTED))
+                )
+            if step.log:
+                logs.append(
+                    {"step": step, "label": label, "lines": [_log_line(e) for e in step.log]}
+                )
+    page.context["step_logs"] = logs
+    if phases:
+        page.add_chart(charts.timeline("run-steps", "Provisioning steps over time", phases))
+
+
+def _log_line(entry) -> str:
+    if not isinstance(entry, dict):
+        return str(entry)
+    return (
+        f"{str(entry.get('at', ''))[11:23]} {entry.get('level', ''):7} {entry.get('message', '')}"
+    )

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog import permissions
+from catalog.models import Runbook
+from catalog.services.runbooks import can_run
 from dashboards import charts
 from dashboards.formatting import burn, duration, percent
 from dashboards.pages.base import Page, request_cell
-from dashboards.selectors import common, oncall
+from dashboards.selectors import common, oncall, runs
 from dashboards.selectors.slos import source_problems
 from dashboards.tables import Table, cell, when
+from slo.models import AlertState
 from ssops_site.jobs import job_runs_overview
 
 BURN_WINDOWS = ("5m", "1h", "6h", "3d")
@@ -21,12 +25,14 @@ def oncall_page(*, user) -> Page:
     scope = common.scope_of(user)
     now = timezone.now()
     page = Page("On-call dashboard", "oncall")
-    page.context.update(scope=scope, now=now, can_act=permissions.is_oncall(user))
-    _alerts(page, list(oncall.firing_alerts(user=user)))
+    page.context.update(scope=scope, now=now)
+    alerts = list(oncall.firing_alerts(user=user))
+    _alerts(page, alerts)
+    _runbook_actions(page, alerts, user)
     page.context["source_problems"] = source_problems(user=user)
     _api(page, oncall.api_health(now=now))
-    _queue(page, oncall.provisioning_queue(scope=scope))
-    _failures(page, oncall.failed_requests(scope=scope))
+    _queue(page, runs.provisioning_queue(scope=scope))
+    _failures(page, runs.failed_runs(scope=scope))
     _denies(page, oncall.recent_denies(scope=scope))
     if scope.everything:
         _jobs(page, job_runs_overview(now=now))
@@ -101,6 +107,25 @@ def _alerts(page: Page, alerts) -> None:
         )
 
 
+@dataclass
+class RunbookAction:
+    alert: AlertState
+    runbook: Runbook
+    params: dict[str, str]
+    allowed: bool  # the caller may run it (on-call, platform admins, the team's members)
+
+
+def _runbook_actions(page: Page, alerts: list[AlertState], user) -> None:
+    """A "Run" button for each firing alert whose SLO's runbook URL names an SSOps runbook
+    (…/runbooks/<slug>/?param=value), with the parameters the URL gives."""
+    found = runs.runbooks_for([alert.slo.runbook_url for alert in alerts])
+    page.context["runbook_actions"] = [
+        RunbookAction(alert, *found[alert.slo.runbook_url], can_run(user, alert.slo.team))
+        for alert in alerts
+        if alert.slo.runbook_url in found
+    ]
+
+
 def _api(page: Page, health: oncall.ApiHealth) -> None:
     page.context["api"] = health
     page.context["api_error_rate"] = rate = health.last("error_rate")
@@ -164,37 +189,46 @@ def _ms(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def _queue(page: Page, queue: oncall.Queue) -> None:
+def _queue(page: Page, queue: runs.Queue) -> None:
     page.context["queue"] = queue
     table = page.add_table(
         Table(
             "provisioning-queue",
-            "Provisioning queue: approved requests waiting for the provisioner and those it "
-            "is working on",
-            ["state", "requests"],
+            "Provisioning queue: approved requests not yet handed to the provisioner, and the "
+            "runs it has open, by kind and state",
+            ["what", "state", "count"],
         )
     )
-    for state, count in queue.by_state.items():
-        table.rows.append([cell(state), cell(count)])
+    table.rows.append([cell("approved requests"), cell("waiting"), cell(queue.waiting)])
+    for (kind, state), count in queue.runs.items():
+        table.rows.append([cell(f"{kind} runs"), cell(state), cell(count)])
 
 
 def _failures(page: Page, failed) -> None:
     table = page.add_table(
         Table(
             "failed-runs",
-            "Failed provisioning, newest first: open one to see where and why",
-            ["request", "template", "team", "state", "failed at"],
-            empty="No request has failed.",
+            "Failed runs, newest first, with the step that failed: open the request to see "
+            "where and why",
+            ["finished", "kind", "what", "team", "state", "failed step", "error", "request"],
+            empty="No provisioning or runbook run has failed.",
         )
     )
-    for item in failed:
+    for run in failed:
+        item, runbook_run = run.request, getattr(run, "runbook_run", None)
+        team = item.team if item else (runbook_run.team if runbook_run else None)
+        step = run.failed_step
+        link = reverse("catalog:runbook-run-detail", args=[runbook_run.uuid]) if runbook_run else ""
         table.rows.append(
             [
-                request_cell(item.uuid),
-                cell(item.template_version.template.slug),
-                cell(item.team.slug),
-                cell(item.state, badge="bad"),
-                when(item.updated_at),
+                when(run.finished_at),
+                cell(run.kind),
+                cell(run.template, href=link),
+                cell(team.slug if team else None),
+                cell(run.state, badge="bad"),
+                cell(f"{step.position}. {step.name or step.step_id}" if step else None),
+                cell((step.error if step else "") or run.error or None),
+                request_cell(item.uuid if item else None),
             ]
         )
 

@@ -13,15 +13,21 @@ from audit import chain
 from audit.models import AuditCheckpoint, AuditEvent
 from catalog.models import Request
 from catalog.selectors import request_list_visible
+from dashboards.selectors.common import scope_of
 from ssops_site.models import TraceSpan
 
 MAX_EVENTS = 500
+OBJECT_TYPES = ("catalog.request", "catalog.provisioningrun", "catalog.runstep")
 MAX_SPANS = 2_000
 
 
 def debug_request(*, user, uuid) -> Request:
-    """The request if the caller may see it (their teams' and their own); 404 otherwise."""
-    return get_object_or_404(request_list_visible(user=user), uuid=uuid)
+    """The request if the caller may see it: their teams' and their own; on-call, executives
+    and platform admins see every request (on-call debugs what failed); 404 otherwise."""
+    requests = request_list_visible(user=user)
+    if scope_of(user).everything:
+        requests = Request.objects.select_related("team", "requester", "template_version__template")
+    return get_object_or_404(requests, uuid=uuid)
 
 
 @dataclass
@@ -52,13 +58,18 @@ class AuditTrail:
         return list(dict.fromkeys(e.event.trace_id for e in self.events if e.event.trace_id))
 
 
-def audit_trail(*, request: Request) -> AuditTrail:
-    """The request's audit events in chain order, each checked where it stands: its content
+def audit_trail(*, request: Request, runs: list | None = None) -> AuditTrail:
+    """The audit events of the request and of its runs and their steps, in chain order, each
+    checked where it stands: its content
     still hashes to its hash, and it links to the event stored just before it. The first
     signed checkpoint at or after the last of them must verify and match the chain there.
     Three indexed queries, whatever the size of the store."""
+    objects = {str(request.uuid)}
+    for run in runs or []:
+        objects.add(str(run.uuid))
+        objects.update(str(step.uuid) for step in run.steps.all())
     events = list(
-        AuditEvent.objects.filter(object_type="catalog.request", object_id=str(request.uuid))
+        AuditEvent.objects.filter(object_type__in=OBJECT_TYPES, object_id__in=objects)
         .order_by("seq")
         .only("seq", "body", "prev_hash", "hash", "uuid", "ts", "actor_name", "action", "trace_id")[
             : MAX_EVENTS + 1

@@ -1,5 +1,5 @@
-"""Reads of the on-call dashboard: what is burning, the API's health, the provisioning queue,
-failures, denies and the beat jobs — each one bounded query on an index."""
+"""Reads of the on-call dashboard: what is burning, the API's health and the latest policy
+denies — each one bounded query on an index (the queue and failed runs: `runs`)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from catalog.choices import DecisionOutcome, RequestState
-from catalog.models import PolicyDecision, Request
+from catalog.choices import DecisionOutcome
+from catalog.models import PolicyDecision
 from dashboards.selectors.common import Scope
 from slo.models import AlertState, Snapshot
 from slo.platform.stats import percentile
@@ -96,43 +96,6 @@ def api_health(*, now: datetime | None = None) -> ApiHealth:
         p50_ms=[percentile(durations[i], 0.5) if durations[i] else None for i in positions],
         p95_ms=[percentile(durations[i], 0.95) if durations[i] else None for i in positions],
         spans=read,
-    )
-
-
-@dataclass
-class Queue:
-    by_state: dict[str, int]
-    oldest: datetime | None
-
-    @property
-    def depth(self) -> int:
-        return sum(self.by_state.values())
-
-
-def provisioning_queue(*, scope: Scope) -> Queue:
-    """Approved requests waiting for the provisioner and those it is working on (one query)."""
-    states = (RequestState.APPROVED, RequestState.PROVISIONING)
-    rows = (
-        scope.teams(Request.objects.filter(state__in=states))
-        .values("state")
-        .annotate(n=Count("id"), oldest=Min("updated_at"))
-        .order_by()
-    )
-    by_state = {str(state): 0 for state in states}
-    oldest = None
-    for row in rows:
-        by_state[row["state"]] = row["n"]
-        oldest = row["oldest"] if oldest is None else min(oldest, row["oldest"])
-    return Queue(by_state, oldest)
-
-
-def failed_requests(*, scope: Scope, limit: int = 15) -> list[Request]:
-    """The most recently failed (or rolled back) requests, newest first."""
-    failed = Request.objects.filter(state__in=(RequestState.FAILED, RequestState.ROLLED_BACK))
-    return list(
-        scope.teams(failed)
-        .select_related("team", "template_version__template")
-        .order_by("-updated_at")[:limit]
     )
 
 

@@ -9,6 +9,8 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
+from catalog.models import RunbookRun
+from slo.models import SLO
 from tests.dashboards import data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -47,6 +49,7 @@ def expect_every_chart_drawn(page) -> int:
         chart = charts.nth(index)
         expect(chart).to_have_attribute("data-drawn", "true")
         expect(chart.locator("svg.main-svg").first).to_be_attached()
+        expect(page.locator(f"button[data-png='{chart.get_attribute('id')}']")).to_have_count(1)
     return count
 
 
@@ -95,15 +98,19 @@ def test_the_oncall_dashboard_draws_its_charts_and_refreshes_itself(
     expect_every_chart_drawn(page)
 
 
-def test_the_debug_dashboard_draws_the_waterfall_and_the_timeline(open_as, live_server, bob, team):
+def test_the_debug_dashboard_draws_the_waterfall_the_timeline_and_the_steps(
+    open_as, live_server, bob, team
+):
     from tests.dashboards.test_debug import add_trace
 
     item = data.add_requests(team, bob, 1)[0]
     add_trace(item)
+    data.add_run(item)
     page = open_as(bob)
     page.goto(f"{live_server.url}/dashboards/debug/{item.uuid}/")
     expect(page.get_by_text("chain verified")).to_be_visible()
-    assert expect_every_chart_drawn(page) == 2
+    assert expect_every_chart_drawn(page) == 3
+    expect(page.locator("details.log[open] summary")).to_contain_text("2. DB (failed")
     expect(page.locator("#chart-trace-waterfall .bars path")).to_have_count(4)
 
 
@@ -123,3 +130,24 @@ def test_the_dashboards_fit_a_laptop_screen(open_as, live_server, executive, sto
         expect_every_chart_drawn(page)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} is wider than the screen by {overflow}px"
+
+
+@pytest.mark.redis
+def test_the_oncall_runbook_button_runs_the_runbook(open_as, live_server, oncall, team, settings):
+    settings.RUNBOOK_REDIS_URL = "redis://127.0.0.1:6379/15"
+    data.add_runbook("flush-cache")
+    slo = data.add_slos(team, 1)[0]
+    SLO.objects.filter(pk=slo.pk).update(
+        runbook_url=f"{live_server.url}/runbooks/flush-cache/?pattern=ssops-dashboard-test:*"
+    )
+    page = open_as(oncall)
+    page.goto(f"{live_server.url}/dashboards/oncall/")
+    act = page.get_by_role("list", name="Act")
+    expect(act).to_contain_text(slo.name)
+    act.get_by_role("button", name="Run Flush cache keys").click()
+    expect(page.get_by_role("status")).to_contain_text("Runbook Flush cache keys")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Flush cache keys")
+    expect(page.locator("main")).to_contain_text("Succeeded")
+    run = RunbookRun.objects.get()
+    assert run.actor == oncall and run.by_oncall and run.team == team
+    assert run.parameters["pattern"] == "ssops-dashboard-test:*"

@@ -12,14 +12,18 @@ from decimal import Decimal
 from django.utils import timezone
 
 from catalog.choices import RequestState
+from catalog.importer import DEFAULT_ROOT, catalog_import
 from catalog.models import (
     Budget,
     MonthlySpend,
     Policy,
     PolicyDecision,
     PolicyVersion,
+    ProvisioningRun,
     Request,
     RequestTransition,
+    Runbook,
+    RunStep,
     Team,
     TemplateVersion,
 )
@@ -230,3 +234,54 @@ def make_unreachable(slos) -> None:
         data_status_since=datetime(2026, 1, 1, 10, 42, tzinfo=UTC),
         data_status_detail="Prometheus at http://prom:9090 is unreachable: refused",
     )
+
+
+def add_run(item, *, state: str = "rolled_back", kind: str = "provision", now=None):
+    """A provision run of the request as the engine leaves it: the namespace made, the database
+    step failing after three attempts, the namespace undone; each step with its log."""
+    now = now or timezone.now()
+    start = now - timedelta(minutes=5)
+    run = ProvisioningRun.objects.create(
+        kind=kind,
+        request=item,
+        template=item.template_version.template.slug,
+        state=state,
+        error="step db failed: role exists" if state != "running" else "",
+        started_at=start,
+        finished_at=None if state == "running" else start + timedelta(seconds=40),
+    )
+    steps = [
+        ("ns", "kubernetes.namespace", "apply", "succeeded", 1, 0, 2, ""),
+        ("db", "postgres.database", "apply", "failed", 3, 3, 30, "role exists"),
+        ("ns", "kubernetes.namespace", "undo", "succeeded", 1, 34, 1, ""),
+    ]
+    for position, (step_id, action, operation, step_state, attempts, at, took, error) in enumerate(
+        steps, start=1
+    ):
+        begun = start + timedelta(seconds=at)
+        RunStep.objects.create(
+            run=run,
+            position=position,
+            step_id=step_id,
+            name=step_id.upper(),
+            action=action,
+            operation=operation,
+            state=step_state,
+            attempts=attempts,
+            error=error,
+            started_at=begun,
+            finished_at=begun + timedelta(seconds=took),
+            duration_ms=took * 1000.0,
+            log=[
+                {"at": begun.isoformat(), "level": "info", "message": f"{operation} {step_id}"},
+                *([{"at": begun.isoformat(), "level": "error", "message": error}] if error else []),
+            ],
+        )
+    return run
+
+
+def add_runbook(slug: str = "flush-cache") -> Runbook:
+    """A shipped runbook, published as `catalog_import` does."""
+    report = catalog_import(actor=None, paths=[DEFAULT_ROOT / "runbooks" / f"{slug}-1.0.0.yaml"])
+    assert not report.errors, report.errors
+    return Runbook.objects.get(slug=slug)

@@ -132,10 +132,12 @@ def test_without_a_trace_it_says_how_to_record_one(client, bob, item):
     assert "OTEL_TRACES_EXPORTER=db" in page
 
 
-def test_only_those_who_may_see_the_request_get_its_page(client, bob, charlie, executive, item):
+def test_only_those_who_may_see_the_request_get_its_page(
+    client, bob, charlie, executive, oncall, item
+):
     client.force_login(charlie)
     assert client.get(url(item)).status_code == 404
-    for user in (bob, executive):
+    for user in (bob, executive, oncall):
         client.force_login(user)
         assert client.get(url(item)).status_code == 200
 
@@ -153,11 +155,54 @@ def test_its_query_count_is_constant_as_the_trail_grows(
     client, bob, item, queries_of, django_assert_num_queries
 ):
     add_trace(item)
+    data.add_run(item)
     client.force_login(bob)
     small = queries_of(url(item))
     for _ in range(5):
         add_trace(item, actions=[f"request.note{n}" for n in range(10)])
     data.add_requests(item.team, bob, 20)
+    data.add_run(item, state="running", kind="teardown")  # a second run of the request
     with django_assert_num_queries(small):
         client.get(url(item))
     assert small <= 16
+
+
+def test_the_runs_steps_show_on_a_timeline_with_their_figures_and_logs(client, bob, item):
+    data.add_run(item)
+    client.force_login(bob)
+    page = client.get(url(item)).content.decode()
+    assert 'id="chart-run-steps"' in page
+    assert "Provision run" in page and "step db failed: role exists" in page
+    assert "Log of provision 2. DB (failed: role exists)" in page
+    assert "error   role exists" in page
+    rows = client.get(url(item) + "?format=csv&table=run-steps").content.decode().splitlines()
+    assert rows[0] == ("run,#,step,action,operation,state,attempts,started,waited ms,took ms,error")
+    assert rows[2].split(",")[1:] == [
+        "2",
+        "DB",
+        "postgres.database",
+        "apply",
+        "failed",
+        "3",
+        rows[2].split(",")[7],
+        "1000.0",
+        "30000.0",
+        "role exists",
+    ]
+
+
+def test_the_runs_and_steps_audit_events_are_checked_too(client, bob, item):
+    run = data.add_run(item)
+    audit_record(action="run.failed", obj=run, team=item.team)
+    audit_record(action="step.failed", obj=run.steps.get(position=2), team=item.team)
+    client.force_login(bob)
+    events = client.get(url(item) + "?format=csv&table=audit-events").content.decode()
+    assert ",run.failed," in events and ",step.failed," in events
+    assert events.count(",verified") == 2
+
+
+def test_a_request_that_never_reached_provisioning_says_so(client, bob, team):
+    denied = [r for r in data.add_requests(team, bob, 4) if r.state == "denied"][0]
+    client.force_login(bob)
+    page = client.get(url(denied)).content.decode()
+    assert "No provisioning run: the request ended denied before provisioning." in page

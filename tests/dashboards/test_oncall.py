@@ -56,11 +56,12 @@ def test_without_stored_spans_it_says_how_to_record_latency(client, oncall, stor
     assert "OTEL_TRACES_EXPORTER=db" in page and 'id="chart-api-latency"' not in page
 
 
-def test_queue_failures_and_denies_link_to_the_debug_page(client, oncall, stored):
+def test_queue_failures_and_denies_link_to_the_debug_page(client, oncall, team, bob, stored):
+    data.add_run(data.add_requests(team, bob, 1)[0])
     client.force_login(oncall)
     page = client.get(URL).content.decode()
     assert "requests in the provisioning queue" in page
-    assert page.count("/dashboards/debug/") >= 3
+    assert page.count("/dashboards/debug/") >= 2  # the failed run's request, the denied one
     assert "too big" in page  # the deny reason
 
 
@@ -84,17 +85,58 @@ def test_nothing_burning_is_said_plainly(client, oncall):
     client.force_login(oncall)
     page = client.get(URL).content.decode()
     assert "Nothing is burning" in page
-    assert "No request has failed." in page and "No policy has denied a request." in page
+    assert "No provisioning or runbook run has failed." in page
+    assert "No policy has denied a request." in page
 
 
 def test_its_query_count_is_constant_as_the_data_grows(
     client, oncall, team, bob, stored, queries_of, django_assert_num_queries
 ):
+    data.add_run(data.add_requests(team, bob, 1)[0])
     client.force_login(oncall)
     small = queries_of(URL)
     data.add_requests(team, bob, 60)
     data.add_slos(team, 20, snapshots=3)
     data.add_operations(40)
+    for item in data.add_requests(team, bob, 5):
+        data.add_run(item)
     with django_assert_num_queries(small):
         client.get(URL)
     assert small <= 20
+
+
+def test_failed_runs_name_the_step_that_failed(client, oncall, team, bob, stored):
+    item = data.add_requests(team, bob, 1)[0]
+    data.add_run(item)
+    client.force_login(oncall)
+    rows = client.get(f"{URL}?format=csv&table=failed-runs").content.decode().splitlines()
+    assert rows[0] == "finished,kind,what,team,state,failed step,error,request"
+    assert ",provision,widget,payments,rolled_back,2. DB,role exists," in rows[1]
+    assert rows[1].endswith(str(item.uuid))
+
+
+def test_the_queue_counts_open_runs_and_approved_requests(client, oncall, team, bob, stored):
+    item = data.add_requests(team, bob, 1)[0]
+    data.add_run(item, state="running")
+    client.force_login(oncall)
+    rows = client.get(f"{URL}?format=csv&table=provisioning-queue").content.decode().splitlines()
+    assert rows == ["what,state,count", "approved requests,waiting,1", "provision runs,running,1"]
+
+
+def test_an_alert_whose_runbook_is_an_ssops_runbook_offers_to_run_it(
+    client, oncall, executive, team, stored
+):
+    data.add_runbook("flush-cache")
+    SLO.objects.filter(team=team).update(
+        runbook_url="http://127.0.0.1:8000/runbooks/flush-cache/?pattern=sessions:*"
+    )
+    client.force_login(oncall)
+    page = client.get(URL).content.decode()
+    assert 'action="/runbooks/flush-cache/run/"' in page
+    assert 'name="param_pattern" value="sessions:*"' in page
+    assert 'name="team" value="payments"' in page
+    assert "Run Flush cache keys" in page
+    client.force_login(executive)  # reads everything, runs nothing
+    page = client.get(URL).content.decode()
+    assert 'action="/runbooks/flush-cache/run/"' not in page
+    assert "(on-call, platform admins and the team's members run it)" in page
