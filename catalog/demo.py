@@ -1,5 +1,7 @@
-"""Demo data for `seed_demo` (idempotent): teams and users; the catalog's templates and
-policies (catalog/definitions/), quotas and budgets; and a few requests to look at."""
+"""Demo data for `seed_demo` (idempotent): teams and users; the catalog's templates, policies
+and runbooks (catalog/definitions/), quotas and budgets; a few requests to look at, the
+approved ones provisioned at once (no cluster in the demo: the namespaces' manifests are their
+runs' artifacts), so resources are there to browse; and a runbook run waiting for approval."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from audit.services import audit_record
-from catalog.choices import PlatformGroup, TeamRole
+from catalog.choices import PlatformGroup, RequestState, StepState, TeamRole
 from catalog.importer import catalog_import
 from catalog.models import Request, Team, TemplateVersion
 from catalog.services import (
@@ -18,6 +20,8 @@ from catalog.services import (
     membership_set,
     quota_set,
     request_submit,
+    run_start_provision,
+    runbook_run_start,
     team_create,
     template_version_deprecate,
 )
@@ -120,6 +124,24 @@ REQUESTS = [
         None,
         "now",
     ),
+    (
+        "dev",
+        "search",
+        "kubernetes-namespace",
+        {"name": "search-indexer-v2", "environment": "staging", "cpu_millicores": 4000},
+        336,
+        "",
+    ),
+]
+# runbook, on-call user, team, parameters, justification
+RUNBOOK_RUNS = [
+    (
+        "scale-deployment",
+        "oncall",
+        "payments",
+        {"deployment": "checkout", "namespace": "payments-prod", "replicas": 6},
+        "Checkout latency SLO burning at 14x; scale out while we look for the cause",
+    ),
 ]
 
 
@@ -141,7 +163,7 @@ def _seed_catalog(*, admin, stdout) -> None:
     if not Request.objects.exists():
         User = get_user_model()
         for username, team, template, parameters, ttl, justification in REQUESTS:
-            request_submit(
+            request = request_submit(
                 actor=User.objects.get(username=username),
                 template=template,
                 team=team,
@@ -149,8 +171,33 @@ def _seed_catalog(*, admin, stdout) -> None:
                 ttl_hours=ttl,
                 justification=justification,
             )
+            if request.state == RequestState.PROVISIONING:
+                _provision_now(request)
+        for runbook, username, team, parameters, justification in RUNBOOK_RUNS:
+            runbook_run_start(
+                actor=User.objects.get(username=username),
+                runbook=runbook,
+                team=team,
+                parameters=parameters,
+                justification=justification,
+            )
     if stdout:
         stdout.write(
-            f"catalog: {len(report.published)} template version(s) and "
-            f"{len(report.policies_saved)} polic(ies) new; quotas and budgets set"
+            f"catalog: {len(report.published)} template version(s), "
+            f"{len(report.policies_saved)} polic(ies) and {len(report.runbooks_published)} "
+            "runbook(s) new; quotas and budgets set"
         )
+
+
+def _provision_now(request: Request) -> None:
+    """Carry out a demo request's run in this process: the demo is seeded before its worker
+    starts (the queued message later finds the run done: steps are idempotent)."""
+    from catalog.provisioning import runner
+
+    run = run_start_provision(request_id=request.pk)
+    for _ in range(20):  # a handful of steps; the bound keeps a broken demo from looping
+        run.refresh_from_db()
+        step = run.steps.filter(state__in=(StepState.PENDING, StepState.RETRYING)).first()
+        if not run.is_open or step is None:
+            return
+        runner.step_execute(step_id=step.pk, retries=99)

@@ -52,24 +52,29 @@ class TemplateFilterSet(django_filters.FilterSet):
         return queryset.filter(tags__contains=f" {value.strip().lower()} ")
 
 
-class RequestFilterSet(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=RequestState.choices, label="State")
-    team = django_filters.CharFilter(field_name="team__slug", label="Team")
-    template = django_filters.CharFilter(
-        field_name="template_version__template__slug", label="Template"
-    )
-    mine = django_filters.BooleanFilter(method="filter_mine", label="Only mine")
-    break_glass = django_filters.BooleanFilter(label="Break-glass")
+class MineFilterSet(django_filters.FilterSet):
+    """`mine=true`: only what the caller requested."""
 
-    class Meta:
-        model = Request
-        fields: list[str] = []
+    mine = django_filters.BooleanFilter(method="filter_mine", label="Only mine")
 
     def filter_mine(self, queryset, name, value):
         user = getattr(self.request, "user", None)
         if value and user is not None:
             return queryset.filter(requester_id=user.pk)
         return queryset
+
+
+class RequestFilterSet(MineFilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=RequestState.choices, label="State")
+    team = django_filters.CharFilter(field_name="team__slug", label="Team")
+    template = django_filters.CharFilter(
+        field_name="template_version__template__slug", label="Template"
+    )
+    break_glass = django_filters.BooleanFilter(label="Break-glass")
+
+    class Meta:
+        model = Request
+        fields: list[str] = []
 
 
 class PolicyDecisionFilterSet(django_filters.FilterSet):
@@ -84,22 +89,15 @@ class PolicyDecisionFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class ResourceFilterSet(django_filters.FilterSet):
+class ResourceFilterSet(MineFilterSet):
     state = django_filters.MultipleChoiceFilter(choices=ResourceState.choices, label="State")
     team = django_filters.CharFilter(field_name="team__slug", label="Team")
     kind = django_filters.CharFilter(label="Kind")
     request = django_filters.UUIDFilter(field_name="request__uuid", label="Request")
-    mine = django_filters.BooleanFilter(method="filter_mine", label="Only mine")
 
     class Meta:
         model = Resource
         fields: list[str] = []
-
-    def filter_mine(self, queryset, name, value):
-        user = getattr(self.request, "user", None)
-        if value and user is not None:
-            return queryset.filter(requester_id=user.pk)
-        return queryset
 
 
 class RunFilterSet(django_filters.FilterSet):

@@ -27,6 +27,17 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
+    # Provisioning: access revoked on time, expiry warnings, stalled runs resumed; orphans.
+    "catalog-resource-lifecycle": {
+        "task": "catalog.tasks.resource_lifecycle",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
+    "catalog-orphan-scan": {
+        "task": "catalog.tasks.orphan_scan",
+        "schedule": crontab(minute=23),
+        "options": {"expires": 3000},
+    },
     "slo-evaluate": {
         "task": "slo.tasks.evaluate",
         "schedule": crontab(),

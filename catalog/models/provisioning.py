@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from catalog.choices import RunKind, RunState, StepOperation, StepState
 from catalog.models.requests import Request
+from catalog.models.timeline import StateTransition
 
 RUN_OPEN = (RunState.PENDING, RunState.RUNNING, RunState.COMPENSATING)
 RUN_FINAL = (RunState.SUCCEEDED, RunState.FAILED, RunState.ROLLED_BACK, RunState.CANCELLED)
@@ -129,24 +130,15 @@ class RunStep(models.Model):
         return self.state in STEP_OPEN
 
 
-class RunTransition(models.Model):
+class RunTransition(StateTransition):
     """One state change of a run or of one of its steps (`step` set), with its audit event."""
 
     run = models.ForeignKey(ProvisioningRun, on_delete=models.CASCADE, related_name="transitions")
     step = models.ForeignKey(
         RunStep, null=True, blank=True, on_delete=models.CASCADE, related_name="transitions"
     )
-    from_state = models.CharField(max_length=16, blank=True)
-    to_state = models.CharField(max_length=16)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reason = models.TextField(blank=True)
-    audit_seq = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["id"]
+    class Meta(StateTransition.Meta):
         indexes = [models.Index(fields=["created_at"], name="run_transition_created_idx")]
 
     def __str__(self) -> str:

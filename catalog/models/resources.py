@@ -14,6 +14,7 @@ from catalog.models.provisioning import RunStep
 from catalog.models.requests import Request
 from catalog.models.teams import Team
 from catalog.models.templates import TemplateVersion
+from catalog.models.timeline import StateTransition
 
 RESOURCE_HELD = (ResourceState.ACTIVE, ResourceState.DELETING, ResourceState.DELETE_FAILED)
 
@@ -65,19 +66,10 @@ class Resource(models.Model):
         return self.state in RESOURCE_HELD
 
 
-class ResourceTransition(models.Model):
+class ResourceTransition(StateTransition):
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="transitions")
-    from_state = models.CharField(max_length=16, blank=True)
-    to_state = models.CharField(max_length=16)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reason = models.TextField(blank=True)
-    audit_seq = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["id"]
+    class Meta(StateTransition.Meta):
         indexes = [models.Index(fields=["created_at"], name="resource_trans_created_idx")]
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ from django.db import models
 from catalog.choices import RiskTier, RunbookRunState
 from catalog.models.provisioning import ProvisioningRun
 from catalog.models.teams import Team, slug_validator
+from catalog.models.timeline import StateTransition
 
 RUNBOOK_RUN_OPEN = (
     RunbookRunState.PENDING_APPROVAL,
@@ -109,21 +110,10 @@ class RunbookRun(models.Model):
         return self.state == RunbookRunState.SUCCEEDED
 
 
-class RunbookRunTransition(models.Model):
+class RunbookRunTransition(StateTransition):
     runbook_run = models.ForeignKey(
         RunbookRun, on_delete=models.CASCADE, related_name="transitions"
     )
-    from_state = models.CharField(max_length=16, blank=True)
-    to_state = models.CharField(max_length=16)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reason = models.TextField(blank=True)
-    audit_seq = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.runbook_run_id}: {self.from_state or '∅'} → {self.to_state}"

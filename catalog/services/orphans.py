@@ -145,7 +145,9 @@ def orphan_scan(*, now: dt.datetime | None = None) -> dict:
     with transaction.atomic():
         open_findings = {
             (f.kind, f.backend, f.name): f
-            for f in OrphanFinding.objects.select_for_update().filter(resolved_at__isnull=True)
+            for f in OrphanFinding.objects.select_for_update()
+            .filter(resolved_at__isnull=True)
+            .order_by()
         }
         seen = set()
         for candidate in candidates:

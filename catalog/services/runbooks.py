@@ -110,8 +110,8 @@ def can_view(user, runbook_run: RunbookRun) -> bool:
 # --- running -----------------------------------------------------------------------------------
 
 
-def _move(runbook_run: RunbookRun, to_state: str, *, actor=None, reason="", fields=None) -> bool:
-    change = Change(
+def _change(runbook_run: RunbookRun, to_state: str, *, actor, reason: str, **payload) -> Change:
+    return Change(
         action=f"runbook_run.{to_state}",
         transition=RunbookRunTransition,
         link={"runbook_run": runbook_run},
@@ -123,8 +123,13 @@ def _move(runbook_run: RunbookRun, to_state: str, *, actor=None, reason="", fiel
             "version": runbook_run.runbook_version,
             "risk_tier": runbook_run.risk_tier,
             "by_oncall": runbook_run.by_oncall,
+            **payload,
         },
     )
+
+
+def _move(runbook_run: RunbookRun, to_state: str, *, actor=None, reason="", fields=None) -> bool:
+    change = _change(runbook_run, to_state, actor=actor, reason=reason)
     return state_change(runbook_run, to_state=to_state, change=change, fields=fields)
 
 
@@ -229,25 +234,15 @@ def runbook_run_start(
         for decision in outcome.decisions:
             decision.runbook_run = runbook_run
         PolicyDecision.objects.bulk_create(outcome.decisions)
-        first_state(
+        change = _change(
             runbook_run,
-            change=Change(
-                action=f"runbook_run.{state}",
-                transition=RunbookRunTransition,
-                link={"runbook_run": runbook_run},
-                actor=actor,
-                reason=reason,
-                team=team.pk if team else None,
-                payload={
-                    "runbook": runbook.slug,
-                    "version": runbook.version,
-                    "parameters": parameters,
-                    "risk_tier": tier,
-                    "decisions": outcome.summary(),
-                    "by_oncall": runbook_run.by_oncall,
-                },
-            ),
+            state,
+            actor=actor,
+            reason=reason,
+            parameters=parameters,
+            decisions=outcome.summary(),
         )
+        first_state(runbook_run, change=change)
         if state == RunbookRunState.RUNNING:
             from catalog.services.runs import run_start_runbook
 
@@ -340,9 +335,9 @@ def runbook_run_after_engine(*, run: ProvisioningRun) -> None:
         )
 
 
-def runbook_run_verify(*, runbook_run_id: int) -> float | None:
-    """One check. Passed: succeeded. Failed (or still unanswered after `within`): failed.
-    Otherwise the seconds until the next check."""
+def runbook_run_verify(*, runbook_run_id: int, patient: bool = True) -> float | None:
+    """One check. Passed: succeeded. Failed (or still unanswered after `within`, or at once
+    when not `patient`): failed. Otherwise the seconds until the next check."""
     from catalog.provisioning.runner import render_context
     from catalog.services.runs import step_outputs
 
@@ -381,7 +376,7 @@ def runbook_run_verify(*, runbook_run_id: int) -> float | None:
                 fields={"verification": {**record, "passed": True}, "finished_at": timezone.now()},
             )
             return None
-        if "promql" in spec and timezone.now() < deadline:
+        if patient and "promql" in spec and timezone.now() < deadline:
             RunbookRun.objects.filter(pk=runbook_run.pk).update(verification=record)
             return float(spec.get("every_seconds") or 30)
         _move(

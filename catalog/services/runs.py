@@ -98,8 +98,8 @@ def step_outputs(run: ProvisioningRun) -> dict[str, dict]:
 # --- state changes ---------------------------------------------------------------------------
 
 
-def run_move(run: ProvisioningRun, to_state: str, *, actor=None, reason="", fields=None) -> bool:
-    change = Change(
+def _run_change(run: ProvisioningRun, to_state: str, *, actor, reason: str, **payload) -> Change:
+    return Change(
         action=f"run.{to_state}",
         transition=RunTransition,
         link={"run": run},
@@ -110,9 +110,14 @@ def run_move(run: ProvisioningRun, to_state: str, *, actor=None, reason="", fiel
             "kind": run.kind,
             "template": run.template,
             "request": str(run.request.uuid) if run.request_id else None,
-            "leftovers": (fields or {}).get("leftovers", run.leftovers),
+            **payload,
         },
     )
+
+
+def run_move(run: ProvisioningRun, to_state: str, *, actor=None, reason="", fields=None) -> bool:
+    leftovers = (fields or {}).get("leftovers", run.leftovers)
+    change = _run_change(run, to_state, actor=actor, reason=reason, leftovers=leftovers)
     return state_change(run, to_state=to_state, change=change, fields=fields)
 
 
@@ -134,8 +139,8 @@ def step_move(step: RunStep, to_state: str, *, reason="", fields=None) -> bool:
     return state_change(step, to_state=to_state, change=change, fields=fields)
 
 
-def resource_move(resource: Resource, to_state: str, *, actor=None, reason="", fields=None):
-    change = Change(
+def _resource_change(resource: Resource, to_state: str, *, actor, reason: str, **payload):
+    return Change(
         action=f"resource.{to_state}",
         transition=ResourceTransition,
         link={"resource": resource},
@@ -146,8 +151,13 @@ def resource_move(resource: Resource, to_state: str, *, actor=None, reason="", f
             "kind": resource.kind,
             "name": resource.name,
             "request": str(resource.request.uuid),
+            **payload,
         },
     )
+
+
+def resource_move(resource: Resource, to_state: str, *, actor=None, reason="", fields=None):
+    change = _resource_change(resource, to_state, actor=actor, reason=reason)
     return state_change(resource, to_state=to_state, change=change, fields=fields)
 
 
@@ -174,23 +184,7 @@ def _create_run(*, kind: str, template: str, request=None, actor=None) -> Provis
 
 def _announce(run: ProvisioningRun, *, actor=None, reason: str) -> None:
     steps = [f"{s.operation} {s.step_id} ({s.action})" for s in run.steps.all()]
-    first_state(
-        run,
-        change=Change(
-            action=f"run.{run.state}",
-            transition=RunTransition,
-            link={"run": run},
-            actor=actor,
-            reason=reason,
-            team=_team_of(run),
-            payload={
-                "kind": run.kind,
-                "template": run.template,
-                "request": str(run.request.uuid) if run.request_id else None,
-                "steps": steps,
-            },
-        ),
-    )
+    first_state(run, change=_run_change(run, run.state, actor=actor, reason=reason, steps=steps))
 
 
 def _template_steps(run: ProvisioningRun, steps: list[dict]) -> None:
@@ -464,24 +458,16 @@ def _resource_create(run: ProvisioningRun, step: RunStep, result: StepResult) ->
         expires_at=request.expires_at,
     )
     ResourceSecret.objects.filter(step=step).update(resource=resource)
-    first_state(
+    change = _resource_change(
         resource,
-        change=Change(
-            action="resource.active",
-            transition=ResourceTransition,
-            link={"resource": resource},
-            reason=f"created by step {step.step_id} of run {run.uuid}",
-            team=resource.team_id,
-            payload={
-                "kind": resource.kind,
-                "name": resource.name,
-                "request": str(request.uuid),
-                "template_version": f"{run.template}@{request.template_version.version}",
-                "cost_center": resource.cost_center,
-                "expires_at": resource.expires_at,
-            },
-        ),
+        resource.state,
+        actor=None,
+        reason=f"created by step {step.step_id} of run {run.uuid}",
+        template_version=f"{run.template}@{request.template_version.version}",
+        cost_center=resource.cost_center,
+        expires_at=resource.expires_at,
     )
+    first_state(resource, change=change)
 
 
 # --- moving the run on -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from catalog import lifecycle, selectors, services
 from catalog.filtersets import ResourceFilterSet
 from catalog.forms import ExtendForm
 from catalog.services import resources as resource_services
+from catalog.views.common import act
 
 PAGE_SIZE = 50
 
@@ -64,18 +65,9 @@ def resource_detail(request, uuid):
     )
 
 
-def _on_resource(request, uuid, act, success: str):
+def _on_resource(request, uuid, action, success: str):
     resource = _visible_resource(request, uuid)
-    try:
-        act(resource)
-    except services.RequestInvalid as exc:
-        for field_messages in exc.errors.values():
-            for message in field_messages:
-                messages.error(request, message)
-    except services.TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, success)
+    act(request, lambda: action(resource), success)
     return redirect("catalog:resource-detail", uuid=resource.uuid)
 
 
@@ -116,11 +108,9 @@ def resource_secret(request, uuid):
     except resource_services.SecretGone as exc:
         messages.error(request, str(exc))
         return redirect("catalog:resource-detail", uuid=resource.uuid)
-    response = render(
+    return render(
         request, "catalog/resource_secret.html", {"resource": resource, "password": plain}
     )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @login_required
@@ -138,10 +128,9 @@ def run_cancel(request, uuid):
     run = get_object_or_404(selectors.run_list_visible(user=request.user), uuid=uuid)
     if run.request is None:
         raise PermissionDenied("Only provisioning runs of requests are cancelled here.")
-    try:
-        services.run_cancel(run=run, actor=request.user)
-    except services.TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Cancelling: what the run did is being undone.")
+    act(
+        request,
+        lambda: services.run_cancel(run=run, actor=request.user),
+        "Cancelling: what the run did is being undone.",
+    )
     return redirect("catalog:request-detail", uuid=run.request.uuid)

@@ -16,6 +16,7 @@ from catalog.choices import VersionStatus
 from catalog.filtersets import RequestFilterSet, TemplateFilterSet
 from catalog.forms import BreakGlassForm, DecisionForm, RequestForm
 from catalog.models import Team, TemplateVersion
+from catalog.views.common import act, comment_of
 
 PAGE_SIZE = 50
 
@@ -136,18 +137,7 @@ def request_timeline(request, uuid):
 def _act(request, uuid, action, success: str):
     """Run one POSTed decision; problems come back as messages on the request's page."""
     item = _visible_request(request, uuid)
-    try:
-        action(item)
-    except PermissionDenied as exc:
-        raise PermissionDenied(str(exc) or "You may not do that.") from None
-    except services.RequestInvalid as exc:
-        for messages_of_field in exc.errors.values():
-            for message in messages_of_field:
-                messages.error(request, message)
-    except services.TransitionNotAllowed as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, success)
+    act(request, lambda: action(item), success)
     target = request.POST.get("next", "")
     if target == "inbox":
         return redirect("catalog:approval-inbox")
@@ -160,8 +150,7 @@ def _decision_view(decide, success: str):
     @login_required
     @require_POST
     def view(request, uuid):
-        form = DecisionForm(request.POST)
-        comment = form.cleaned_data["comment"] if form.is_valid() else ""
+        comment = comment_of(request)
         return _act(
             request,
             uuid,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -14,6 +13,7 @@ from catalog import permissions, selectors, services
 from catalog.forms import DecisionForm, RunbookRunForm
 from catalog.models import Team
 from catalog.services import runbooks as runbook_services
+from catalog.views.common import act, comment_of
 
 
 def _teams_for(user):
@@ -110,20 +110,12 @@ def _decision(decide, success: str):
     @require_POST
     def view(request, uuid):
         runbook_run = _visible_run(request, uuid)
-        form = DecisionForm(request.POST)
-        comment = form.cleaned_data["comment"] if form.is_valid() else ""
-        try:
-            decide(actor=request.user, runbook_run=runbook_run, comment=comment)
-        except PermissionDenied as exc:
-            raise PermissionDenied(str(exc) or "You may not decide this run.") from None
-        except services.RequestInvalid as exc:
-            for field_messages in exc.errors.values():
-                for message in field_messages:
-                    messages.error(request, message)
-        except services.TransitionNotAllowed as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, success)
+        comment = comment_of(request)
+        act(
+            request,
+            lambda: decide(actor=request.user, runbook_run=runbook_run, comment=comment),
+            success,
+        )
         return redirect("catalog:runbook-run-detail", uuid=runbook_run.uuid)
 
     return view
