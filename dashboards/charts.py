@@ -102,14 +102,20 @@ def deny_chart(days: list[date], series: dict[str, list]) -> Chart:
             "connectgaps": False,
         }
     )
-    chart.figure["layout"]["yaxis2"] = {
+    share_axis(chart.figure, "deny rate", ".0%")
+    return chart
+
+
+def share_axis(figure: dict, title: str, tickformat: str) -> None:
+    """A right-hand axis for the figure's traces drawn on "y2" (a share, next to counts)."""
+    figure["layout"]["yaxis2"] = {
         "overlaying": "y",
         "side": "right",
-        "tickformat": ".0%",
+        "tickformat": tickformat,
         "rangemode": "tozero",
-        "title": {"text": "deny rate"},
+        "title": {"text": title},
     }
-    return chart
+    figure["layout"]["margin"] = {**LAYOUT["margin"], "r": 72}
 
 
 def sparkline(name: str, title: str, days: list[date], series: dict, target=None) -> Chart:
@@ -118,12 +124,13 @@ def sparkline(name: str, title: str, days: list[date], series: dict, target=None
     traces = [
         {
             "type": "scatter",
-            "mode": "lines",
+            "mode": "lines+markers",  # a lone day still shows as a dot
             "name": label,
             "x": x,
             "y": values,
             "connectgaps": False,
             "line": {"width": 2},
+            "marker": {"size": 3},
         }
         for label, values in series.items()
     ]
@@ -224,7 +231,7 @@ def waterfall(spans) -> Chart:
     """The spans as a waterfall: one bar per span from its start to its end, indented by depth
     under its parent, coloured (and named in the legend) by layer."""
     title = "Trace waterfall"
-    labels = [f"{'· ' * s.depth}{s.span.name} #{i + 1}" for i, s in enumerate(spans)]
+    labels = [f"{'· ' * s.depth}{s.name} #{i + 1}" for i, s in enumerate(spans)]
     traces = []
     for layer in LAYER_COLOURS:
         members = [i for i, s in enumerate(spans) if s.layer == layer]
@@ -237,13 +244,15 @@ def waterfall(spans) -> Chart:
                 "name": layer,
                 "y": [labels[i] for i in members],
                 "base": [spans[i].offset_ms for i in members],
-                "x": [max(spans[i].span.duration_ms, 0.01) for i in members],
+                "x": [max(spans[i].duration_ms, 0.01) for i in members],
                 "marker": {"color": LAYER_COLOURS[layer]},
                 "customdata": [
-                    [spans[i].span.status, f"{spans[i].span.duration_ms:.1f}"] for i in members
+                    [spans[i].status, f"{spans[i].duration_ms:.1f}", spans[i].source]
+                    for i in members
                 ],
                 "hovertemplate": "%{y}<br>starts at %{base:.1f} ms, lasts %{customdata[1]} ms"
-                "<br>status %{customdata[0]}<extra>%{fullData.name}</extra>",
+                "<br>status %{customdata[0]}, from %{customdata[2]}"
+                "<extra>%{fullData.name}</extra>",
             }
         )
     height = max(240, 60 + 22 * len(spans))
@@ -262,7 +271,7 @@ def waterfall(spans) -> Chart:
             "automargin": True,
         },
     )
-    total = max((s.offset_ms + s.span.duration_ms for s in spans), default=0)
+    total = max((s.offset_ms + s.duration_ms for s in spans), default=0)
     summary = f"{title}: {len(spans)} spans over {total:.0f} ms"
     return Chart("trace-waterfall", title, fig, summary, height=height)
 

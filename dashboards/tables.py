@@ -59,6 +59,7 @@ class Table:
     rows: list[list[Cell]] = field(default_factory=list)
     empty: str = "Nothing to show."
     shown: bool = True  # False: too long for the page, offered as a CSV download only
+    collapsed: bool = False  # the figures behind a chart: folded away until asked for
 
     def body(self) -> SafeString:
         """Every row's markup at once: built here rather than by the template, because a

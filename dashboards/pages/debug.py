@@ -35,7 +35,8 @@ def debug_page(*, request: Request) -> Page:
     found = runs.request_runs(request=request)
     trail = debug.audit_trail(request=request, runs=found)
     _audit(page, trail)
-    _trace(page, debug.trace_waterfall(trace_ids=trail.trace_ids), trail)
+    spans = debug.trace_waterfall(trace_ids=trail.trace_ids, request=request, runs=found)
+    _trace(page, spans, trail)
     _timeline(page, request)
     _steps(page, request, found)
     return page
@@ -78,16 +79,19 @@ def _trace(page: Page, spans: list[debug.Span], trail: debug.AuditTrail) -> None
     page.context["trace_ids"] = trail.trace_ids
     if spans:
         page.add_chart(charts.waterfall(spans))
+    page.context["traced"] = traced = sum(1 for s in spans if s.source == debug.OTEL)
+    page.context["recorded"] = len(spans) - traced
     table = page.add_table(
         Table(
             "spans",
-            "Spans of the request's traces in start order",
+            "The waterfall's bars in start order: stored spans, and the timings SSOps recorded "
+            "of policy evaluations and run steps",
             [
                 "#",
                 "span",
                 "layer",
+                "source",
                 "kind",
-                "service",
                 "starts at ms",
                 "duration ms",
                 "status",
@@ -96,19 +100,18 @@ def _trace(page: Page, spans: list[debug.Span], trail: debug.AuditTrail) -> None
             empty="",
         )
     )
-    for index, item in enumerate(spans, start=1):
-        span = item.span
+    for index, span in enumerate(spans, start=1):
         table.rows.append(
             [
                 cell(index),
-                cell(span.name, ("· " * item.depth) + span.name),
-                cell(item.layer),
-                cell(span.kind),
-                cell(span.service),
-                cell(round(item.offset_ms, 1)),
+                cell(span.name, ("· " * span.depth) + span.name),
+                cell(span.layer),
+                cell(span.source),
+                cell(span.kind or None),
+                cell(round(span.offset_ms, 1)),
                 cell(round(span.duration_ms, 1)),
                 cell(span.status, badge="bad" if span.status == "ERROR" else ""),
-                cell(span.trace_id, span.trace_id[:8], mono=True),
+                cell(span.trace_id or None, span.trace_id[:8] or "—", mono=True),
             ]
         )
 

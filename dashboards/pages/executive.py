@@ -124,6 +124,7 @@ def _metrics(page: Page, tiles: list[executive.MetricTile], days) -> None:
             "platform-metrics",
             "M1–M12: the newest daily figure of each, with its target",
             ["metric", "title", "day", "for", "value", "target", "target met", "data status"],
+            collapsed=True,
         )
     )
     shown = []
@@ -175,6 +176,7 @@ def _per_day_table(name: str, caption: str, days, series: dict[str, list]) -> Ta
         name,
         caption,
         ["day", *series.keys(), "total"],
+        collapsed=True,
         empty="Not computed for these days yet: the platform metrics job stores these counts "
         "every 10 minutes (now: python manage.py platform_metrics).",
     )

@@ -144,13 +144,7 @@ def _api(page: Page, health: oncall.ApiHealth) -> None:
     )
     chart = page.charts["api_errors"]
     chart.figure["data"][1]["yaxis"] = "y2"
-    chart.figure["layout"]["yaxis2"] = {
-        "overlaying": "y",
-        "side": "right",
-        "tickformat": ".1%",
-        "rangemode": "tozero",
-        "title": {"text": "5xx share"},
-    }
+    charts.share_axis(chart.figure, "5xx share", ".1%")
     page.add_chart(
         charts.time_lines(
             "api-latency",
@@ -168,7 +162,8 @@ def _api(page: Page, health: oncall.ApiHealth) -> None:
             "api",
             "SSOps API per 5 minutes over the last three hours",
             ["from", "requests", "5xx share", "p50 ms", "p95 ms"],
-            empty="No API request recorded in the last three hours.",
+            collapsed=True,
+            empty="",  # the section says why there is nothing
         )
     )
     for i, bucket in enumerate(health.buckets):
@@ -298,3 +293,4 @@ def _jobs(page: Page, jobs: list[dict]) -> None:
             ]
         )
     page.context["jobs_failing"] = sum(1 for j in jobs if j.get("last_outcome") == "failed")
+    page.context["jobs_never_ran"] = sum(1 for j in jobs if j.get("last_started") is None)

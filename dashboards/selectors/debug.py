@@ -4,7 +4,8 @@ checked, the traces those events name (spans stored from OpenTelemetry) and its 
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
@@ -110,13 +111,28 @@ def audit_trail(*, request: Request, runs: list | None = None) -> AuditTrail:
 
 @dataclass(frozen=True)
 class Span:
-    span: TraceSpan
-    depth: int
-    offset_ms: float
+    """One bar of the waterfall: a stored OpenTelemetry span, or a timing SSOps recorded
+    itself (a policy evaluation, a provisioning step's backend call)."""
+
+    name: str
     layer: str
+    start: datetime
+    duration_ms: float
+    status: str
+    source: str  # "OpenTelemetry", "policy decision" or "run step"
+    kind: str = ""
+    service: str = ""
+    trace_id: str = ""
+    depth: int = 0
+    offset_ms: float = 0.0
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(milliseconds=self.duration_ms)
 
 
 LAYERS = ("web", "policy", "Celery", "backend", "database", "other")
+OTEL, DECISION, STEP = "OpenTelemetry", "policy decision", "run step"
 
 
 def span_layer(span: TraceSpan) -> str:
@@ -137,15 +153,12 @@ def span_layer(span: TraceSpan) -> str:
     return "other"
 
 
-def trace_waterfall(*, trace_ids: list[str]) -> list[Span]:
-    """The spans of the given traces in start order, each with its depth under its parent and
-    its start relative to the first span (one query on the trace index)."""
+def _traced(trace_ids: list[str]) -> list[Span]:
+    """The stored spans of the traces, each at its depth under its parent (one query on the
+    trace index)."""
     if not trace_ids:
         return []
     spans = list(TraceSpan.objects.filter(trace_id__in=trace_ids).order_by("start")[:MAX_SPANS])
-    if not spans:
-        return []
-    origin = spans[0].start
     by_id = {(s.trace_id, s.span_id): s for s in spans}
     depths: dict[tuple[str, str], int] = {}
 
@@ -158,5 +171,74 @@ def trace_waterfall(*, trace_ids: list[str]) -> list[Span]:
         return depths[key]
 
     return [
-        Span(s, depth(s), (s.start - origin).total_seconds() * 1000, span_layer(s)) for s in spans
+        Span(
+            s.name,
+            span_layer(s),
+            s.start,
+            s.duration_ms,
+            s.status,
+            OTEL,
+            kind=s.kind,
+            service=s.service,
+            trace_id=s.trace_id,
+            depth=depth(s),
+        )
+        for s in spans
     ]
+
+
+def _recorded(request: Request, runs: list) -> list[Span]:
+    """Timings SSOps keeps besides traces: each policy evaluation (its stored latency, ending
+    when the decision was stored) and each attempt-bearing step of the runs (its backend call,
+    from start to finish). One query for the decisions; the steps come with the runs."""
+    decisions = request.decisions.select_related("policy_version__policy").order_by("id")
+    found = [
+        Span(
+            f"policy {d.policy_version.policy.slug} v{d.policy_version.number}: {d.outcome}",
+            "policy",
+            d.created_at - timedelta(milliseconds=d.latency_ms),
+            d.latency_ms,
+            "ERROR" if d.outcome == "error" else "OK",
+            DECISION,
+        )
+        for d in decisions
+    ]
+    for run in runs:
+        for step in run.steps.all():
+            if step.started_at is None:
+                continue
+            took = step.duration_ms
+            if took is None:
+                took = (
+                    (step.finished_at or step.started_at) - step.started_at
+                ).total_seconds() * 1e3
+            found.append(
+                Span(
+                    f"{step.operation} {step.action} ({step.name or step.step_id})",
+                    "backend",
+                    step.started_at,
+                    took,
+                    "ERROR" if step.state == "failed" else "OK",
+                    STEP,
+                )
+            )
+    return found
+
+
+def trace_waterfall(*, trace_ids: list[str], request: Request, runs: list) -> list[Span]:
+    """The request's stored spans, and its recorded policy and step timings nested under the
+    span whose time holds them, in start order with their start relative to the first."""
+    traced = _traced(trace_ids)
+    recorded = [
+        replace(item, depth=1 + max((t.depth for t in traced if _holds(t, item)), default=-1))
+        for item in _recorded(request, runs)
+    ]
+    spans = sorted(traced + recorded, key=lambda s: (s.start, s.depth))
+    if not spans:
+        return []
+    origin = spans[0].start
+    return [replace(s, offset_ms=(s.start - origin).total_seconds() * 1000) for s in spans]
+
+
+def _holds(outer: Span, inner: Span) -> bool:
+    return outer.start <= inner.start and inner.end <= outer.end

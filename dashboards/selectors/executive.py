@@ -81,6 +81,14 @@ class SloHealth:
     def total(self) -> int:
         return len(self.slos)
 
+    @property
+    def summary_badge(self) -> str:
+        """bad when a budget is spent or a source is down; warn when one is at risk or not
+        measured; ok when every SLO is healthy."""
+        if self.counts["exhausted"] or self.counts["unavailable"]:
+            return "bad"
+        return "ok" if self.counts["healthy"] == self.total else "warn"
+
 
 def slo_health(*, user) -> SloHealth:
     """Every SLO the caller may see with its latest figures (one query), worst first."""

@@ -97,6 +97,18 @@ def test_the_oncall_dashboard_draws_its_charts_and_refreshes_itself(
     expect(page.locator("#table-firing-alerts tbody tr")).to_have_count(3)
     expect_every_chart_drawn(page)
 
+    # While someone works inside it (keyboard focus on one of its links), it holds still:
+    # the poll sends no request until the focus leaves.
+    polls = []
+    page.on("request", lambda r: polls.append(r) if r.headers.get("hx-request") else None)
+    page.locator("#table-firing-alerts a").first.focus()
+    page.clock.run_for("00:31")
+    page.evaluate("1")  # a round trip, so any request the timer sent has been reported
+    assert polls == []
+    page.locator("#table-firing-alerts a").first.blur()
+    with page.expect_request(lambda r: bool(r.headers.get("hx-request"))):
+        page.clock.run_for("00:31")
+
 
 def test_the_debug_dashboard_draws_the_waterfall_the_timeline_and_the_steps(
     open_as, live_server, bob, team
@@ -111,7 +123,8 @@ def test_the_debug_dashboard_draws_the_waterfall_the_timeline_and_the_steps(
     expect(page.get_by_text("chain verified")).to_be_visible()
     assert expect_every_chart_drawn(page) == 3
     expect(page.locator("details.log[open] summary")).to_contain_text("2. DB (failed")
-    expect(page.locator("#chart-trace-waterfall .bars path")).to_have_count(4)
+    # Four stored spans, two policy decisions and three run steps.
+    expect(page.locator("#chart-trace-waterfall .bars path")).to_have_count(9)
 
 
 def test_the_slo_page_draws_its_charts(open_as, live_server, bob, team):

@@ -81,6 +81,7 @@ def add_requests(team: Team, requester, count: int, *, now: datetime | None = No
             deny_reasons=["too big"] if state == RequestState.DENIED else [],
         )
         Request.objects.filter(pk=item.pk).update(created_at=filed, updated_at=filed)
+        item.created_at = item.updated_at = filed
         RequestTransition.objects.create(request=item, from_state="", to_state="submitted")
         RequestTransition.objects.create(request=item, from_state="submitted", to_state=state)
         for outcome in ("allow", "deny" if state == RequestState.DENIED else "allow"):
@@ -94,7 +95,9 @@ def add_requests(team: Team, requester, count: int, *, now: datetime | None = No
                 input_digest="x",
                 latency_ms=1.0,
             )
-            PolicyDecision.objects.filter(pk=decision.pk).update(created_at=filed)
+            # Stored 15 ms into the filing (the web request's span, in the debug tests).
+            decided = filed + timedelta(milliseconds=15)
+            PolicyDecision.objects.filter(pk=decision.pk).update(created_at=decided)
         made.append(item)
     return made
 
@@ -236,11 +239,10 @@ def make_unreachable(slos) -> None:
     )
 
 
-def add_run(item, *, state: str = "rolled_back", kind: str = "provision", now=None):
+def add_run(item, *, state: str = "rolled_back", kind: str = "provision", at=None):
     """A provision run of the request as the engine leaves it: the namespace made, the database
     step failing after three attempts, the namespace undone; each step with its log."""
-    now = now or timezone.now()
-    start = now - timedelta(minutes=5)
+    start = (at or item.created_at) + timedelta(milliseconds=100)  # right after filing
     run = ProvisioningRun.objects.create(
         kind=kind,
         request=item,

@@ -76,6 +76,8 @@ def test_it_draws_the_trace_as_a_waterfall_of_every_layer(client, bob, item):
     for layer in ("web", "policy", "Celery", "backend"):
         assert f"<td>{layer}</td>" in page
     assert "· · kubernetes create namespace" in page  # indented under its parent
+    assert "· policy guard v1: allow" in page  # a recorded decision, under the web request
+    assert "<td>policy decision</td>" in page and "<td>OpenTelemetry</td>" in page
     assert '<span class="badge bad">ERROR</span>' in page
     assert trace_id[:8] in page
 
@@ -146,7 +148,8 @@ def test_spans_and_events_export_as_csv(client, bob, item):
     add_trace(item)
     client.force_login(bob)
     spans = client.get(url(item) + "?format=csv&table=spans").content.decode().splitlines()
-    assert len(spans) == 5 and spans[0].startswith("#,span,layer")
+    assert spans[0] == "#,span,layer,source,kind,starts at ms,duration ms,status,trace"
+    assert len(spans) == 1 + 4 + 2  # four stored spans, two policy decisions
     events = client.get(url(item) + "?format=csv&table=audit-events").content.decode()
     assert events.count(",verified") == 3
 
@@ -206,3 +209,12 @@ def test_a_request_that_never_reached_provisioning_says_so(client, bob, team):
     client.force_login(bob)
     page = client.get(url(denied)).content.decode()
     assert "No provisioning run: the request ended denied before provisioning." in page
+
+
+def test_recorded_step_timings_join_the_waterfall_without_any_trace(client, bob, item):
+    data.add_run(item)
+    client.force_login(bob)
+    page = client.get(url(item)).content.decode()
+    assert 'id="chart-trace-waterfall"' in page
+    assert "apply postgres.database (DB)" in page and "<td>run step</td>" in page
+    assert "No trace is recorded for this request" in page

@@ -87,6 +87,8 @@ def test_nothing_burning_is_said_plainly(client, oncall):
     assert "Nothing is burning" in page
     assert "No provisioning or runbook run has failed." in page
     assert "No policy has denied a request." in page
+    assert "No API request counted in the last three hours" in page
+    assert "No beat job has run yet: start a Celery worker with <code>-B</code>" in page
 
 
 def test_its_query_count_is_constant_as_the_data_grows(

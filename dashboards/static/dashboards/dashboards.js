@@ -49,4 +49,13 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     draw(event.target);
   });
+  // A refresh never pulls the page from under someone using it: while the keyboard focus is
+  // inside the refreshing part (a Run button, an open log), the poll waits for the next turn.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var region = event.detail.elt;
+    var focused = document.activeElement;
+    if (region.hasAttribute("data-refresh") && focused !== region && region.contains(focused)) {
+      event.preventDefault();
+    }
+  });
 })();
