@@ -117,3 +117,16 @@ def test_the_checkout_outage_pages_through_alertmanager(demo):
         page_alert, 300, "no page alert reached Alertmanager", demo["process"], demo["log"]
     )
     assert alerts[0]["labels"]["team"] == "payments"
+
+
+@pytest.mark.browser
+def test_the_demo_serves_a_logged_in_dashboard_with_charts(demo, page):
+    web = demo["urls"]["web"]
+    page.goto(f"{web}/accounts/login/?next=/dashboards/executive/")
+    page.get_by_label("Username").fill("exec")
+    page.get_by_label("Password").fill("demo")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{web}/dashboards/executive/")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+    assert page.title().startswith("Executive")
+    assert page.locator(".js-plotly-plot").count() >= 3
