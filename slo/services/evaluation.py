@@ -64,6 +64,15 @@ def slo_evaluation_record(
         return []
     evaluations = slo_evaluate(slos=slos, at=at)  # network I/O, outside the transaction
     with transaction.atomic():
+        if slo_ids is not None:
+            # The same batch delivered twice at once (two workers): lock its SLOs, then record
+            # only those still without their snapshot, so the second copy records nothing.
+            ids = [slo.pk for slo in slos]
+            list(SLO.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+            recorded = Snapshot.objects.filter(slo_id__in=ids, at=at)
+            done = set(recorded.values_list("slo_id", flat=True))
+            kept = [(s, ev) for s, ev in zip(slos, evaluations, strict=True) if s.pk not in done]
+            slos, evaluations = [s for s, _ in kept], [ev for _, ev in kept]
         Snapshot.objects.bulk_create(
             [
                 Snapshot(

@@ -6,6 +6,8 @@ group, on the pytest test database (PostgreSQL pass only: SQLite cannot be share
   `celery_worker`: the session's plain worker. While `worker.on_redis()` is active (the
   `celery_worker` fixture does it) this process sends to the same Redis, so `.delay()`
   reaches the worker instead of running eagerly.
+- Workers meant to share one queue (scale-out) take the same `prefix` (`new_prefix()`), each
+  its own `name`; `concurrency` and `args` (`-Q`, `--prefetch-multiplier`, …) set the rest.
 - Keys carry a per-session prefix (kombu's `global_keyprefix`), so neither another test run nor
   the demo on the same Redis can take this worker's messages, or the other way round.
 - The broker options are tight for the restart drill: a 4-second visibility timeout and an
@@ -45,6 +47,11 @@ def broker_options(prefix: str) -> dict:
     }
 
 
+def new_prefix() -> str:
+    """A broker key prefix of its own (pass one to several workers to share their queues)."""
+    return f"ssops-test-{uuid.uuid4().hex[:8]}:"
+
+
 def database_url() -> str:
     """The URL of the database the tests use now (the test database, after set-up)."""
     from django.conf import settings
@@ -59,11 +66,23 @@ def database_url() -> str:
 
 
 class CeleryWorker:
-    def __init__(self, workdir: Path, *, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        env: dict[str, str] | None = None,
+        name: str | None = None,
+        prefix: str | None = None,
+        concurrency: int = 2,
+        args: tuple[str, ...] = (),
+    ):
         self.workdir = workdir
-        self.prefix = f"ssops-test-{uuid.uuid4().hex[:8]}:"
+        self.prefix = prefix or new_prefix()
         self.options = broker_options(self.prefix)
         self.extra_env = env or {}
+        self.name = name
+        self.concurrency = concurrency
+        self.args = tuple(args)
         self.process: subprocess.Popen | None = None
         self.starts = 0
         self.log_path = workdir / "worker.log"
@@ -94,12 +113,13 @@ class CeleryWorker:
                 "ssops_site",
                 "worker",
                 "--pool=prefork",
-                "--concurrency=2",
+                f"--concurrency={self.concurrency}",
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
-                f"--hostname=drill{self.starts}-{os.getpid()}@%h",
+                f"--hostname={self.name or f'drill{self.starts}'}-{os.getpid()}@%h",
+                *self.args,
             ],
             cwd=ROOT,
             env=self.environment(),
@@ -121,6 +141,19 @@ class CeleryWorker:
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def pids(self) -> set[int]:
+        """The worker's processes (its process group: the main process and the pool's)."""
+        if not self.running:
+            return set()
+        found = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                # pid (comm) state ppid pgrp …; comm may hold spaces, so split after ")"
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) == self.process.pid:
+                    found.add(int(stat.parent.name))
+        return found
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool children at once (no warm or cold shutdown)."""
@@ -171,11 +204,12 @@ def _drop_connections(app) -> None:
 
 @pytest.fixture(scope="session")
 def celery_workers(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Make workers (`celery_workers(env={...})`, started); all are stopped at the end."""
+    """Make workers (`celery_workers(env={...}, name=…, prefix=…, concurrency=…, args=…)`,
+    started); all are stopped at the end."""
     made: list[CeleryWorker] = []
 
-    def make(env: dict[str, str] | None = None) -> CeleryWorker:
-        worker = CeleryWorker(tmp_path_factory.mktemp("celery-worker"), env=env)
+    def make(env: dict[str, str] | None = None, **options) -> CeleryWorker:
+        worker = CeleryWorker(tmp_path_factory.mktemp("celery-worker"), env=env, **options)
         made.append(worker)
         return worker.start()
 
