@@ -12,6 +12,8 @@ export SSOPS_TEST_REDIS_URL="redis://127.0.0.1:6379/15"
 export SSOPS_TEST_POSTGRES_URL="postgresql://ssops:ssops@127.0.0.1:5432/ssops"
 
 "$VENV/bin/ruff" check . >/dev/null || { "$VENV/bin/ruff" check .; exit 1; }
+say "dependency audit"
+"$VENV/bin/python" scripts/dep_audit.py
 
 run_pytest() {  # pytest's exit 5 (no tests collected) is a failure of this command, said plainly
   local status=0

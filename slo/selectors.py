@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from catalog import permissions
@@ -71,8 +71,8 @@ def slo_history(*, slo: SLO, until: datetime | None = None) -> list[tuple]:
         return []
     begin = slo.window().start(last)
     snapshots = snapshots.filter(at__gt=begin, at__lte=last)
-    if last - begin > MINUTE_DETAIL:
-        snapshots = snapshots.filter(at__minute=0)
+    if last - begin > MINUTE_DETAIL:  # one an hour, and the newest, whatever its minute
+        snapshots = snapshots.filter(Q(at__minute=0) | Q(at=last))
     return list(snapshots.values_list("at", "sli", "error_budget_remaining", "data_status"))
 
 

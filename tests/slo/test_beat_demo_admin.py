@@ -131,3 +131,19 @@ def test_slo_rules_and_export_name_unknown_slos(workload_slos):
     for command in ("slo_rules", "slo_export", "slo_evaluate"):
         with pytest.raises(CommandError, match="no SLO named nope"):
             call_command(command, "--slo", "nope", stdout=io.StringIO())
+
+
+def test_a_long_window_history_is_hourly_and_ends_with_the_newest_snapshot(workload_slos):
+    from slo.selectors import slo_history
+
+    slo = SLO.objects.get(name="checkout-availability")  # a 30-day window
+    newest = datetime(2026, 1, 10, 10, 7, tzinfo=UTC)
+    for minutes in (0, 7, 37, 67, 60 * 24 * 5 + 7):
+        Snapshot.objects.create(slo=slo, at=newest - timedelta(minutes=minutes), data_status="ok")
+    shown = [at for at, *_ in slo_history(slo=slo)]
+    assert shown == [
+        datetime(2026, 1, 5, 10, 0, tzinfo=UTC),
+        datetime(2026, 1, 10, 9, 0, tzinfo=UTC),
+        datetime(2026, 1, 10, 10, 0, tzinfo=UTC),
+        newest,
+    ]
