@@ -262,7 +262,9 @@ def waterfall(spans) -> Chart:
         barmode="overlay",
         height=height,
         hovermode="closest",
-        margin={"l": 280, "r": 24, "t": 40, "b": 48},
+        margin={"l": 280, "r": 24, "t": 64, "b": 48},
+        # Above the bars, right: below them it would sit on the axis title of a short chart.
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1, "yanchor": "bottom"},
         xaxis={"title": {"text": "ms from the first span"}, "rangemode": "tozero"},
         yaxis={
             "autorange": "reversed",
