@@ -7,6 +7,7 @@ each alert's in order; a failure leaves the row pending with its error, retried 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +25,8 @@ ALERT_NAME = "SLOErrorBudgetBurn"
 CLAIM = timedelta(seconds=60)
 MAX_BACKOFF = 300
 REQUIRED_LABELS = ("slo", "service", "team", "severity")
+
+logger = logging.getLogger(__name__)
 
 
 def _iso(moment: datetime) -> str:
@@ -131,6 +134,16 @@ def alert_deliveries_send(*, now: datetime | None = None, limit: int = 500) -> D
             row.save(update_fields=["attempts", "last_error", "next_attempt_at", "claimed_until"])
             blocked.add(row.state_id)
             report.failed += 1
+            labels = row.payload["labels"]
+            logger.warning(
+                "%s %s alert of SLO %s kept in the outbox (attempt %s, next after %s): %s",
+                labels["severity"],
+                row.kind,
+                labels["slo"],
+                row.attempts,
+                _iso(row.next_attempt_at),
+                exc,
+            )
             continue
         with transaction.atomic():
             row.delivered_at = timezone.now()
