@@ -24,8 +24,11 @@ BREAK_GLASS_MIN_REASON = 10
 
 
 def _locked(request: Request) -> Request:
+    # Only the request's row: a bare FOR UPDATE would also lock the joined team, requester and
+    # template version, which every concurrent submission's foreign-key checks need — a
+    # deadlock with the audit append lock under load (bench/load.py).
     return (
-        Request.objects.select_for_update()
+        Request.objects.select_for_update(of=("self",))
         .select_related("team", "requester", "template_version__template")
         .get(pk=request.pk)
     )

@@ -152,6 +152,27 @@ def reservation_release(*, request: Request, reason: str) -> bool:
     return True
 
 
+def reservation_lock(*, request_id: int | None) -> None:
+    """Lock the counters that releasing the request's active reservation would change.
+
+    Submissions lock the counters before they append to the audit chain; a transaction that
+    appends audit events first and may then release a reservation (a step that ends a run)
+    calls this before anything else, so both take the locks in the same order — otherwise
+    they deadlock under load (bench/load.py)."""
+    if request_id is None:
+        return
+    held = (
+        Reservation.objects.filter(request_id=request_id, state=ReservationState.ACTIVE)
+        .values_list("team_id", "kind", "period")
+        .first()
+    )
+    if held is None:
+        return
+    team_id, kind, period = held
+    for model, key in ((Quota, {"kind": kind}), (MonthlySpend, {"period": period})):
+        list(model.objects.filter(team_id=team_id, **key).select_for_update().order_by())
+
+
 def quota_set(*, actor, team: Team, kind: str, **limits: int | None) -> Quota:
     """Create or change a team's limits for one resource kind (None: no limit)."""
     allowed = {limit for limit, _ in DIMENSIONS}

@@ -43,6 +43,7 @@ from catalog.services.provisioning import (
     request_mark_ready,
     request_mark_rolled_back,
 )
+from catalog.services.quotas import reservation_lock
 from catalog.services.states import Change, first_state, state_change
 from catalog.services.transitions import TransitionNotAllowed
 
@@ -315,6 +316,7 @@ def step_begin(*, step_id: int) -> RunStep | None:
         if step.operation == StepOperation.APPLY and (
             run.state != RunState.RUNNING or run.cancel_requested_at
         ):
+            reservation_lock(request_id=run.request_id)
             step_move(step, StepState.SKIPPED, reason="not run: the run was cancelled or undone")
             _advance(run)
             return None
@@ -363,6 +365,7 @@ def step_succeed(
 ) -> None:
     with transaction.atomic():
         run = _locked_run(step.run_id)
+        reservation_lock(request_id=run.request_id)  # the run may end and give quota back
         step.run = run
         fields = _attempt_fields(
             step,
@@ -402,6 +405,7 @@ def step_fail(
         fields["input"] = input
     with transaction.atomic():
         run = _locked_run(step.run_id)
+        reservation_lock(request_id=run.request_id)
         step.run = run
         _fail(run, step, error, fields=fields)
 
@@ -636,6 +640,7 @@ def run_cancel(*, run: ProvisioningRun, actor) -> ProvisioningRun:
         raise PermissionDenied("Only the requester, a team admin or a platform admin may cancel.")
     with transaction.atomic():
         run = _locked_run(run.pk)
+        reservation_lock(request_id=run.request_id)
         if run.kind != RunKind.PROVISION or run.state != RunState.RUNNING:
             raise TransitionNotAllowed(
                 f"only a running provisioning run can be cancelled; this one is {run.state}"
@@ -666,6 +671,7 @@ def runs_resume_stalled(*, older_than_seconds: int = 600, limit: int = 200) -> i
     for run_id in stalled.values_list("pk", flat=True)[:limit]:
         with transaction.atomic():
             run = _locked_run(run_id)
+            reservation_lock(request_id=run.request_id)
             open_steps = run.steps.filter(
                 state__in=(StepState.PENDING, StepState.RETRYING, StepState.RUNNING)
             )
