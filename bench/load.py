@@ -620,8 +620,8 @@ def request_states() -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="about a minute of load")
-    parser.add_argument("--seconds", type=float, help="seconds of load (default 180; --quick 60)")
+    parser.add_argument("--quick", action="store_true", help="30 s of load: done within a minute")
+    parser.add_argument("--seconds", type=float, help="seconds of load (default 180; --quick 30)")
     parser.add_argument("--drain", type=float, help="seconds to wait for the queue afterwards")
     parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers")
     parser.add_argument(
@@ -633,8 +633,8 @@ def main() -> None:
     parser.add_argument("--redis", default=REDIS_URL, help="the broker (a Redis db, flushed)")
     args = parser.parse_args()
     began = time.monotonic()
-    seconds = args.seconds or (60.0 if args.quick else 180.0)
-    drain_limit = args.drain if args.drain is not None else max(30.0, min(120.0, seconds))
+    seconds = args.seconds or (30.0 if args.quick else 180.0)
+    drain_limit = args.drain if args.drain is not None else max(20.0, min(120.0, seconds))
     work = ROOT / "var" / "bench" / args.database
     work.mkdir(parents=True, exist_ok=True)
     for log in ("worker.log", "gunicorn.log"):

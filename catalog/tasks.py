@@ -6,6 +6,7 @@ import logging
 
 import requests
 from celery import shared_task
+from django.db import InterfaceError, OperationalError, connection
 
 from catalog.provisioning import runner
 from catalog.services import (
@@ -62,7 +63,17 @@ def _retrying(task, attempt) -> None:
     max_retries=None,
 )
 def run_step(self, step_id: int) -> None:
-    _retrying(self, lambda retries: runner.step_execute(step_id=step_id, retries=retries))
+    try:
+        _retrying(self, lambda retries: runner.step_execute(step_id=step_id, retries=retries))
+    except (OperationalError, InterfaceError) as exc:
+        # A deadlock victim or a dropped database connection: nothing of this attempt was
+        # committed past its last transaction, and the step is idempotent by its key, so it
+        # goes round again on a fresh connection, with the same backoff as transient errors.
+        logger.warning("step %s: database error, retrying: %s", step_id, exc)
+        connection.close()
+        if self.request.is_eager:
+            raise
+        raise self.retry(countdown=runner.backoff(self.request.retries)) from exc
 
 
 @shared_task(

@@ -259,7 +259,9 @@ def _decide(*, actor, runbook_run: RunbookRun, decision: str, comment: str) -> R
         raise RequestInvalid({"comment": ["Say why it is rejected."]})
     with transaction.atomic():
         runbook_run = (
-            RunbookRun.objects.select_for_update().select_related("runbook").get(pk=runbook_run.pk)
+            RunbookRun.objects.select_for_update(of=("self",))
+            .select_related("runbook")
+            .get(pk=runbook_run.pk)
         )
         if runbook_run.state != RunbookRunState.PENDING_APPROVAL:
             raise TransitionNotAllowed(f"the run is {runbook_run.state}, not waiting for approval")

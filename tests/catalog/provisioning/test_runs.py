@@ -7,6 +7,7 @@ import json
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 
 from audit.models import AuditEvent
 from catalog.models import (
@@ -335,3 +336,31 @@ def test_an_unknown_user_cannot_get_a_grant(provision, engine_template):
     failed = request.runs.get().steps.get(operation="apply")
     assert "no active user 'nobody'" in failed.error
     assert not Group.objects.filter(name="elevated:x:read").exists()
+
+
+@pytest.mark.parametrize("error", [OperationalError("deadlock detected"), InterfaceError("gone")])
+def test_a_database_error_in_a_step_goes_back_to_the_broker(monkeypatch, settings, error):
+    # Mocked fault: a deadlock or a dropped connection at a chosen moment of a step cannot be
+    # caused on demand here (the load bench and the PostgreSQL drill cause them for real); the
+    # broker is left out too: `retry` records what it would send.
+    from catalog import tasks
+
+    def failing(*, step_id, retries):
+        raise error
+
+    sent = []
+
+    def retry(**options):
+        sent.append(options)
+        return RuntimeError("retried")
+
+    monkeypatch.setattr(tasks.runner, "step_execute", failing)
+    monkeypatch.setattr(tasks.run_step, "retry", retry)
+    settings.PROVISION_RETRY_DELAY = 2
+    tasks.run_step.push_request(is_eager=False, retries=2)
+    try:
+        with pytest.raises(RuntimeError, match="retried"):
+            tasks.run_step.run(123)
+    finally:
+        tasks.run_step.pop_request()
+    assert 4 <= sent[0]["countdown"] <= 8  # half of 2 s × 2², plus jitter up to the other half
