@@ -25,13 +25,14 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+from _setup import free_port, fresh_postgres_database, server_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "bench" / "catalog_http"
@@ -40,30 +41,13 @@ ROUNDS = 4
 WORKERS = 2
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 DATABASE_URL = f"sqlite:///{WORK / 'db.sqlite3'}"
 
 
 def environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=DATABASE_URL,
-        SSOPS_VAR_DIR=str(WORK / "var"),
-        DJANGO_SETTINGS_MODULE="ssops_site.settings",
-        DJANGO_SECURE_SSL="0",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        SSOPS_LOG_LEVEL="WARNING",
-        OTEL_TRACES_EXPORTER="none",
-        # One bench user makes thousands of calls a minute: measure throughput, not the limit.
-        SSOPS_API_RATE_USER="off",
-    )
+    # One bench user makes thousands of calls a minute: measure throughput, not the limit.
+    env = server_environment(WORK, DATABASE_URL, SSOPS_API_RATE_USER="off")
     env.pop("CELERY_BROKER_URL", None)  # the embedded filesystem broker, under WORK
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     return env
 
 
@@ -95,17 +79,6 @@ def prepare() -> str:
     token = Token.objects.create(user=user).key
     connections.close_all()
     return token
-
-
-def postgres_database(server_url: str) -> str:
-    """Drop and create the benchmark's own database on that server; return its URL."""
-    import psycopg
-
-    name = "ssops_bench_catalog_http"
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {name}")
-    return server_url.rsplit("/", 1)[0] + "/" + name
 
 
 def start_server(port: int) -> subprocess.Popen:
@@ -208,7 +181,7 @@ def main() -> None:
     args = parser.parse_args()
     global DATABASE_URL
     if args.postgres:
-        DATABASE_URL = postgres_database(args.postgres)
+        DATABASE_URL = fresh_postgres_database(args.postgres, "ssops_bench_catalog_http")
     seconds, limit = (8.0, 20_000) if args.quick else (30.0, 200_000)
 
     token = prepare()

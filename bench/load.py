@@ -40,7 +40,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -49,6 +48,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import requests
+from _setup import free_port, fresh_postgres_database, percentile, server_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "ssops_bench_load"
@@ -64,38 +64,12 @@ KINDS = ("catalog", "submit", "approval", "delete", "api_read", "executive", "on
 CONFLICT = 409
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(share * (len(ordered) - 1))))
-    return ordered[rank]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def fresh_database(server_url: str, name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {name}")
-    return server_url.rsplit("/", 1)[0] + "/" + name
-
-
 def environment(database_url: str, redis_url: str, work: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_MULTIPROC")}
-    env.update(
-        DATABASE_URL=database_url,
-        SSOPS_VAR_DIR=str(work / "var"),
-        DJANGO_SETTINGS_MODULE="ssops_site.settings",
-        DJANGO_SECURE_SSL="0",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+    env = server_environment(
+        work,
+        database_url,
         # Errors only: every namespace warns that no cluster is configured.
         SSOPS_LOG_LEVEL="ERROR",
-        OTEL_TRACES_EXPORTER="none",
         CELERY_BROKER_URL=redis_url,
         SSOPS_CELERY_EAGER="0",
         # A dozen people making calls back to back: measure the platform, not the limiter.
@@ -620,8 +594,8 @@ def request_states() -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="30 s of load: done within a minute")
-    parser.add_argument("--seconds", type=float, help="seconds of load (default 180; --quick 30)")
+    parser.add_argument("--quick", action="store_true", help="20 s of load: done within a minute")
+    parser.add_argument("--seconds", type=float, help="seconds of load (default 180; --quick 20)")
     parser.add_argument("--drain", type=float, help="seconds to wait for the queue afterwards")
     parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers")
     parser.add_argument(
@@ -633,7 +607,7 @@ def main() -> None:
     parser.add_argument("--redis", default=REDIS_URL, help="the broker (a Redis db, flushed)")
     args = parser.parse_args()
     began = time.monotonic()
-    seconds = args.seconds or (30.0 if args.quick else 180.0)
+    seconds = args.seconds or (20.0 if args.quick else 180.0)
     drain_limit = args.drain if args.drain is not None else max(20.0, min(120.0, seconds))
     work = ROOT / "var" / "bench" / args.database
     work.mkdir(parents=True, exist_ok=True)
@@ -643,7 +617,7 @@ def main() -> None:
     import redis
 
     redis.Redis.from_url(args.redis).flushdb()
-    env = environment(fresh_database(args.postgres, args.database), args.redis, work)
+    env = environment(fresh_postgres_database(args.postgres, args.database), args.redis, work)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     migrate()

@@ -29,6 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
+from _setup import fresh_postgres_database, percentile, server_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "bench" / "provisioning"
@@ -46,21 +47,6 @@ class Receiver(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(share * (len(ordered) - 1))))
-    return ordered[rank]
-
-
-def fresh_database(server_url: str) -> str:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {DATABASE}")
-    return server_url.rsplit("/", 1)[0] + "/" + DATABASE
 
 
 def drop_prefixed(server_url: str) -> None:
@@ -82,14 +68,9 @@ def drop_prefixed(server_url: str) -> None:
 
 
 def environment(database_url: str, server_url: str, hook: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_MULTIPROC")}
-    env.update(
-        DATABASE_URL=database_url,
-        SSOPS_VAR_DIR=str(WORK / "var"),
-        DJANGO_SETTINGS_MODULE="ssops_site.settings",
-        DJANGO_SECURE_SSL="0",
-        SSOPS_LOG_LEVEL="WARNING",
-        OTEL_TRACES_EXPORTER="none",
+    return server_environment(
+        WORK,
+        database_url,
         CELERY_BROKER_URL=REDIS_URL,
         SSOPS_CELERY_EAGER="0",
         SSOPS_PROVISION_POSTGRES_URL=server_url,
@@ -97,7 +78,6 @@ def environment(database_url: str, server_url: str, hook: str) -> dict[str, str]
         SSOPS_WEBHOOK_URLS=hook,
         SSOPS_WEBHOOK_SECRET=SECRET,
     )
-    return env
 
 
 def prepare(hook: str):
@@ -216,7 +196,7 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     hook = f"http://127.0.0.1:{server.server_address[1]}"
     drop_prefixed(args.postgres)
-    env = environment(fresh_database(args.postgres), args.postgres, hook)
+    env = environment(fresh_postgres_database(args.postgres, DATABASE), args.postgres, hook)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     requester, approver = prepare(hook)
