@@ -105,6 +105,9 @@ class DeprecateSerializer(serializers.Serializer):
 
 
 class RequestCreateSerializer(serializers.Serializer):
+    """A misspelt field is refused rather than ignored: "ttl_hour" or "paramters" would
+    otherwise file a request with the defaults the caller meant to change."""
+
     template = serializers.SlugField(help_text="Template slug, e.g. postgres-database.")
     version = serializers.CharField(
         required=False,
@@ -116,6 +119,14 @@ class RequestCreateSerializer(serializers.Serializer):
     parameters = serializers.DictField(required=False, default=dict)
     ttl_hours = serializers.IntegerField(required=False, allow_null=True, default=None)
     justification = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        if unknown:
+            raise serializers.ValidationError(
+                {name: [f"Unknown field; known: {', '.join(self.fields)}."] for name in unknown}
+            )
+        return super().to_internal_value(data)
 
 
 class BreakGlassDetailSerializer(serializers.Serializer):
@@ -186,7 +197,8 @@ class ReservationSerializer(serializers.Serializer):
 class PolicyDecisionSerializer(serializers.ModelSerializer):
     policy = serializers.CharField(source="policy_version.policy.slug")
     policy_version = serializers.IntegerField(source="policy_version.number")
-    request = serializers.UUIDField(source="request.uuid", default=None)
+    # None for the decisions of a runbook run (they guard no request).
+    request = serializers.UUIDField(source="request.uuid", allow_null=True, read_only=True)
     # Blank when the policy named no tier; said explicitly so the schema allows "".
     risk_tier = serializers.ChoiceField(choices=RiskTier.choices, allow_blank=True, read_only=True)
 

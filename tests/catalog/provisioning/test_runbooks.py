@@ -200,7 +200,7 @@ def test_a_rejection_needs_a_reason_and_ends_the_run(shipped, oncall, db):
     assert run.state == "rejected" and run.finished_at
 
 
-def test_policies_guard_runbooks(oncall, demo_policies, receiver):
+def test_policies_guard_runbooks(oncall, demo_policies, receiver, api_as, platform_admin):
     publish_runbook(receiver.script("/ping", 200))
     run = runbook_run_start(
         actor=oncall,
@@ -212,6 +212,9 @@ def test_policies_guard_runbooks(oncall, demo_policies, receiver):
     assert "justification of at least 20 characters" in run.deny_reasons[0]
     assert PolicyDecision.objects.filter(runbook_run=run).count() == 4
     assert receiver.received == []
+    # Through the API they guard no request: `request` is null, as the schema says.
+    listed = api_as(platform_admin).get("/api/policy-decisions/").json()["results"]
+    assert [d["request"] for d in listed] == [None] * 4
 
 
 def test_a_webhook_runbook_is_verified_by_the_answer(oncall, receiver, on_commit, team):
