@@ -154,6 +154,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ssops_site.authz_audit.AuthzAuditMiddleware",
 ]
 
 ROOT_URLCONF = "ssops_site.urls"

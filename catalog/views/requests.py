@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -15,7 +14,7 @@ from catalog import permissions, selectors, services
 from catalog.choices import VersionStatus
 from catalog.filtersets import RequestFilterSet, TemplateFilterSet
 from catalog.forms import BreakGlassForm, DecisionForm, RequestForm
-from catalog.models import Team, TemplateVersion
+from catalog.models import TemplateVersion
 from catalog.views.common import act, comment_of
 
 PAGE_SIZE = 50
@@ -215,7 +214,6 @@ def team_list(request):
 
 @login_required
 def team_usage(request, slug):
-    team = get_object_or_404(Team, slug=slug)
-    if not permissions.can_view_team(request.user, team.pk):
-        raise PermissionDenied("You can only see your own teams' usage.")
+    # Another team's page is not found, as in the API: a 403 would tell that the team exists.
+    team = get_object_or_404(selectors.team_list_visible(user=request.user), slug=slug)
     return render(request, "catalog/team_usage.html", {"usage": selectors.team_usage(team=team)})

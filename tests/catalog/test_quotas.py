@@ -127,4 +127,4 @@ def test_the_usage_page_shows_quotas_and_budget(client, submit, widget, team, bo
     )
     assert "Payments" in client.get("/teams/").content.decode()
     client.force_login(charlie)
-    assert client.get("/teams/payments/").status_code == 403
+    assert client.get("/teams/payments/").status_code == 404
