@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -19,13 +20,44 @@ class EnvError(ValueError):
     """A variable holds a value SSOps cannot use; the message names it."""
 
 
+class WithFiles(Mapping):
+    """The environment, where `NAME_FILE=/path` stands for `NAME` holding that file's contents
+    (a trailing newline dropped): how Docker, Kubernetes and systemd hand over secrets, so
+    they need not sit in the environment itself. A non-empty `NAME` wins over `NAME_FILE`."""
+
+    def __init__(self, base: Mapping[str, str]):
+        self.base = base
+
+    def __getitem__(self, name: str) -> str:
+        path = self.base.get(f"{name}_FILE")
+        if self.base.get(name) or not path:
+            return self.base[name]
+        try:
+            return Path(path).read_text().removesuffix("\n")
+        except OSError as exc:
+            raise EnvError(f"{name}_FILE={path!r} cannot be read: {exc.strerror}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.base or bool(self.base.get(f"{name}_FILE"))
+
+    def __iter__(self):
+        return iter(self.base)
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+
+def _env(environ: Mapping[str, str] | None) -> WithFiles:
+    return WithFiles(os.environ if environ is None else environ)
+
+
 def get_str(name: str, default: str = "", environ: dict[str, str] | None = None) -> str:
-    env = os.environ if environ is None else environ
+    env = _env(environ)
     return env.get(name, default)
 
 
 def get_bool(name: str, default: bool = False, environ: dict[str, str] | None = None) -> bool:
-    env = os.environ if environ is None else environ
+    env = _env(environ)
     if name not in env:
         return default
     value = env[name].strip().lower()
@@ -41,7 +73,7 @@ def get_bool(name: str, default: bool = False, environ: dict[str, str] | None = 
 def get_int(
     name: str, default: int, *, minimum: int | None = None, environ: dict[str, str] | None = None
 ) -> int:
-    env = os.environ if environ is None else environ
+    env = _env(environ)
     if name not in env or env[name].strip() == "":
         return default
     try:
@@ -58,7 +90,7 @@ RATE_RE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
 
 def get_rate(name: str, default: str, environ: dict[str, str] | None = None) -> str:
     """A rate limit such as 100/min, or "off"."""
-    env = os.environ if environ is None else environ
+    env = _env(environ)
     value = env.get(name, default).strip().lower()
     if value != "off" and not RATE_RE.match(value):
         raise EnvError(f"{name}={value!r} is not a rate such as 600/min (or off)")
@@ -66,7 +98,7 @@ def get_rate(name: str, default: str, environ: dict[str, str] | None = None) -> 
 
 
 def get_list(name: str, default: list[str], environ: dict[str, str] | None = None) -> list[str]:
-    env = os.environ if environ is None else environ
+    env = _env(environ)
     if name not in env:
         return default
     items = [item.strip() for item in env[name].split(",") if item.strip()]
@@ -77,7 +109,7 @@ def get_list(name: str, default: list[str], environ: dict[str, str] | None = Non
 
 def get_url(name: str, default: str = "", environ: dict[str, str] | None = None) -> str:
     """An http(s) URL, or empty when unset; anything else is refused."""
-    env = os.environ if environ is None else environ
+    env = _env(environ)
     value = env.get(name, default).strip()
     if not value:
         return ""
@@ -149,7 +181,7 @@ def parse_database_url(name: str, value: str) -> Database:
 
 
 def get_database(name: str, default_path: Path, environ: dict[str, str] | None = None) -> Database:
-    env = os.environ if environ is None else environ
+    env = _env(environ)
     value = env.get(name, "").strip()
     if not value:
         return Database(engine="django.db.backends.sqlite3", name=str(default_path))
@@ -157,7 +189,7 @@ def get_database(name: str, default_path: Path, environ: dict[str, str] | None =
 
 
 def get_broker_url(name: str, environ: dict[str, str] | None = None) -> str:
-    env = os.environ if environ is None else environ
+    env = _env(environ)
     value = env.get(name, "").strip()
     if not value:
         return ""

@@ -37,6 +37,11 @@ ROOT = Path(__file__).resolve().parents[2]
         ("DJANGO_ALLOWED_HOSTS", " , ", "DJANGO_ALLOWED_HOSTS is set but lists nothing"),
         ("OTEL_TRACES_EXPORTER", "jaeger", "OTEL_TRACES_EXPORTER='jaeger' is not one of"),
         ("SSOPS_PROMETHEUS_TIMEOUT", "0", "SSOPS_PROMETHEUS_TIMEOUT=0 is below the minimum"),
+        (
+            "DJANGO_SECRET_KEY_FILE",
+            "/nonexistent/secret",
+            "DJANGO_SECRET_KEY_FILE='/nonexistent/secret' cannot be read",
+        ),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(name, value, message):
@@ -96,8 +101,8 @@ def _deploy_check(**overrides) -> subprocess.CompletedProcess:
         DJANGO_SECRET_KEY="x7Lq2vR9sT4wY8zB1cD5fG6hJ0kM3nP7qS2uV4xZ9aC8eF-Qw3Er5Ty7Ui9Op1As",
         DJANGO_ALLOWED_HOSTS="ssops.example.com",
         SSOPS_VAR_DIR="/tmp/ssops-deploy-check",
-        **overrides,
     )
+    environ.update(overrides)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -116,3 +121,44 @@ def test_check_deploy_passes_with_debug_off_and_real_secrets():
 def test_check_deploy_fails_with_debug_on():
     result = _deploy_check(DJANGO_DEBUG="1")
     assert result.returncode != 0 and "DEBUG" in result.stderr
+
+
+def test_a_secret_can_come_from_a_file_named_by_name_file(tmp_path):
+    secret = tmp_path / "key"
+    secret.write_text("from-the-file\n")
+    environ = {"SSOPS_WEBHOOK_SECRET_FILE": str(secret)}
+    assert env.get_str("SSOPS_WEBHOOK_SECRET", environ=environ) == "from-the-file"
+    environ["SSOPS_WEBHOOK_SECRET"] = "from-the-environment"  # the variable itself wins
+    assert env.get_str("SSOPS_WEBHOOK_SECRET", environ=environ) == "from-the-environment"
+    keys = tmp_path / "keys"
+    keys.write_text("new-key,old-key")
+    assert env.get_list("SSOPS_SECRETS_KEY", [], environ={"SSOPS_SECRETS_KEY_FILE": str(keys)}) == [
+        "new-key",
+        "old-key",
+    ]
+    database = tmp_path / "database"
+    database.write_text("postgresql://ssops:s3cret@db.internal:5432/ssops")
+    parsed = env.get_database(
+        "DATABASE_URL", tmp_path, environ={"DATABASE_URL_FILE": str(database)}
+    )
+    assert parsed.as_django()["PASSWORD"] == "s3cret"
+
+
+def test_settings_read_the_secret_key_from_its_file(tmp_path):
+    key = "k3Lq2vR9sT4wY8zB1cD5fG6hJ0kM3nP7qS2uV4xZ9aC8eF-Qw3Er5Ty7Ui9Op1Zz"
+    (tmp_path / "secret_key").write_text(key + "\n")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SSOPS_"))}
+    environ.update(
+        DJANGO_SETTINGS_MODULE="ssops_site.settings",
+        DJANGO_SECRET_KEY_FILE=str(tmp_path / "secret_key"),
+        SSOPS_VAR_DIR=str(tmp_path / "var"),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SECRET_KEY)"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == key, result.stderr
