@@ -4,6 +4,7 @@ Schema; the service validates again, so the form and the API give the same answe
 from __future__ import annotations
 
 from django import forms
+from django.utils.html import escape
 
 from catalog.selectors import team_list_requestable
 from catalog.services.approvals import BREAK_GLASS_DEFAULT_HOURS, BREAK_GLASS_MAX_HOURS
@@ -24,7 +25,8 @@ def field_for(prop: dict) -> forms.Field:
     """A form field for one JSON Schema property (types limited by the template linter)."""
     common = {
         "label": prop.get("title") or prop["name"].replace("_", " ").capitalize(),
-        "help_text": prop.get("description", ""),
+        # Django's form templates show help_text as HTML: a description is text.
+        "help_text": escape(prop.get("description", "")),
         "required": prop["required"] and prop.get("type") != "boolean",
         "initial": prop.get("default"),
     }

@@ -16,6 +16,7 @@ from catalog.services.policies import policy_problems, policy_save
 from catalog.services.runbooks import runbook_conflict, runbook_publish
 from catalog.services.templates import template_publish, template_version_conflict
 from catalog.template_spec import TemplateSpec, lint_template
+from ssops_site import strict_yaml
 
 DEFAULT_ROOT = Path(__file__).resolve().parent / "definitions"
 
@@ -65,7 +66,13 @@ def _module_reader(folder: Path):
         target = (folder / name).resolve()
         if folder.resolve() not in target.parents:
             raise OSError(f"{name} is outside the policy's folder")
-        return target.read_text()
+        try:
+            text = target.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise OSError(f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        if "\x00" in text:
+            raise OSError(f"{name} contains a NUL character")
+        return text
 
     return read
 
@@ -77,8 +84,8 @@ def definitions_load(paths: list[Path]) -> Definitions:
     for path in _files(paths):
         shown = _shown(path)
         try:
-            document = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError) as exc:
+            document = strict_yaml.load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             loaded.errors.append(f"{shown}: cannot read YAML: {exc}")
             continue
         kind = document.get("kind") if isinstance(document, dict) else None

@@ -28,6 +28,7 @@ import semver
 
 from catalog.lifecycle import TIERS
 from catalog.template_spec import (
+    EXPRESSION_RE,
     Linter,
     LintError,
     _check_reference,
@@ -40,6 +41,7 @@ from catalog.template_spec import (
 OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
 SECONDS_RE = re.compile(r"^\s*(\d+)\s*([smh])\s*$")
 SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600}
+RUNBOOK_SPEC_KEYS = ("owner", "version", "riskTier", "parameters", "steps", "verify")
 DEFAULT_WITHIN = "5m"
 DEFAULT_EVERY = "30s"
 
@@ -67,6 +69,35 @@ class RunbookSpec:
     digest: str
 
 
+def _inside_string(text: str, end: int) -> bool:
+    """Whether position `end` of a PromQL text is inside a string literal ("", '' or ``)."""
+    quote, escaped = "", False
+    for char in text[:end]:
+        if escaped:
+            escaped = False
+        elif quote and char == "\\" and quote != "`":
+            escaped = True
+        elif char == quote:
+            quote = ""
+        elif not quote and char in "\"'`":
+            quote = char
+    return bool(quote)
+
+
+def _check_quoted(lint: Linter, query: str, properties: dict) -> None:
+    """Values are put into the query escaped as string contents, which is safe only inside a
+    string literal: elsewhere (`> ${{ parameters.x }}`) only a number may stand."""
+    for match in EXPRESSION_RE.finditer(query):
+        name = match.group(1).removeprefix("parameters.")
+        numeric = properties.get(name, {}).get("type") in {"integer", "number"}
+        if not numeric and not _inside_string(query, match.start()):
+            lint.error(
+                "spec.verify.promql",
+                f"put {match.group(0)} inside quotes (a label value): only a number parameter "
+                "may stand outside a string",
+            )
+
+
 def _lint_verify(lint: Linter, verify: Any, properties: dict, steps: list) -> dict:
     verify = lint.mapping(verify, "spec.verify")
     if not verify:
@@ -85,6 +116,7 @@ def _lint_verify(lint: Linter, verify: Any, properties: dict, steps: list) -> di
         else:
             for expression in expressions_in(query):
                 _check_reference(lint, "spec.verify.promql", expression, properties, {})
+            _check_quoted(lint, query, properties)
         if not isinstance(expect.get("value"), int | float) or isinstance(
             expect.get("value"), bool
         ):
@@ -113,7 +145,7 @@ def _lint_verify(lint: Linter, verify: Any, properties: dict, steps: list) -> di
 
 def lint_runbook(document: Any) -> tuple[RunbookSpec | None, list[LintError]]:
     lint = Linter(document)
-    metadata, spec = lint.header("Runbook")
+    metadata, spec = lint.header("Runbook", RUNBOOK_SPEC_KEYS)
     tags = metadata.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         lint.error("metadata.tags", "must be a list of words")

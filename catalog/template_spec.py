@@ -32,6 +32,27 @@ FORM_TYPES = {"string", "integer", "number", "boolean"}
 REQUEST_FIELDS = {"uuid", "team", "requester", "ttl_hours", "expires_at"}
 RESOURCE_FIELDS = ("count", "cpu_millicores", "memory_mib", "storage_gib")
 DEFAULT_APPROVAL_TIMEOUT = "72h"
+# The fields a definition may have: a misspelt one is refused, not silently ignored.
+DOCUMENT_KEYS = ("apiVersion", "kind", "metadata", "spec")
+METADATA_KEYS = ("name", "title", "description", "tags")
+TEMPLATE_SPEC_KEYS = (
+    "owner",
+    "version",
+    "riskTier",
+    "ttl",
+    "cost",
+    "approvals",
+    "resources",
+    "parameters",
+    "steps",
+    "output",
+)
+# Limits of what SSOps stores (the model fields), checked here so that a file that would not
+# fit is refused with its field named rather than failing in the database.
+MAX_TITLE, MAX_OWNER, MAX_TAGS, MAX_VERSION = 200, 100, 500, 64
+MAX_DURATION_HOURS = 10 * 366 * 24
+MAX_AMOUNT = 2_147_483_647
+MAX_COST = Decimal(10) ** 10
 
 
 @dataclass(frozen=True)
@@ -77,7 +98,10 @@ def parse_duration_hours(text: Any) -> int:
     match = DURATION_RE.match(str(text))
     if not match:
         raise ValueError(f"{text!r} is not a duration such as 12h, 7d or 2w")
-    return int(match.group(1)) * HOURS_PER_UNIT[match.group(2)]
+    hours = int(match.group(1)) * HOURS_PER_UNIT[match.group(2)]
+    if hours > MAX_DURATION_HOURS:
+        raise ValueError(f"{text!r} is longer than {MAX_DURATION_HOURS}h (ten years)")
+    return hours
 
 
 def expressions_in(value: Any) -> list[str]:
@@ -175,27 +199,52 @@ class Linter:
             self.error(path, str(exc))
             return 0
 
-    def header(self, kind: str) -> tuple[dict, dict]:
+    def known(self, mapping: dict, path: str, keys: tuple[str, ...]) -> None:
+        """A misspelt key is an error, not a silently ignored one."""
+        unknown = sorted(str(key) for key in mapping if key not in keys)
+        if unknown:
+            where = f"{path}." if path else ""
+            self.error(
+                f"{where}{unknown[0]}",
+                f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+                f"(known: {', '.join(keys)})",
+            )
+
+    def longest(self, mapping: dict, key: str, path: str, limit: int) -> None:
+        value = mapping.get(key)
+        if isinstance(value, str) and len(value.strip()) > limit:
+            self.error(f"{path}.{key}", f"is {len(value.strip())} characters long; at most {limit}")
+
+    def header(self, kind: str, spec_keys: tuple[str, ...]) -> tuple[dict, dict]:
         doc = self.mapping(self.document, "")
+        self.known(doc, "", DOCUMENT_KEYS)
         if doc.get("apiVersion") != API_VERSION:
             self.error("apiVersion", f"must be {API_VERSION}")
         if doc.get("kind") != kind:
             self.error("kind", f"must be {kind}")
         metadata = self.mapping(doc.get("metadata"), "metadata")
+        self.known(metadata, "metadata", METADATA_KEYS)
         name = self.text(metadata, "name", "metadata")
         if name and not SLUG_RE.match(name):
             self.error("metadata.name", "use lower-case letters, digits and hyphens (at most 63)")
-        return metadata, self.mapping(doc.get("spec"), "spec")
+        self.longest(metadata, "title", "metadata", MAX_TITLE)
+        spec = self.mapping(doc.get("spec"), "spec")
+        self.known(spec, "spec", spec_keys)
+        self.longest(spec, "owner", "spec", MAX_OWNER)
+        self.longest(spec, "version", "spec", MAX_VERSION)
+        return metadata, spec
 
 
 def lint_template(document: Any) -> tuple[TemplateSpec | None, list[LintError]]:
     """Check a parsed template document; return the normalised spec, or None and the errors."""
     lint = Linter(document)
-    metadata, spec = lint.header("Template")
+    metadata, spec = lint.header("Template", TEMPLATE_SPEC_KEYS)
     tags = metadata.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) and SLUG_RE.match(t) for t in tags):
         lint.error("metadata.tags", "must be a list of lower-case words (letters, digits, -)")
         tags = []
+    elif len(" ".join(sorted(set(tags)))) + 2 > MAX_TAGS:
+        lint.error("metadata.tags", f"too many: at most {MAX_TAGS} characters in all")
     version = lint.text(spec, "version", "spec")
     if version and not semver.Version.is_valid(version):
         lint.error("spec.version", f"{version!r} is not a semantic version such as 1.2.0")
@@ -270,6 +319,9 @@ def _cost(lint: Linter, cost: dict) -> Decimal:
     if not value.is_finite() or value < 0:
         lint.error("spec.cost.monthly", "must be a number of zero or more")
         return Decimal(0)
+    if value >= MAX_COST:
+        lint.error("spec.cost.monthly", f"must be less than {MAX_COST:,}")
+        return Decimal(0)
     return value.quantize(Decimal("0.01"))
 
 
@@ -318,12 +370,20 @@ def _lint_resources(lint: Linter, resources: Any, name: str, properties: dict) -
                 lint.error(path, "must be a whole number or ${{ parameters.NAME }}")
             elif properties[ref[1]].get("type") not in {"integer", "number"}:
                 lint.error(path, f"parameter {ref[1]!r} is not a number")
+            elif not 0 <= _number(properties[ref[1]].get("maximum"), -1) <= MAX_AMOUNT:
+                lint.error(path, f"parameter {ref[1]!r} needs a maximum (at most {MAX_AMOUNT})")
         elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
             lint.error(path, "must be a whole number of zero or more")
+        elif value > MAX_AMOUNT:
+            lint.error(path, f"must be at most {MAX_AMOUNT}")
     unknown = set(resources) - {"kind", *RESOURCE_FIELDS}
     if unknown:
         lint.error("spec.resources", f"unknown fields: {', '.join(sorted(unknown))}")
     return resources
+
+
+def _number(value: Any, default: float) -> float:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else default
 
 
 def _outputs_of(step: dict) -> tuple[str, ...]:

@@ -14,6 +14,8 @@ from django.http import Http404, HttpResponse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
+from slo.platform.api.renderers import spreadsheet_safe
+
 DASH = "—"
 
 
@@ -71,7 +73,7 @@ class Table:
     def csv_rows(self) -> Iterable[list[Any]]:
         yield self.columns
         for row in self.rows:
-            yield ["" if c.value is None else c.value for c in row]
+            yield ["" if c.value is None else spreadsheet_safe(c.value) for c in row]
 
 
 def csv_response(tables: list[Table], name: str, filename: str) -> HttpResponse:

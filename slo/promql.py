@@ -177,6 +177,12 @@ def check_expression(text: str) -> str:
     expr = _unwrap(_parse(text))
     if isinstance(expr, promql_parser.MatrixSelector | promql_parser.StringLiteral):
         raise QueryError("the query must return an instant value, not a range or a string")
+    try:  # SSOps writes the text inside its own expressions, e.g. ((text) < bool 0.5)
+        promql_parser.parse(f"({text})")
+    except ValueError:
+        raise QueryError(
+            "remove the # comment at the end: SSOps puts the query inside a larger one"
+        ) from None
     return text
 
 

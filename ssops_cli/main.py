@@ -24,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -115,6 +116,14 @@ class Client:
         return page["results"] if isinstance(page, dict) and "results" in page else page
 
 
+def segment(text: str) -> str:
+    """A name or id as one segment of an API path: "../teams" cannot reach another endpoint
+    (HTTP clients resolve dot segments before sending)."""
+    if text in ("", ".", ".."):
+        raise CliError(f"{text!r} is not a name or id", status=2)
+    return quote(text, safe="")
+
+
 def coerce(name: str, text: str, schema: dict) -> Any:
     """A --param value typed by the template's JSON Schema (unknown names stay text)."""
     prop = schema.get("properties", {}).get(name, {})
@@ -196,8 +205,8 @@ def cmd_templates(client: Client, args) -> int:
 
 def _version(client: Client, slug: str, version: str | None) -> dict:
     if version:
-        return client.get(f"/api/templates/{slug}/versions/{version}/")
-    template = client.get(f"/api/templates/{slug}/")
+        return client.get(f"/api/templates/{segment(slug)}/versions/{segment(version)}/")
+    template = client.get(f"/api/templates/{segment(slug)}/")
     if not template.get("latest"):
         raise CliError(f"{slug} has no published version")
     return template["latest"]
@@ -261,7 +270,7 @@ def cmd_request_list(client: Client, args) -> int:
 
 
 def cmd_request_show(client: Client, args) -> int:
-    r = client.get(f"/api/requests/{args.uuid}/")
+    r = client.get(f"/api/requests/{segment(args.uuid)}/")
     lines = request_lines(r) + ["  timeline:"]
     lines += [
         f"    {t['created_at']}  {t['from_state'] or '-'} -> {t['to_state']}"
@@ -284,7 +293,7 @@ def watch(
     deadline = time.monotonic() + timeout
     last = None
     while True:
-        r = client.get(f"/api/requests/{uuid}/")
+        r = client.get(f"/api/requests/{segment(uuid)}/")
         if r["state"] != last:
             if not (quiet and last is None):
                 print(f"{time.strftime('%H:%M:%S')}  {r['state']}")
@@ -302,7 +311,7 @@ def cmd_request_watch(client: Client, args) -> int:
 
 
 def cmd_request_cancel(client: Client, args) -> int:
-    r = client.post(f"/api/requests/{args.uuid}/cancel/")
+    r = client.post(f"/api/requests/{segment(args.uuid)}/cancel/")
     show(r, args.json, request_lines(r))
     return 0
 
@@ -320,7 +329,7 @@ def cmd_approvals(client: Client, args) -> int:
 
 def cmd_decide(client: Client, args) -> int:
     verb = "approve" if args.command == "approve" else "reject"
-    r = client.post(f"/api/requests/{args.uuid}/{verb}/", {"comment": args.comment})
+    r = client.post(f"/api/requests/{segment(args.uuid)}/{verb}/", {"comment": args.comment})
     show(r, args.json, request_lines(r))
     return 0
 

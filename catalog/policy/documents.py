@@ -36,10 +36,20 @@ class PolicySpec:
     digest: str
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return isinstance(value, list) and any(_has_nul(item) for item in value)
+
+
 def lint_examples(examples: Any, path: str = "spec.examples") -> list[LintError]:
     errors = []
     if not isinstance(examples, list):
         return [LintError(path, "must be a list of {name, input, expect}")]
+    if _has_nul(examples):  # the admin's JSON field decodes "\u0000"; no column can hold it
+        return [LintError(path, "contains a NUL character (\\u0000)")]
     for index, example in enumerate(examples):
         where = f"{path}[{index}]"
         if not isinstance(example, dict):
@@ -90,7 +100,7 @@ def lint_policy(
 ) -> tuple[PolicySpec | None, list[LintError]]:
     """Check a policy document; `read_module(name)` returns the text of the .rego it names."""
     lint = Linter(document)
-    metadata, spec = lint.header("Policy")
+    metadata, spec = lint.header("Policy", ("mode", "module", "rego", "examples"))
     mode = spec.get("mode", "enforce")
     if mode not in MODES:
         lint.error("spec.mode", f"must be one of {', '.join(MODES)}")

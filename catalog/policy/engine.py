@@ -235,7 +235,13 @@ class RegoEngine:
 
     def _runner_with(self, document: dict) -> regopy.Interpreter:
         runner = self._runner or regopy.Interpreter()
-        runner.set_input(document)
+        # As a JSON term, not a value: regopy keeps a string given as a value unescaped and
+        # prints it so into its JSON output, where a quote in user input (a justification, a
+        # name) would end the string and could rewrite the verdict, e.g. a name of
+        # `x"], "deny": [], "y": ["` emptied a deny list. Parsed from JSON text, strings hold
+        # escapes like the module's own literals: the output is JSON, and input compares equal
+        # to literals.
+        runner.set_input_term(json.dumps(document, ensure_ascii=False))
         self._runner = runner
         return runner
 

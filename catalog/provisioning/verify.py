@@ -54,7 +54,7 @@ def check_promql(spec: dict, *, context: dict, url: str, timeout: float) -> Chec
     if not url:
         return Check(False, None, "PROMETHEUS_URL is not set: the effect cannot be verified")
     try:
-        query = rendered(spec["promql"], context, "verify.promql")
+        query = rendered(spec["promql"], promql_escaped(context), "verify.promql")
     except PermanentError as exc:
         return Check(False, None, str(exc))
     try:
@@ -65,6 +65,21 @@ def check_promql(spec: dict, *, context: dict, url: str, timeout: float) -> Chec
         return Check(None, None, f"no data yet for {query}")
     observed = result[0][1]
     return Check(compare(observed, spec["expect"]), observed, _sentence(query, observed, spec))
+
+
+def promql_escaped(value: Any) -> Any:
+    """Every text of the context escaped as the inside of a PromQL string literal (the linter
+    keeps text parameters inside quotes), so that a value such as `x"} or vector(1) or {a="`
+    stays a label value and cannot change the query."""
+    from slo.promql import quote
+
+    if isinstance(value, str):
+        return quote(value)[1:-1]
+    if isinstance(value, dict):
+        return {key: promql_escaped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [promql_escaped(item) for item in value]
+    return value
 
 
 def _sentence(what: str, observed: Any, spec: dict) -> str:

@@ -5,6 +5,7 @@ off to provisioning — in one transaction, every step audited."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -96,12 +97,22 @@ def _friendly(error, prop: dict) -> str:
     return messages.get(error.validator) or error.message
 
 
+# Parameters are one-line values. Python's `$` (jsonschema's "pattern") also matches before a
+# final line break, so "name\n" would pass ^[a-z-]+$: control characters are refused first.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def parameter_errors(version: TemplateVersion, parameters) -> dict[str, list[str]]:
     """Field errors of the parameters against the version's JSON Schema ({} when valid)."""
     if not isinstance(parameters, dict):
         return {"parameters": ["Send the parameters as a JSON object."]}
     properties = version.parameters_schema.get("properties", {})
     errors: dict[str, list[str]] = {}
+    for name, value in parameters.items():
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and CONTROL_CHARACTER.search(t) for t in texts):
+            message = "Use no control characters (line breaks, tabs, NUL…)."
+            errors.setdefault(f"parameters.{name}", []).append(message)
     for error in _schema_validator(version).iter_errors(parameters):
         path = list(error.absolute_path)
         if error.validator == "required":

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from ssops_site import strict_yaml
+
 
 class Refused(Exception):
     """A field of the current document is wrong; `field` is its path, like spec.service."""
@@ -126,7 +128,7 @@ class Planned:
 
 def read_text(path: Path) -> str:
     try:
-        return path.read_text()
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportRefused(str(path), "", "", f"cannot be read: {exc}") from None
 
@@ -134,7 +136,7 @@ def read_text(path: Path) -> str:
 def load_documents(text: str, name: str) -> list[Any]:
     """Every YAML document of a text; a top-level list counts as one document per item."""
     try:
-        loaded = list(yaml.safe_load_all(text))
+        loaded = strict_yaml.load_all(text)
     except yaml.YAMLError as exc:
         raise ImportRefused(name, "", "", f"is not valid YAML: {exc}") from None
     documents = []

@@ -88,6 +88,21 @@ MODELLED = frozenset(
         "Tags",
     }
 )
+# The longest text SSOps stores per column (BillingRow's fields; the owner and cost-center tags
+# too): a longer value is refused by name rather than failing in the database.
+MAX_LENGTHS = {
+    "BillingAccountId": 200,
+    "BillingAccountName": 200,
+    "ServiceName": 200,
+    "ServiceCategory": 100,
+    "ProviderName": 200,
+    "ServiceProviderName": 200,
+    "PublisherName": 200,
+    "ResourceId": 500,
+    "ResourceName": 500,
+    "ResourceType": 200,
+}
+MAX_TAG_LENGTH = 200
 MAX_PROBLEMS = 20
 # Tag keys, compared in lower case without punctuation ("Cost-Center" = "cost_center").
 OWNER_TAGS = ("ssopsteam", "owner", "team")
@@ -208,6 +223,8 @@ def parse_tags(text: str) -> dict[str, str]:
         if isinstance(value, dict | list):
             raise ValueError(f"tag {key!r} has a {type(value).__name__} value; use a string")
         plain[str(key)] = "" if value is None else str(value)
+    if any("\x00" in text for item in plain.items() for text in item):
+        raise ValueError("a tag holds a NUL character (\\u0000)")
     return plain
 
 
@@ -229,6 +246,8 @@ class _Reader:
         for name in columns:
             if name in seen:
                 self.add(None, 1, name, "appears twice in the header")
+            if "\x00" in name:
+                self.add(None, 1, name.replace("\x00", "\\0"), "contains a NUL character")
             seen.add(name)
         for name in MANDATORY:
             if name not in seen:
@@ -242,6 +261,12 @@ class _Reader:
         if not text:
             if name in NOT_NULL:
                 self.add(row, line, name, "empty, but FOCUS does not allow null here")
+            return None
+        if "\x00" in text:
+            self.add(row, line, name, "contains a NUL character")
+            return None
+        if len(text) > MAX_LENGTHS.get(name, len(text)):
+            self.add(row, line, name, f"{len(text)} characters long; at most {MAX_LENGTHS[name]}")
             return None
         try:
             if name in DECIMALS:
@@ -281,6 +306,10 @@ class _Reader:
         provider = values.get("ServiceProviderName") or values.get("ProviderName")
         if not provider:
             self.add(row, line, "ProviderName", "empty, but FOCUS does not allow null here")
+        tags = values.get("Tags") or {}
+        for label, keys in (("owner", OWNER_TAGS), ("cost-center", COST_CENTER_TAGS)):
+            if len(tag_value(tags, keys)) > MAX_TAG_LENGTH:
+                self.add(row, line, "Tags", f"the {label} tag is longer than {MAX_TAG_LENGTH}")
         if len(self.problems) + self.more > before:
             return None
         return FocusRow(

@@ -155,7 +155,10 @@ class _Importer:
             found = KIND_MODELS[ref.kind].objects.filter(name=ref.name).first()
         if found is None and ref.create:
             found = Service(name=ref.name, team=team)
-            save_audited(actor=self.actor, obj=found, source=self.path)
+            try:
+                save_audited(actor=self.actor, obj=found, source=self.path)
+            except ValidationError as exc:
+                raise Refused(ref.path, " ".join(exc.messages)) from None
         if found is None:
             raise Refused(
                 ref.path,

@@ -5,21 +5,34 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 from rest_framework.renderers import BaseRenderer
+
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
+
+
+def spreadsheet_safe(value):
+    """A text that a spreadsheet would take for a formula, with a ' in front (OWASP's advice);
+    numbers, negative ones included, and every other value unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True, default=str)
-    return str(value)
+        return spreadsheet_safe(json.dumps(value, sort_keys=True, default=str))
+    return spreadsheet_safe(str(value))
 
 
 class CSVRenderer(BaseRenderer):
     """Rows (a list of objects, or a page of them) as CSV with a header of every key met, in
-    order; nested values are written as JSON."""
+    order; nested values are written as JSON, texts that look like formulas neutralised."""
 
     media_type = "text/csv"
     format = "csv"
