@@ -28,7 +28,11 @@ def act(request, action, success: str) -> bool:
 
 
 def comment_of(request) -> str:
+    """The decision's comment; RequestInvalid (shown by `act`) when it is not acceptable, e.g.
+    too long, so that nothing is decided on a comment cut short."""
     from catalog.forms import DecisionForm
 
     form = DecisionForm(request.POST)
-    return form.cleaned_data["comment"] if form.is_valid() else ""
+    if not form.is_valid():
+        raise services.RequestInvalid({field: list(e) for field, e in form.errors.items()})
+    return form.cleaned_data["comment"]

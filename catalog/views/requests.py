@@ -149,11 +149,10 @@ def _decision_view(decide, success: str):
     @login_required
     @require_POST
     def view(request, uuid):
-        comment = comment_of(request)
         return _act(
             request,
             uuid,
-            lambda item: decide(request=item, actor=request.user, comment=comment),
+            lambda item: decide(request=item, actor=request.user, comment=comment_of(request)),
             success,
         )
 

@@ -110,10 +110,11 @@ def _decision(decide, success: str):
     @require_POST
     def view(request, uuid):
         runbook_run = _visible_run(request, uuid)
-        comment = comment_of(request)
         act(
             request,
-            lambda: decide(actor=request.user, runbook_run=runbook_run, comment=comment),
+            lambda: decide(
+                actor=request.user, runbook_run=runbook_run, comment=comment_of(request)
+            ),
             success,
         )
         return redirect("catalog:runbook-run-detail", uuid=runbook_run.uuid)

@@ -288,9 +288,12 @@ def incident_open(
     title = (title or "").strip()
     if not title:
         raise PlatformInvalid({"title": ["Say what is wrong."]})
+    limit = Incident._meta.get_field("title").max_length
+    if len(title) > limit:
+        raise PlatformInvalid({"title": [f"Keep it to {limit} characters (this is {len(title)})."]})
     with transaction.atomic():
         incident = Incident.objects.create(
-            title=title[:200], team=team or (slo.team if slo else None), slo=slo, opened_by=actor
+            title=title, team=team or (slo.team if slo else None), slo=slo, opened_by=actor
         )
         audit_record(
             action="incident.opened",

@@ -1195,3 +1195,27 @@ def test_dashboard_csv_neutralises_formulas_and_keeps_numbers():
     response = csv_response([table], "t", "export")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[1:] == [[f"'{FORMULAS[0]}", "-3", "-0.25"], ["'@x", "2.5", "ok"]]
+
+
+def test_an_over_long_decision_comment_decides_nothing(client, team, bob, carol):
+    document = copy.deepcopy(FREE)
+    document["spec"].update(riskTier="medium", approvals={"required": 1, "timeout": "24h"})
+    template_publish(actor=None, spec=lint_template(document)[0])
+    waiting = request_submit(
+        actor=bob, template="free-text", team=team, parameters={"name": "fine"}
+    )
+    assert waiting.state == "pending_approval"
+    client.force_login(carol)
+    for verb in ("approve", "reject"):
+        with changes_nothing():
+            response = client.post(
+                f"/requests/{waiting.uuid}/{verb}/", {"comment": "c" * 2001}, follow=True
+            )
+        assert "at most 2000 characters" in response.content.decode()
+
+
+def test_an_over_long_incident_title_is_refused_not_cut(client, oncall):
+    client.force_login(oncall)
+    with changes_nothing():
+        response = client.post("/incidents/open/", {"title": "t" * 201}, follow=True)
+    assert "Keep it to 200 characters (this is 201)" in response.content.decode()
