@@ -11,6 +11,7 @@ from catalog import lifecycle
 from catalog.choices import ApprovalDecision, RequestState, RiskTier
 from catalog.models.teams import Team
 from catalog.models.templates import TemplateVersion
+from catalog.models.timeline import StateTransition
 
 
 class Request(models.Model):
@@ -65,21 +66,14 @@ class Request(models.Model):
         return self.state in lifecycle.TERMINAL
 
 
-class RequestTransition(models.Model):
+class RequestTransition(StateTransition):
     """One edge the request travelled, with who moved it and why (the page's timeline)."""
 
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="transitions")
-    from_state = models.CharField(max_length=16, blank=True)
     to_state = models.CharField(max_length=16, choices=RequestState.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reason = models.TextField(blank=True)
-    audit_seq = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["id"]
+    class Meta(StateTransition.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.from_state or '∅'} → {self.to_state}"
