@@ -25,3 +25,27 @@ def append_only_triggers_removed():
 def raw(sql: str, params=()) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def start_up(code: str = "import django; django.setup()", **variables: str):
+    """Run `code` in a fresh Python with SSOps's settings, this environment less every
+    DJANGO_*, DATABASE_* and SSOPS_* variable, plus `variables`; the finished process."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    own = ("DJANGO_", "DATABASE_", "SSOPS_")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(own)}
+    environ.update(
+        DJANGO_SETTINGS_MODULE="ssops_site.settings", SSOPS_VAR_DIR="/tmp/ssops-env-test"
+    )
+    environ.update(variables)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[1],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ssops_site import env
+from tests.helpers import start_up
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,24 +46,7 @@ ROOT = Path(__file__).resolve().parents[2]
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(name, value, message):
-    environ = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "SSOPS_"))
-    }
-    environ.update(
-        {
-            name: value,
-            "DJANGO_SETTINGS_MODULE": "ssops_site.settings",
-            "SSOPS_VAR_DIR": "/tmp/ssops-env-test",
-        }
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = start_up(**{name: value})
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr
 
@@ -147,18 +131,9 @@ def test_a_secret_can_come_from_a_file_named_by_name_file(tmp_path):
 def test_settings_read_the_secret_key_from_its_file(tmp_path):
     key = "k3Lq2vR9sT4wY8zB1cD5fG6hJ0kM3nP7qS2uV4xZ9aC8eF-Qw3Er5Ty7Ui9Op1Zz"
     (tmp_path / "secret_key").write_text(key + "\n")
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SSOPS_"))}
-    environ.update(
-        DJANGO_SETTINGS_MODULE="ssops_site.settings",
+    result = start_up(
+        "from django.conf import settings; print(settings.SECRET_KEY)",
         DJANGO_SECRET_KEY_FILE=str(tmp_path / "secret_key"),
         SSOPS_VAR_DIR=str(tmp_path / "var"),
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings; print(settings.SECRET_KEY)"],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
     )
     assert result.stdout.strip() == key, result.stderr

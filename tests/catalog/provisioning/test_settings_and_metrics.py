@@ -1,15 +1,13 @@
 """The engine's settings refuse bad values by name; runs are counted in
 ssops_provision_total{template,outcome} and timed in ssops_provision_duration_seconds."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
 
 from tests.catalog.provisioning.conftest import grant_step, webhook_step
+from tests.helpers import start_up
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -28,22 +26,7 @@ ROOT = Path(__file__).resolve().parents[3]
     ],
 )
 def test_a_bad_engine_setting_stops_start_up_naming_it(name, value, message):
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SSOPS_"))}
-    environ.update(
-        {
-            name: value,
-            "DJANGO_SETTINGS_MODULE": "ssops_site.settings",
-            "SSOPS_VAR_DIR": "/tmp/ssops-env-test",
-        }
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = start_up(**{name: value})
     assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
 
