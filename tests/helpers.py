@@ -49,3 +49,17 @@ def start_up(code: str = "import django; django.setup()", **variables: str):
         text=True,
         timeout=60,
     )
+
+
+def wait_for(predicate, what: str, seconds: float = 90):
+    """Poll until `predicate()` is truthy and return it: a generous deadline for work done by
+    other processes (a worker, a server), not a timed assertion."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"waited {seconds:.0f} s for {what}")

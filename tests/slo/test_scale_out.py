@@ -11,7 +11,6 @@ listens on a queue of its own, which lets a test hand a tick to one worker in pa
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from slo.models import SLO, AlertEvent, Snapshot
 from slo.services import slo_batches
 from slo.tasks import evaluate, evaluate_batch
 from ssops_site.models import JobLock, JobRun
+from tests import helpers
 from tests.services.celery_worker import database_url, new_prefix
 from tests.slo import workload
 
@@ -133,14 +133,7 @@ def slos(slo_import, team, prometheus):
 
 
 def wait_for(predicate, what: str):
-    """Poll until `predicate()` is truthy (a generous deadline, not a timed assertion)."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"waited {WAIT_SECONDS} s for {what}")
+    return helpers.wait_for(predicate, what, WAIT_SECONDS)
 
 
 def batch_runs(at: datetime) -> list[JobRun]:

@@ -7,7 +7,6 @@ PostgreSQL as the server for new databases (a prefix of this module's own, dropp
 and a local webhook receiver whose answers each drill scripts.
 """
 
-import time
 import uuid
 
 import psycopg
@@ -16,6 +15,7 @@ import pytest
 from catalog.models import Quota, Request, Reservation, Resource, ResourceSecret
 from catalog.provisioning import crypto
 from catalog.services import request_submit, requests_expire_due
+from tests import helpers
 from tests.catalog.conftest import assert_counters_match_reservations
 from tests.catalog.provisioning.conftest import (
     ADMIN_DSN,
@@ -81,13 +81,7 @@ def file_request(bob, team, name: str) -> Request:
 
 
 def wait_for(predicate, what: str):
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"waited {WAIT_SECONDS} s for {what}")
+    return helpers.wait_for(predicate, what, WAIT_SECONDS)
 
 
 def settled(request: Request) -> Request:
