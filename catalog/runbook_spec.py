@@ -44,6 +44,9 @@ SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600}
 RUNBOOK_SPEC_KEYS = ("owner", "version", "riskTier", "parameters", "steps", "verify")
 DEFAULT_WITHIN = "5m"
 DEFAULT_EVERY = "30s"
+# A check that outlives an incident helps no one; one more often than Prometheus scrapes
+# reads the same samples again.
+TIMING_LIMITS = {"within": (10, 6 * 3600), "every": (5, 3600)}
 
 
 def parse_seconds(text: Any) -> int:
@@ -127,6 +130,12 @@ def _lint_verify(lint: Linter, verify: Any, properties: dict, steps: list) -> di
                 timing[key] = parse_seconds(verify.get(key, default))
             except ValueError as exc:
                 lint.error(f"spec.verify.{key}", str(exc))
+                continue
+            low, high = TIMING_LIMITS[key]
+            if not low <= timing[key] <= high:
+                lint.error(f"spec.verify.{key}", f"must be between {low} s and {high} s")
+        if timing.get("every", 0) > timing.get("within", float("inf")):
+            lint.error("spec.verify.every", "must not be longer than within")
         normal.update(
             promql=query, within_seconds=timing.get("within"), every_seconds=timing.get("every")
         )

@@ -112,6 +112,25 @@ def test_the_shipped_runbooks_import_and_each_says_how_it_is_verified(shipped):
             {"verify": {"promql": "up", "within": "soon", "expect": {"op": "<", "value": 1}}},
             "within",
         ),
+        (
+            {"verify": {"promql": "up", "within": "24h", "expect": {"op": "<", "value": 1}}},
+            "spec.verify.within: must be between 10 s and 21600 s",
+        ),
+        (
+            {"verify": {"promql": "up", "every": "1s", "expect": {"op": "<", "value": 1}}},
+            "spec.verify.every: must be between 5 s and 3600 s",
+        ),
+        (
+            {
+                "verify": {
+                    "promql": "up",
+                    "within": "1m",
+                    "every": "5m",
+                    "expect": {"op": "<", "value": 1},
+                }
+            },
+            "spec.verify.every: must not be longer than within",
+        ),
         ({"steps": [{"id": "x", "action": "runbook.flush-cache", "input": {}}]}, "target"),
     ],
 )
