@@ -26,6 +26,7 @@ from catalog.filtersets import ResourceFilterSet, RunbookRunFilterSet, RunFilter
 from catalog.models import OrphanFinding, RunStep
 from catalog.services import resources as resource_services
 from catalog.services import runbooks as runbook_services
+from ssops_site.serializers import StrictInput
 
 # --- serializers -------------------------------------------------------------------------------
 
@@ -98,7 +99,7 @@ class ResourceSerializer(serializers.Serializer):
     deleted_at = serializers.DateTimeField(allow_null=True)
 
 
-class ExtendSerializer(serializers.Serializer):
+class ExtendSerializer(StrictInput, serializers.Serializer):
     hours = serializers.IntegerField(min_value=1, max_value=24 * 7 * 104)
 
 
@@ -120,7 +121,7 @@ class RunbookSerializer(serializers.Serializer):
     verify = serializers.JSONField()
 
 
-class RunbookRunCreateSerializer(serializers.Serializer):
+class RunbookRunCreateSerializer(StrictInput, serializers.Serializer):
     team = serializers.SlugField(required=False, allow_null=True, default=None)
     parameters = serializers.DictField(required=False, default=dict)
     justification = serializers.CharField(required=False, allow_blank=True, default="")
@@ -148,7 +149,7 @@ class RunbookRunSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
-class CommentSerializer(serializers.Serializer):
+class CommentSerializer(StrictInput, serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 

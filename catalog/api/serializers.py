@@ -13,6 +13,7 @@ from catalog.models import (
     TemplateVersion,
 )
 from catalog.services.approvals import BREAK_GLASS_DEFAULT_HOURS, BREAK_GLASS_MAX_HOURS
+from ssops_site.serializers import StrictInput
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -99,12 +100,12 @@ class TemplateDetailSerializer(TemplateSerializer):
         read_only_fields = fields
 
 
-class DeprecateSerializer(serializers.Serializer):
+class DeprecateSerializer(StrictInput, serializers.Serializer):
     version = serializers.CharField()
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class RequestCreateSerializer(serializers.Serializer):
+class RequestCreateSerializer(StrictInput, serializers.Serializer):
     """A misspelt field is refused rather than ignored: "ttl_hour" or "paramters" would
     otherwise file a request with the defaults the caller meant to change."""
 
@@ -119,14 +120,6 @@ class RequestCreateSerializer(serializers.Serializer):
     parameters = serializers.DictField(required=False, default=dict)
     ttl_hours = serializers.IntegerField(required=False, allow_null=True, default=None)
     justification = serializers.CharField(required=False, allow_blank=True, default="")
-
-    def to_internal_value(self, data):
-        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
-        if unknown:
-            raise serializers.ValidationError(
-                {name: [f"Unknown field; known: {', '.join(self.fields)}."] for name in unknown}
-            )
-        return super().to_internal_value(data)
 
 
 class BreakGlassDetailSerializer(serializers.Serializer):
@@ -230,18 +223,18 @@ class RequestDetailSerializer(RequestSerializer):
     reservation = ReservationSerializer(read_only=True, default=None)
 
 
-class DecisionSerializer(serializers.Serializer):
+class DecisionSerializer(StrictInput, serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class BreakGlassSerializer(serializers.Serializer):
+class BreakGlassSerializer(StrictInput, serializers.Serializer):
     reason = serializers.CharField()
     hours = serializers.IntegerField(
         min_value=1, max_value=BREAK_GLASS_MAX_HOURS, default=BREAK_GLASS_DEFAULT_HOURS
     )
 
 
-class PolicySerializer(serializers.ModelSerializer):
+class PolicySerializer(StrictInput, serializers.ModelSerializer):
     mode = serializers.ChoiceField(choices=PolicyMode.choices, default=PolicyMode.ENFORCE)
     version = serializers.IntegerField(source="current_version.number", read_only=True)
     source = serializers.CharField(source="current_version.source", trim_whitespace=False)
@@ -274,7 +267,7 @@ class PolicySerializer(serializers.ModelSerializer):
         return data
 
 
-class PolicyTestSerializer(serializers.Serializer):
+class PolicyTestSerializer(StrictInput, serializers.Serializer):
     input = serializers.DictField(help_text="A policy input document (see the README).")
 
 
@@ -286,7 +279,7 @@ class VerdictSerializer(serializers.Serializer):
     latency_ms = serializers.FloatField()
 
 
-class QuotaSerializer(serializers.ModelSerializer):
+class QuotaSerializer(StrictInput, serializers.ModelSerializer):
     team = serializers.CharField(source="team.slug", read_only=True)
     kind = serializers.CharField(read_only=True)
 
@@ -304,7 +297,7 @@ class QuotaSerializer(serializers.ModelSerializer):
         read_only_fields = ["team", "kind", "updated_at"]
 
 
-class BudgetSerializer(serializers.ModelSerializer):
+class BudgetSerializer(StrictInput, serializers.ModelSerializer):
     team = serializers.CharField(source="team.slug", read_only=True)
 
     class Meta:

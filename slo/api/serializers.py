@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from catalog.models import Team
 from slo.models import SLO, AlertEvent, AlertPolicy, DataSource, Indicator, Snapshot
+from ssops_site.serializers import StrictInput
 
 
 class SnapshotSerializer(serializers.ModelSerializer):
@@ -35,7 +36,7 @@ class SLOStatusSerializer(serializers.Serializer):
     evaluated_at = serializers.DateTimeField(allow_null=True)
 
 
-class SLOSerializer(serializers.ModelSerializer):
+class SLOSerializer(StrictInput, serializers.ModelSerializer):
     """An SLO; writes go through slo.services.slo_save (validated by SLO.clean, audited)."""
 
     service = serializers.CharField(

@@ -1219,3 +1219,49 @@ def test_an_over_long_incident_title_is_refused_not_cut(client, oncall):
     with changes_nothing():
         response = client.post("/incidents/open/", {"title": "t" * 201}, follow=True)
     assert "Keep it to 200 characters (this is 201)" in response.content.decode()
+
+
+def test_a_misspelt_field_is_refused_on_every_api_input(api_as, team, bob, carol, oncall):
+    """Every input serializer refuses fields it does not know (ssops_site.serializers): a
+    misspelt field would otherwise be dropped and the call go ahead without it."""
+    from catalog.api import provisioning as provisioning_api
+    from catalog.api import serializers as catalog_api
+    from slo.api import serializers as slo_api
+    from slo.platform.api import serializers as platform_api
+    from ssops_site.serializers import StrictInput
+
+    document = copy.deepcopy(FREE)
+    document["spec"].update(riskTier="medium", approvals={"required": 1, "timeout": "24h"})
+    template_publish(actor=None, spec=lint_template(document)[0])
+    waiting = request_submit(
+        actor=bob, template="free-text", team=team, parameters={"name": "fine"}
+    )
+    calls = [
+        (carol, f"/api/requests/{waiting.uuid}/approve/", {"comemnt": "fine by me"}, "comemnt"),
+        (oncall, "/api/incidents/", {"title": "checkout down", "severty": "high"}, "severty"),
+    ]
+    for user, url, body, field in calls:
+        with changes_nothing():
+            response = api_as(user).post(url, body, format="json")
+        assert response.status_code == 400, (url, response.content)
+        assert "Unknown field" in response.json()[field][0]
+    # Every serializer the API reads input with is strict.
+    inputs = {
+        catalog_api.DeprecateSerializer,
+        catalog_api.RequestCreateSerializer,
+        catalog_api.DecisionSerializer,
+        catalog_api.BreakGlassSerializer,
+        catalog_api.PolicySerializer,
+        catalog_api.PolicyTestSerializer,
+        catalog_api.QuotaSerializer,
+        catalog_api.BudgetSerializer,
+        provisioning_api.ExtendSerializer,
+        provisioning_api.RunbookRunCreateSerializer,
+        provisioning_api.CommentSerializer,
+        platform_api.BillingUploadSerializer,
+        platform_api.OncallActionSerializer,
+        platform_api.IncidentSerializer,
+        platform_api.RatingInputSerializer,
+        slo_api.SLOSerializer,
+    }
+    assert [s.__name__ for s in inputs if not issubclass(s, StrictInput)] == []

@@ -14,6 +14,7 @@ from slo.models import (
     SatisfactionRating,
 )
 from ssops_site.models import JobRun
+from ssops_site.serializers import StrictInput
 
 
 class TargetSerializer(serializers.Serializer):
@@ -98,7 +99,7 @@ class BillingImportSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BillingUploadSerializer(serializers.Serializer):
+class BillingUploadSerializer(StrictInput, serializers.Serializer):
     file = serializers.FileField(help_text="a FOCUS 1.2 CSV (1.3 columns accepted)")
 
 
@@ -186,7 +187,7 @@ class ProbeResultSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OncallActionSerializer(serializers.ModelSerializer):
+class OncallActionSerializer(StrictInput, serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -196,7 +197,7 @@ class OncallActionSerializer(serializers.ModelSerializer):
         extra_kwargs = {"performed_at": {"required": False}}
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(StrictInput, serializers.ModelSerializer):
     team = serializers.SlugRelatedField(
         slug_field="slug", queryset=Team.objects.all(), allow_null=True, required=False
     )
@@ -234,7 +235,7 @@ class RatingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RatingInputSerializer(serializers.Serializer):
+class RatingInputSerializer(StrictInput, serializers.Serializer):
     request = serializers.UUIDField(help_text="the request's UUID")
     score = serializers.IntegerField(min_value=1, max_value=5)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
