@@ -334,6 +334,83 @@ def cmd_decide(client: Client, args) -> int:
     return 0
 
 
+# --- resources and runbooks ------------------------------------------------------------------
+
+RUNBOOK_BAD = {"denied", "rejected", "failed"}
+
+
+def resource_line(r: dict) -> str:
+    return (
+        f"{r['uuid']}  {r['state']:<13} {r['kind']:<22} {r['name']:<28} {r['team']:<12} "
+        f"expires {r['expires_at'] or '-'}"
+    )
+
+
+def cmd_resources(client: Client, args) -> int:
+    params = {"state": args.state, "team": args.team, "kind": args.kind}
+    if not args.all:
+        params["mine"] = "true"
+    items = client.results("/api/resources/", **params)
+    show(items, args.json, [resource_line(r) for r in items] or ["no resources"])
+    return 0
+
+
+def cmd_resource_show(client: Client, args) -> int:
+    r = client.get(f"/api/resources/{segment(args.uuid)}/")
+    lines = [
+        resource_line(r),
+        f"  request {r['request']} ({r['template']} {r['template_version']}) by {r['requester']}"
+        f", cost center {r['cost_center'] or '-'}, billed as {r['external_id'] or '-'}",
+    ]
+    lines += [f"  {key}: {value}" for key, value in sorted((r.get("details") or {}).items())]
+    show(r, args.json, lines)
+    return 0
+
+
+def cmd_resource_extend(client: Client, args) -> int:
+    r = client.post(f"/api/resources/{segment(args.uuid)}/extend/", {"hours": args.hours})
+    show(r, args.json, [resource_line(r)])
+    return 0
+
+
+def cmd_resource_delete(client: Client, args) -> int:
+    run = client.post(f"/api/resources/{segment(args.uuid)}/delete/")
+    show(run, args.json, [f"teardown run {run['uuid']}: {run['state']}"])
+    return 0
+
+
+def cmd_resource_secret(client: Client, args) -> int:
+    secret = client.post(f"/api/resources/{segment(args.uuid)}/reveal-secret/")
+    print("shown once: SSOps no longer has it after this", file=sys.stderr)
+    show(secret, args.json, [f"{secret['name']}: {secret['password']}"])
+    return 0
+
+
+def cmd_runbooks(client: Client, args) -> int:
+    items = client.results("/api/runbooks/")
+    lines = [f"{r['slug']:<24} {r['version']:<8} {r['risk_tier']:<7} {r['title']}" for r in items]
+    show(items, args.json, lines or ["no runbooks"])
+    return 0
+
+
+def cmd_runbook_run(client: Client, args) -> int:
+    runbook = client.get(f"/api/runbooks/{segment(args.slug)}/")
+    body = {
+        "team": args.team,
+        "parameters": parse_params(args.param, runbook["parameters"]),
+        "justification": args.justification,
+    }
+    started = client.post(f"/api/runbooks/{segment(args.slug)}/run/", body)
+    lines = [
+        f"{started['uuid']}  {started['runbook']} {started['runbook_version']}: "
+        f"{started['state']} ({started['risk_tier']} risk)"
+    ]
+    lines += [f"  denied: {reason}" for reason in started["deny_reasons"]]
+    lines += [f"  warning: {warning}" for warning in started["warnings"]]
+    show(started, args.json, lines)
+    return 3 if started["state"] in RUNBOOK_BAD else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print the API's JSON")
@@ -388,6 +465,31 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="STATE",
             help="also stop at this state (repeatable; final states always stop)",
         )
+
+    resources = command(commands, "resources", cmd_resources, "your resources (--all: your teams')")
+    resources.add_argument("--all", action="store_true")
+    resources.add_argument("--state")
+    resources.add_argument("--team")
+    resources.add_argument("--kind")
+    resource = commands.add_parser("resource", help="show, extend or delete a resource")
+    resource_actions = resource.add_subparsers(dest="action", required=True)
+    for name, handler, help_text in (
+        ("show", cmd_resource_show, "one resource"),
+        ("delete", cmd_resource_delete, "delete everything its request made"),
+        ("secret", cmd_resource_secret, "its generated secret, once, to its requester"),
+    ):
+        command(resource_actions, name, handler, help_text).add_argument("uuid")
+    extend = command(resource_actions, "extend", cmd_resource_extend, "push back its expiry")
+    extend.add_argument("uuid")
+    extend.add_argument("--hours", type=int, required=True)
+    command(commands, "runbooks", cmd_runbooks, "list the runbooks")
+    runbook = commands.add_parser("runbook", help="run a runbook")
+    runbook_actions = runbook.add_subparsers(dest="action", required=True)
+    run = command(runbook_actions, "run", cmd_runbook_run, "run one (policies decide)")
+    run.add_argument("slug")
+    run.add_argument("--team")
+    run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    run.add_argument("--justification", default="")
 
     command(commands, "approvals", cmd_approvals, "requests waiting for your decision")
     for name, required in (("approve", False), ("reject", True)):
