@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from audit.models import AuditEvent
 from catalog import permissions
@@ -22,4 +22,4 @@ def audit_event_visible(*, user) -> QuerySet[AuditEvent]:
     events = AuditEvent.objects.all()
     if permissions.sees_everything(user):
         return events
-    return events.filter(Q(team_id__in=permissions.team_ids(user)) | Q(actor_id=user.pk))
+    return permissions.of_teams_or_own(events, user, own="actor")

@@ -5,6 +5,8 @@ Results are cached on the user object for the length of one request.
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from catalog.choices import PlatformGroup, TeamRole
 
 
@@ -95,3 +97,9 @@ def can_cancel(user, request) -> bool:
 def can_break_glass(user, request) -> bool:
     """Platform admins only, and not on their own request."""
     return is_platform_admin(user) and user.pk != request.requester_id
+
+
+def of_teams_or_own(queryset, user, *, own: str):
+    """The rows of `queryset` that belong to one of the user's teams or are the user's own
+    (`own`: the field naming the user, e.g. "requester"), for lists scoped to a caller."""
+    return queryset.filter(Q(team_id__in=team_ids(user)) | Q(**{f"{own}_id": user.pk}))

@@ -47,14 +47,14 @@ def resource_list_visible(*, user) -> QuerySet[Resource]:
     )
     if permissions.sees_everything(user):
         return resources
-    return resources.filter(Q(team_id__in=permissions.team_ids(user)) | Q(requester_id=user.pk))
+    return permissions.of_teams_or_own(resources, user, own="requester")
 
 
 def runbook_run_list_visible(*, user) -> QuerySet[RunbookRun]:
     runs = RunbookRun.objects.select_related("runbook", "team", "actor", "run")
     if permissions.sees_everything(user) or permissions.is_oncall(user):
         return runs
-    return runs.filter(Q(team_id__in=permissions.team_ids(user)) | Q(actor_id=user.pk))
+    return permissions.of_teams_or_own(runs, user, own="actor")
 
 
 def runbook_list() -> QuerySet[Runbook]:

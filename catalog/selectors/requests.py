@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from catalog import permissions
@@ -55,7 +55,7 @@ def request_list_visible(*, user) -> QuerySet[Request]:
     )
     if permissions.sees_everything(user):
         return requests
-    return requests.filter(Q(team_id__in=permissions.team_ids(user)) | Q(requester_id=user.pk))
+    return permissions.of_teams_or_own(requests, user, own="requester")
 
 
 def approval_inbox(*, user) -> QuerySet[Request]:

@@ -476,7 +476,7 @@ def ratings_visible(*, user) -> QuerySet[SatisfactionRating]:
     ratings = SatisfactionRating.objects.select_related("request", "team", "user")
     if sees_totals(user):
         return ratings
-    return ratings.filter(Q(team_id__in=permissions.team_ids(user)) | Q(user=user))
+    return permissions.of_teams_or_own(ratings, user, own="user")
 
 
 def incidents_visible(*, user) -> QuerySet[Incident]:

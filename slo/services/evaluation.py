@@ -48,6 +48,21 @@ def slo_batches(*, size: int) -> list[list[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
+def snapshot_of(slo: SLO, at: datetime, ev: Evaluation, *, detail: str | None = None) -> Snapshot:
+    """The (unsaved) snapshot that records one evaluation of an SLO."""
+    return Snapshot(
+        slo=slo,
+        at=at,
+        data_status=ev.data_status,
+        sli=ev.sli,
+        error_budget_remaining=ev.error_budget_remaining,
+        burn_rates=ev.burn_rates,
+        alerts=[alert.as_dict() for alert in ev.alerts],
+        time_to_exhaustion=ev.time_to_exhaustion,
+        detail=ev.detail if detail is None else detail,
+    )
+
+
 def slo_evaluation_record(
     *, at: datetime, slo_ids: Sequence[int] | None = None
 ) -> list[Evaluation]:
@@ -74,20 +89,7 @@ def slo_evaluation_record(
             kept = [(s, ev) for s, ev in zip(slos, evaluations, strict=True) if s.pk not in done]
             slos, evaluations = [s for s, _ in kept], [ev for _, ev in kept]
         Snapshot.objects.bulk_create(
-            [
-                Snapshot(
-                    slo=slo,
-                    at=at,
-                    data_status=ev.data_status,
-                    sli=ev.sli,
-                    error_budget_remaining=ev.error_budget_remaining,
-                    burn_rates=ev.burn_rates,
-                    alerts=[alert.as_dict() for alert in ev.alerts],
-                    time_to_exhaustion=ev.time_to_exhaustion,
-                    detail=ev.detail,
-                )
-                for slo, ev in zip(slos, evaluations, strict=True)
-            ],
+            [snapshot_of(slo, at, ev) for slo, ev in zip(slos, evaluations, strict=True)],
             ignore_conflicts=True,
         )
         states = {

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from slo.models import Snapshot
-from slo.services.evaluation import slo_evaluate, slos_for_evaluation
+from slo.services.evaluation import slo_evaluate, slos_for_evaluation, snapshot_of
 
 HISTORY = "demo history, evaluated from the demo's backfilled Prometheus"
 
@@ -33,18 +33,6 @@ class Command(BaseCommand):
         for step in range(steps, 0, -1):
             at = now - timedelta(seconds=step * every)
             for slo, ev in zip(slos, slo_evaluate(slos=slos, at=at), strict=True):
-                rows.append(
-                    Snapshot(
-                        slo=slo,
-                        at=at,
-                        data_status=ev.data_status,
-                        sli=ev.sli,
-                        error_budget_remaining=ev.error_budget_remaining,
-                        burn_rates=ev.burn_rates,
-                        alerts=[alert.as_dict() for alert in ev.alerts],
-                        time_to_exhaustion=ev.time_to_exhaustion,
-                        detail=HISTORY,
-                    )
-                )
+                rows.append(snapshot_of(slo, at, ev, detail=HISTORY))
         Snapshot.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
         self.stdout.write(f"{len(rows)} snapshots for {len(slos)} SLOs over {days} days")
