@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,6 +67,8 @@ def audit_record(
 
     `actor` is a user (or None for the system); `obj` names the object (or pass object_type and
     object_id); `team` is a Team or a team id; the payload is masked for secrets before storage.
+    Inside an `audit_batch` block the event is appended when the block ends (its `seq` is None
+    until then).
     """
     if not action:
         raise ValueError("audit_record needs an action")
@@ -87,20 +91,54 @@ def audit_record(
         "trace_id": context.get_trace_id(),
         "payload": _plain(payload or {}),
     }
-    body = chain.canonical_body(content)
+    event = AuditEvent(seq=None, body=chain.canonical_body(content))
+    pending = _batch.get()
+    if pending is not None:
+        pending.append(event)
+    else:
+        _append([event])
+    return event
+
+
+_batch: ContextVar[list[AuditEvent] | None] = ContextVar("audit_batch", default=None)
+
+
+@contextlib.contextmanager
+def audit_batch():
+    """Append the events recorded in the block together when it ends: one look at the head and
+    one INSERT for all of them, in the order they were recorded (a submission records three).
+    Use inside the caller's transaction; if the block raises, nothing is appended. A nested
+    block joins the outer one."""
+    if _batch.get() is not None:
+        yield
+        return
+    pending: list[AuditEvent] = []
+    token = _batch.set(pending)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if pending:
+        _append(pending)
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """Link the events to the head of the chain and insert them (under the append lock)."""
     with transaction.atomic():
         seq, head = _lock_head()
-        event = AuditEvent(seq=seq + 1, body=body, prev_hash=head, hash=chain.link_hash(head, body))
+        for event in events:
+            seq += 1
+            event.seq, event.prev_hash = seq, head
+            event.hash = head = chain.link_hash(head, event.body)
+            event._state.adding = False
+            event._state.db = connection.alias
         # A plain INSERT: the ORM's save adds a third of the append's cost for nothing here
         # (the generated columns are read back lazily, only when asked for).
         with connection.cursor() as cursor:
-            cursor.execute(
+            cursor.executemany(
                 "INSERT INTO audit_auditevent (seq, body, prev_hash, hash) VALUES (%s, %s, %s, %s)",
-                [event.seq, event.body, event.prev_hash, event.hash],
+                [[event.seq, event.body, event.prev_hash, event.hash] for event in events],
             )
-        event._state.adding = False
-        event._state.db = connection.alias
-    return event
 
 
 def audit_checkpoint_create() -> AuditCheckpoint:

@@ -14,7 +14,7 @@ import dataclasses
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import audit_record
+from audit.services import audit_batch, audit_record
 from catalog import lifecycle
 from catalog.metrics import REQUEST_TRANSITIONS
 from catalog.models import Request, RequestTransition, Reservation
@@ -84,7 +84,7 @@ def log_transition(
     if filing is None:
         row.save(force_insert=True)
     else:
-        filing.rows.append(row)
+        filing.rows.append((row, event))  # the event's seq is known when the filing ends
     transaction.on_commit(lambda: REQUEST_TRANSITIONS.labels(to_state=to_state).inc())
 
 
@@ -99,14 +99,17 @@ def request_filing(request: Request):
     """A request being filed inside the caller's transaction: no other transaction can see
     its row yet, so the transitions made in the block change it in memory and the row and its
     timeline are written once, at the end of the block (the submission makes up to three
-    transitions in a row). The audit events are appended as each transition happens."""
+    transitions in a row), after their audit events, which are appended together."""
     filing = request._filing = _Filing()
     try:
-        yield
+        with audit_batch():
+            yield
         if filing.fields:
             changed = {name: getattr(request, name) for name in filing.fields}
             Request.objects.filter(pk=request.pk).update(**changed)
-        RequestTransition.objects.bulk_create(filing.rows)
+        for row, event in filing.rows:
+            row.audit_seq = event.seq
+        RequestTransition.objects.bulk_create([row for row, _ in filing.rows])
     finally:
         del request._filing
 

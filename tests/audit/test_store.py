@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, transaction
 
 from audit.models import AuditCheckpoint, AuditEvent
-from audit.services import audit_checkpoint_create, audit_record
+from audit.services import audit_batch, audit_checkpoint_create, audit_record
 from tests.helpers import append_only_triggers_removed, raw
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +45,32 @@ def test_events_are_chained_in_sequence(alice, team):
     assert (
         stored.action == "thing.done" and stored.team_id == team.pk and stored.payload == {"n": 2}
     )
+
+
+def test_a_batch_appends_its_events_in_order_when_it_ends(team):
+    before = record_many(1, team=team)
+    with transaction.atomic(), audit_batch():
+        events = record_many(3, team=team)
+        with audit_batch():  # a nested block joins the outer one
+            events.append(audit_record(action="thing.nested", object_type="t", object_id="x"))
+        assert [e.seq for e in events] == [None] * 4
+        assert AuditEvent.objects.count() == 1
+    assert [e.seq for e in events] == [2, 3, 4, 5]
+    assert events[0].prev_hash == before[0].hash
+    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    stored = list(AuditEvent.objects.order_by("seq").values_list("action", "hash"))
+    assert stored[1:] == [("thing.done", e.hash) for e in events[:3]] + [
+        ("thing.nested", events[3].hash)
+    ]
+    assert verify()[0] == 0
+
+
+def test_a_batch_that_raises_appends_nothing(team):
+    with pytest.raises(RuntimeError), transaction.atomic(), audit_batch():
+        record_many(2, team=team)
+        raise RuntimeError("the caller failed")
+    assert AuditEvent.objects.count() == 0
+    assert record_many(1, team=team)[0].seq == 1
 
 
 def test_secrets_are_masked_before_storage(alice):
