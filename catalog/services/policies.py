@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from audit.services import audit_record
 from catalog import lifecycle
@@ -160,12 +160,14 @@ _versions: dict[tuple[int, str], PolicyVersion] = {}
 
 def policies_active() -> list[PolicyVersion]:
     """The current versions of the enabled policies (each with its policy), by slug."""
-    current = (
-        Policy.objects.filter(enabled=True, current_version__isnull=False)
-        .order_by("slug")
-        .values_list("current_version_id", "current_version__digest")
-    )
-    keys = list(current)
+    with connection.cursor() as cursor:  # plain SQL: this runs for every submission
+        cursor.execute(
+            "SELECT p.current_version_id, v.digest FROM catalog_policy p "
+            "JOIN catalog_policyversion v ON v.id = p.current_version_id "
+            "WHERE p.enabled = %s ORDER BY p.slug",
+            [True],
+        )
+        keys = [tuple(row) for row in cursor.fetchall()]
     missing = [pk for pk, digest in keys if (pk, digest) not in _versions]
     if missing:
         for version in PolicyVersion.objects.select_related("policy").filter(pk__in=missing):

@@ -22,6 +22,7 @@ from catalog.models import (
     Team,
     TemplateVersion,
 )
+from ssops_site import rows
 
 HOURS_PER_MONTH = Decimal(730)
 CENTS = Decimal("0.01")
@@ -51,51 +52,21 @@ class Standing:
         return self.quota.used
 
 
-_LOCKED_SQL: dict[tuple, tuple[str, list, list]] = {}
-
-
 def _locked_row(model, key: dict):
     """The row for `key`, locked with SELECT … FOR UPDATE, created first if there is none
-    yet (get_or_create survives a concurrent creator). Plain SQL built once per model and
-    vendor: this runs inside every submission's write lock, which is kept as short as it
-    can be; values go through the fields' converters as the ORM's would."""
-    shape = (model, tuple(key), connection.vendor)
-    if shape not in _LOCKED_SQL:
-        meta, quote = model._meta, connection.ops.quote_name
-        fields = list(meta.concrete_fields)
-        where = " AND ".join(f"{quote(meta.get_field(name).column)} = %s" for name in key)
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        sql = (
-            f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(meta.db_table)} "
-            f"WHERE {where}{lock}"
-        )
-        columns = [field.get_col(meta.db_table) for field in fields]
-        converters = [
-            connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-            for field, column in zip(fields, columns, strict=True)
-        ]
-        _LOCKED_SQL[shape] = (sql, fields, list(zip(columns, converters, strict=True)))
-    sql, fields, conversions = _LOCKED_SQL[shape]
-    params = [
-        model._meta.get_field(name).get_db_prep_value(getattr(value, "pk", value), connection)
-        for name, value in key.items()
-    ]
-    for attempt in range(2):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            values = cursor.fetchone()
-        if values is not None:
-            break
-        if attempt == 0:
-            model.objects.get_or_create(**key)
-    else:
-        raise model.DoesNotExist(f"no {model.__name__} for {key}")
-    converted = []
-    for value, (column, converters) in zip(values, conversions, strict=True):
-        for converter in converters:
-            value = converter(value, column, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+    yet (get_or_create survives a concurrent creator). Plain SQL: this runs inside every
+    submission's write lock, which is kept as short as it can be."""
+    row = rows.columns(model, "t")
+    quote = connection.ops.quote_name
+    where = " AND ".join(f"t.{quote(model._meta.get_field(name).column)} = %s" for name in key)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = f"SELECT {row.sql} FROM {quote(model._meta.db_table)} t WHERE {where}{lock}"
+    params = [rows.prep(model, name, value) for name, value in key.items()]
+    values = rows.fetch_one(sql, params)
+    if values is None:
+        model.objects.get_or_create(**key)
+        values = rows.fetch_one(sql, params)
+    return row.instance(values)
 
 
 def standing_locked(*, team: Team, kind: str, period: dt.date) -> Standing:
@@ -163,7 +134,7 @@ def reservation_create(
     *, request: Request, amounts: dict, cost: Decimal, currency: str, period: dt.date
 ) -> Reservation:
     """Reserve (after `standing_locked` and `quota_excess`, in the same transaction)."""
-    reservation = Reservation.objects.create(
+    reservation = Reservation(
         request=request,
         team_id=request.team_id,
         kind=amounts["kind"],
@@ -172,6 +143,7 @@ def reservation_create(
         currency=currency,
         period=period,
     )
+    rows.insert([reservation])
     _count(reservation, +1)
     return reservation
 

@@ -20,6 +20,7 @@ from catalog.metrics import REQUEST_TRANSITIONS
 from catalog.models import Request, RequestTransition, Reservation
 from catalog.services import notifications
 from catalog.services.quotas import reservation_release
+from ssops_site import rows
 
 
 class TransitionNotAllowed(Exception):
@@ -105,11 +106,10 @@ def request_filing(request: Request):
         with audit_batch():
             yield
         if filing.fields:
-            changed = {name: getattr(request, name) for name in filing.fields}
-            Request.objects.filter(pk=request.pk).update(**changed)
+            rows.update(request, filing.fields)
         for row, event in filing.rows:
             row.audit_seq = event.seq
-        RequestTransition.objects.bulk_create([row for row, _ in filing.rows])
+        rows.insert([row for row, _ in filing.rows])
     finally:
         del request._filing
 

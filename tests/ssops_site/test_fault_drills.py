@@ -320,15 +320,21 @@ def test_a_connection_dropped_mid_submission_leaves_nothing_half_written(live_se
     api = requests.Session()
     api.headers["Authorization"] = f"Token {Token.objects.create(user=bob).key}"
     body = {"template": "gadget", "team": "payments", "parameters": {"name": "drill-pg"}}
-    killer = ConnectionKiller(at=r'^INSERT INTO "catalog_reservation"')
+    # The last statement of the submission: the timeline, written after its audit events.
+    killer = ConnectionKiller(at=r'^INSERT INTO "catalog_requesttransition"')
     connection_created.connect(killer.arm)
     try:
         failed = api.post(f"{live_server.url}/api/requests/", json=body, timeout=60)
     finally:
         connection_created.disconnect(killer.arm)
     assert killer.killed is not None
-    # The request row, its policy decisions and its audit event were written when it died...
-    assert {"catalog_request", "catalog_policydecision", "audit_auditevent"} <= set(killer.written)
+    # The request row, its decisions, reservation and audit events were written when it died...
+    assert {
+        "catalog_request",
+        "catalog_policydecision",
+        "catalog_reservation",
+        "audit_auditevent",
+    } <= set(killer.written)
     assert failed.status_code == 500 and failed.headers["X-Request-ID"]  # names the log line
     # ...and none of it is left: no request without its audit event, no reservation without
     # its request, no counter moved.
