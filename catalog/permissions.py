@@ -5,9 +5,17 @@ Results are cached on the user object for the length of one request.
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Q
 
 from catalog.choices import PlatformGroup, TeamRole
+
+# Both are read on every request, most of them more than once: plain SQL, cached on the user.
+_GROUPS_SQL = (
+    "SELECT g.name FROM auth_group g JOIN auth_user_groups ug ON ug.group_id = g.id "
+    "WHERE ug.user_id = %s"
+)
+_ROLES_SQL = "SELECT team_id, role FROM catalog_membership WHERE user_id = %s"
 
 
 def _group_names(user) -> frozenset[str]:
@@ -16,7 +24,9 @@ def _group_names(user) -> frozenset[str]:
         if not user.is_authenticated:
             cached = frozenset()
         else:
-            cached = frozenset(user.groups.values_list("name", flat=True))
+            with connection.cursor() as cursor:
+                cursor.execute(_GROUPS_SQL, [user.pk])
+                cached = frozenset(name for (name,) in cursor.fetchall())
         user._ssops_groups = cached
     return cached
 
@@ -27,7 +37,9 @@ def _roles_by_team(user) -> dict[int, str]:
         if not user.is_authenticated:
             cached = {}
         else:
-            cached = dict(user.memberships.values_list("team_id", "role"))
+            with connection.cursor() as cursor:
+                cursor.execute(_ROLES_SQL, [user.pk])
+                cached = dict(cursor.fetchall())
         user._ssops_team_roles = cached
     return cached
 

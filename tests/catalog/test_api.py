@@ -1,6 +1,10 @@
 """The catalog API: in the OpenAPI schema, authenticated, scoped to the caller."""
 
 import pytest
+from rest_framework import serializers
+
+from catalog.api.serializers import RequestSerializer
+from catalog.services import request_break_glass, request_mark_ready
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +84,31 @@ def test_request_filters(api_as, submit, widget, gadget, bob, carol):
     assert api.get("/api/requests/?mine=true").json()["count"] == 0
     assert api.get("/api/requests/?state=pending_approval").json()["count"] == 1
     assert api.get("/api/requests/?template=widget&team=payments").json()["count"] == 1
+
+
+def test_the_written_out_request_representation_is_what_drf_builds(
+    submit, widget, gadget, platform_admin, api_as, bob, make_policy
+):
+    make_policy("no-four", 'deny contains "not four" if input.request.parameters.name == "four"')
+    ready = submit(justification="needed", ttl_hours=5)
+    request_mark_ready(request=ready, outputs={"namespace": "payments-one", "n": 1})
+    waiting = submit("gadget", parameters={"name": "payments-two"})
+    glass = submit("gadget", parameters={"name": "payments-three"})
+    request_break_glass(
+        request=glass, actor=platform_admin, reason="checkout outage, no approver awake", hours=2
+    )
+    denied = submit(parameters={"name": "four"})
+    for request in (ready, waiting, glass, denied):
+        request.refresh_from_db()
+    assert [r.state for r in (ready, waiting, glass, denied)] == [
+        "ready",
+        "pending_approval",
+        "provisioning",
+        "denied",
+    ]
+    for request in (ready, waiting, glass, denied):
+        fast = RequestSerializer(request).data
+        generic = serializers.Serializer.to_representation(RequestSerializer(request), request)
+        assert fast == generic and list(fast) == list(generic)
+        assert any(value for value in fast.values() if isinstance(value, str) and "Z" in value)
+    assert api_as(bob).get(f"/api/requests/{glass.uuid}/").json()["break_glass_detail"]["reason"]
