@@ -5,10 +5,10 @@ Results are cached on the user object for the length of one request.
 
 from __future__ import annotations
 
-from django.db import connection
 from django.db.models import Q
 
 from catalog.choices import PlatformGroup, TeamRole
+from ssops_site import rows
 
 # Both are read on every request, most of them more than once: plain SQL, cached on the user.
 _GROUPS_SQL = (
@@ -21,12 +21,8 @@ _ROLES_SQL = "SELECT team_id, role FROM catalog_membership WHERE user_id = %s"
 def _group_names(user) -> frozenset[str]:
     cached = getattr(user, "_ssops_groups", None)
     if cached is None:
-        if not user.is_authenticated:
-            cached = frozenset()
-        else:
-            with connection.cursor() as cursor:
-                cursor.execute(_GROUPS_SQL, [user.pk])
-                cached = frozenset(name for (name,) in cursor.fetchall())
+        names = rows.fetch_all(_GROUPS_SQL, [user.pk]) if user.is_authenticated else []
+        cached = frozenset(name for (name,) in names)
         user._ssops_groups = cached
     return cached
 
@@ -34,12 +30,8 @@ def _group_names(user) -> frozenset[str]:
 def _roles_by_team(user) -> dict[int, str]:
     cached = getattr(user, "_ssops_team_roles", None)
     if cached is None:
-        if not user.is_authenticated:
-            cached = {}
-        else:
-            with connection.cursor() as cursor:
-                cursor.execute(_ROLES_SQL, [user.pk])
-                cached = dict(cursor.fetchall())
+        authenticated = user.is_authenticated
+        cached = dict(rows.fetch_all(_ROLES_SQL, [user.pk])) if authenticated else {}
         user._ssops_team_roles = cached
     return cached
 

@@ -67,6 +67,12 @@ def fetch_one(sql: str, params: Sequence) -> tuple | None:
         return cursor.fetchone()
 
 
+def fetch_all(sql: str, params: Sequence) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
 def prep(model: type[Model], name: str, value):
     """A lookup value as the database takes it for field `name` (a model instance: its key)."""
     field = model._meta.get_field(name)

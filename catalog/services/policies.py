@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 
 from audit.services import audit_record
 from catalog import lifecycle
@@ -19,6 +19,7 @@ from catalog.models import Policy, PolicyDecision, PolicyVersion
 from catalog.policy.documents import MODES, lint_examples, run_examples
 from catalog.policy.engine import PolicyModule, default_engine
 from catalog.template_spec import document_digest
+from ssops_site import rows
 
 logger = logging.getLogger(__name__)
 
@@ -160,14 +161,12 @@ _versions: dict[tuple[int, str], PolicyVersion] = {}
 
 def policies_active() -> list[PolicyVersion]:
     """The current versions of the enabled policies (each with its policy), by slug."""
-    with connection.cursor() as cursor:  # plain SQL: this runs for every submission
-        cursor.execute(
-            "SELECT p.current_version_id, v.digest FROM catalog_policy p "
-            "JOIN catalog_policyversion v ON v.id = p.current_version_id "
-            "WHERE p.enabled = %s ORDER BY p.slug",
-            [True],
-        )
-        keys = [tuple(row) for row in cursor.fetchall()]
+    keys = rows.fetch_all(  # plain SQL: this runs for every submission
+        "SELECT p.current_version_id, v.digest FROM catalog_policy p "
+        "JOIN catalog_policyversion v ON v.id = p.current_version_id "
+        "WHERE p.enabled = %s ORDER BY p.slug",
+        [True],
+    )
     missing = [pk for pk, digest in keys if (pk, digest) not in _versions]
     if missing:
         for version in PolicyVersion.objects.select_related("policy").filter(pk__in=missing):

@@ -164,7 +164,7 @@ def _resolve_version(template, version: str | None) -> TemplateVersion:
                 "JOIN catalog_templateversion v ON v.id = t.latest_version_id WHERE t.slug = %s",
                 [slug],
             )
-        if row is None or row[0] is None:
+        if row is None:
             if not Template.objects.filter(slug=slug).exists():
                 raise RequestInvalid({"template": [f"There is no template {slug!r}."]})
             if version:
