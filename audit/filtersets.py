@@ -6,7 +6,7 @@ import django_filters
 
 from audit.models import AuditEvent
 from audit.selectors import ts_text
-from catalog.models import Team
+from teams.models import Team
 
 
 class AuditEventFilterSet(django_filters.FilterSet):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from django.db.models import QuerySet
 
 from audit.models import AuditEvent
-from catalog import permissions
+from teams import permissions
 
 
 def ts_text(moment: datetime) -> str:

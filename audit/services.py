@@ -15,8 +15,8 @@ from django.db import connection, transaction
 
 from audit import chain
 from audit.models import AuditCheckpoint, AuditEvent
-from ssops_site import context
-from ssops_site.masking import mask
+from core import context
+from core.masking import mask
 
 # Any constant works; it names the advisory lock that serialises appends on PostgreSQL.
 _PG_APPEND_LOCK = 0x55_0A_0D_17

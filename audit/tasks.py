@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from audit.services import audit_checkpoint_create
-from ssops_site.jobs import beat_job
+from core.jobs import beat_job
 
 
 @shared_task(name="audit.tasks.checkpoint", ignore_result=True)

@@ -166,13 +166,14 @@ def build(now: datetime) -> dict:
     rng = random.Random(SEED)
     started = time.perf_counter()
     from audit.models import AuditEvent
-    from catalog.models import PolicyDecision, ProvisioningRun, Request, RequestTransition
+    from catalog.models import PolicyDecision, Request, RequestTransition
+    from provisioning.models import ProvisioningRun
     from slo.models import Snapshot
 
     big = (AuditEvent, Request, RequestTransition, PolicyDecision, Snapshot, ProvisioningRun)
     with indexes_dropped(*big), transaction.atomic():
         from catalog.importer import catalog_import
-        from catalog.models import Membership, Team
+        from teams.models import Membership, Team
 
         catalog_import(actor=None)
         teams = [Team.objects.create(slug=f"team-{i:02d}", name=f"Team {i}") for i in range(TEAMS)]
@@ -289,7 +290,7 @@ RUN_STATES = {
 def add_runs(rng, made, ids) -> None:
     """A provision run with two steps (namespace, database) for each request that reached
     provisioning; the database step of a failed run failed after three attempts."""
-    from catalog.models import ProvisioningRun, RunStep
+    from provisioning.models import ProvisioningRun, RunStep
 
     insert(
         ProvisioningRun,
@@ -416,7 +417,7 @@ def add_audit_chain(rng, now, requests) -> None:
 def add_spans(rng, now, requests) -> None:
     """The trace of each of the latest requests (web, policy, Celery, backend), and API server
     spans over the last three hours."""
-    from ssops_site.models import TraceSpan
+    from core.models import TraceSpan
 
     def spans():
         for key, _, _, created in requests[-TRACED_REQUESTS:]:
@@ -537,9 +538,9 @@ def add_slos(rng, now, teams) -> str:
 def add_platform_records(rng, now, teams) -> None:
     from catalog.models import Budget, MonthlySpend
     from catalog.services.quotas import month_start
-    from slo.models import BudgetAlert, MetricSnapshot
-    from slo.platform import catalogue
-    from ssops_site.models import ApiRequestCount, JobLock, JobRun
+    from core.models import ApiRequestCount, JobLock, JobRun
+    from metrics import catalogue
+    from metrics.models import BudgetAlert, MetricSnapshot
 
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     insert(

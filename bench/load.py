@@ -116,9 +116,9 @@ def prepare() -> dict:
     from django.db import connections
     from rest_framework.authtoken.models import Token
 
-    from catalog.choices import TeamRole
-    from catalog.models import Team
     from catalog.services import budget_set, membership_set, quota_set, team_create
+    from teams.choices import TeamRole
+    from teams.models import Team
 
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     User = get_user_model()
@@ -471,9 +471,9 @@ def warm_up(base: str, people: dict, workers: int) -> None:
 def in_flight() -> tuple[int, int]:
     """(requests submitted, approved or provisioning; runs pending, running or undoing)."""
     from catalog.choices import RequestState
-    from catalog.models import ProvisioningRun
-    from catalog.models.provisioning import RUN_OPEN
     from catalog.models.requests import Request
+    from provisioning.models import ProvisioningRun
+    from provisioning.models.runs import RUN_OPEN
 
     moving = (RequestState.SUBMITTED, RequestState.APPROVED, RequestState.PROVISIONING)
     return (
@@ -499,8 +499,10 @@ def quota_problems() -> list[str]:
     from django.db.models import Sum
 
     from catalog import lifecycle
-    from catalog.choices import ReservationState, ResourceState
-    from catalog.models import DIMENSIONS, MonthlySpend, Quota, Request, Reservation, Resource
+    from catalog.choices import ReservationState
+    from catalog.models import DIMENSIONS, MonthlySpend, Quota, Request, Reservation
+    from provisioning.choices import ResourceState
+    from provisioning.models import Resource
 
     problems = []
     active = Reservation.objects.filter(state=ReservationState.ACTIVE)

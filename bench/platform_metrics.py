@@ -51,10 +51,10 @@ def seed_requests(n: int, rng: random.Random) -> None:
         PolicyVersion,
         Request,
         RequestTransition,
-        Team,
         TemplateVersion,
     )
-    from slo.models import SatisfactionRating
+    from metrics.models import SatisfactionRating
+    from teams.models import Team
 
     catalog_import(actor=None, paths=[DEFAULT_ROOT / "templates", DEFAULT_ROOT / "policies"])
     user = get_user_model().objects.create(username="bench")
@@ -127,7 +127,7 @@ def seed_requests(n: int, rng: random.Random) -> None:
 
 
 def focus_export(resources: int, rng: random.Random) -> str:
-    from slo.platform.demo import HEADER
+    from demo.metrics import HEADER
 
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=HEADER, lineterminator="\n")
@@ -169,12 +169,12 @@ def focus_export(resources: int, rng: random.Random) -> str:
 def main() -> None:
     args = arguments(__doc__)
     django_with_fresh_sqlite("platform_metrics")
-    from slo.models import ProbeResult
-    from slo.platform import catalogue
-    from slo.platform.compute import metric_compute
-    from slo.platform.periods import period_containing
-    from slo.platform.selectors import metrics_overview
-    from slo.platform.services import billing_import, metric_snapshots_record
+    from metrics import catalogue
+    from metrics.compute import metric_compute
+    from metrics.models import ProbeResult
+    from metrics.periods import period_containing
+    from metrics.selectors import metrics_overview
+    from metrics.services import billing_import, metric_snapshots_record
 
     rng = random.Random(6)
     requests, resources = (2_000, 100) if args.quick else (20_000, 1_000)

@@ -71,8 +71,8 @@ def generate(services: int):
 
 
 def create_slos(count: int, services: int) -> None:
-    from catalog.models import Team
     from slo.models import SLO, Service
+    from teams.models import Team
 
     SLO.objects.all().delete()
     Service.objects.all().delete()

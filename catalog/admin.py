@@ -16,47 +16,16 @@ from catalog.choices import PolicyMode
 from catalog.models import (
     DIMENSIONS,
     Budget,
-    Membership,
-    OrphanFinding,
     Policy,
     PolicyDecision,
-    ProvisioningRun,
     Quota,
     Request,
     RequestTransition,
-    Resource,
-    Runbook,
-    RunbookRun,
-    RunStep,
-    Team,
     Template,
     TemplateVersion,
     Webhook,
 )
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    autocomplete_fields = ["user"]
-
-
-@admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "cost_center"]
-    search_fields = ["slug", "name"]
-    inlines = [MembershipInline]
+from core.admin import ReadOnlyMixin
 
 
 class TemplateVersionInline(ReadOnlyMixin, admin.TabularInline):
@@ -280,45 +249,3 @@ class WebhookForm(forms.ModelForm):
 class WebhookAdmin(admin.ModelAdmin):
     form = WebhookForm
     list_display = ["name", "url", "team", "active"]
-
-
-# --- the provisioning engine: read-only (changes go through its services, audited) ----------
-
-
-class RunStepInline(ReadOnlyMixin, admin.TabularInline):
-    model = RunStep
-    fields = ["position", "step_id", "action", "operation", "state", "attempts", "duration_ms"]
-    readonly_fields = fields
-    extra = 0
-
-
-@admin.register(ProvisioningRun)
-class ProvisioningRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["uuid", "kind", "template", "state", "started_at", "finished_at"]
-    list_filter = ["kind", "state"]
-    search_fields = ["uuid", "template", "request__uuid"]
-    inlines = [RunStepInline]
-
-
-@admin.register(Resource)
-class ResourceAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["name", "kind", "team", "requester", "state", "expires_at"]
-    list_filter = ["kind", "state", "team"]
-    search_fields = ["name", "external_id", "uuid"]
-
-
-@admin.register(OrphanFinding)
-class OrphanFindingAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["backend", "name", "kind", "team", "first_seen_at", "resolved_at"]
-    list_filter = ["kind", "backend"]
-
-
-@admin.register(Runbook)
-class RunbookAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["slug", "title", "version", "risk_tier", "enabled"]
-
-
-@admin.register(RunbookRun)
-class RunbookRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["uuid", "runbook", "actor", "team", "state", "created_at"]
-    list_filter = ["state", "runbook"]

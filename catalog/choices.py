@@ -1,22 +1,9 @@
-"""Choice classes for the catalog: value, label and, where a page shows one, a badge colour."""
+"""Choice classes for the catalog: value, label and, where a page shows one, a badge colour
+(registered with core.badges)."""
 
 from django.db import models
 
-
-class TeamRole(models.TextChoices):
-    MEMBER = "member", "Member"
-    APPROVER = "approver", "Approver"
-    ADMIN = "admin", "Team admin"
-
-
-class PlatformGroup:
-    """Names of the Django groups that give platform-wide roles."""
-
-    ADMIN = "platform-admin"
-    ONCALL = "oncall"
-    EXECUTIVE = "executive"
-
-    ALL = (ADMIN, ONCALL, EXECUTIVE)
+from core import badges as core_badges
 
 
 class RiskTier(models.TextChoices):
@@ -67,89 +54,27 @@ class ApprovalDecision(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
-class RunKind(models.TextChoices):
-    PROVISION = "provision", "Provision"
-    TEARDOWN = "teardown", "Teardown"
-    RUNBOOK = "runbook", "Runbook"
-
-
-class RunState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    COMPENSATING = "compensating", "Undoing"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    ROLLED_BACK = "rolled_back", "Rolled back"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-class StepOperation(models.TextChoices):
-    APPLY = "apply", "Apply"
-    UNDO = "undo", "Undo"
-    DELETE = "delete", "Delete"
-
-
-class StepState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    RETRYING = "retrying", "Retrying"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    SKIPPED = "skipped", "Skipped"
-
-
-class ResourceState(models.TextChoices):
-    ACTIVE = "active", "Active"
-    DELETING = "deleting", "Deleting"
-    DELETED = "deleted", "Deleted"
-    DELETE_FAILED = "delete_failed", "Delete failed"
-
-
-class OrphanKind(models.TextChoices):
-    OWNER_GONE = "owner_gone", "Owner gone"
-    BACKEND_OBJECT = "backend_object", "Not in the inventory"
-
-
-class RunbookRunState(models.TextChoices):
-    DENIED = "denied", "Denied"
-    PENDING_APPROVAL = "pending_approval", "Pending approval"
-    REJECTED = "rejected", "Rejected"
-    RUNNING = "running", "Running"
-    VERIFYING = "verifying", "Verifying"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-# Badge colours (classes in ssops.css): ok, warn, bad; anything else shows plain.
-BADGE = {
-    RequestState.DENIED: "bad",
-    RequestState.PENDING_APPROVAL: "warn",
-    RequestState.APPROVED: "ok",
-    RequestState.REJECTED: "bad",
-    RequestState.EXPIRED: "",
-    RequestState.PROVISIONING: "warn",
-    RequestState.READY: "ok",
-    RequestState.FAILED: "bad",
-    RequestState.ROLLED_BACK: "bad",
-    RiskTier.LOW: "ok",
-    RiskTier.MEDIUM: "warn",
-    RiskTier.HIGH: "bad",
-    PolicyMode.ENFORCE: "bad",
-    PolicyMode.WARN: "warn",
-    DecisionOutcome.ALLOW: "ok",
-    DecisionOutcome.DENY: "bad",
-    DecisionOutcome.ERROR: "bad",
-    VersionStatus.PUBLISHED: "ok",
-    VersionStatus.DEPRECATED: "warn",
-    RunState.RUNNING: "warn",
-    RunState.COMPENSATING: "warn",
-    RunState.SUCCEEDED: "ok",
-    RunState.CANCELLED: "",
-    StepState.RETRYING: "warn",
-    StepState.SKIPPED: "",
-    ResourceState.ACTIVE: "ok",
-    ResourceState.DELETING: "warn",
-    ResourceState.DELETE_FAILED: "bad",
-    RunbookRunState.VERIFYING: "warn",
-}
+# Badge colours of the catalog's values (see core.badges).
+core_badges.register(
+    {
+        RequestState.DENIED: "bad",
+        RequestState.PENDING_APPROVAL: "warn",
+        RequestState.APPROVED: "ok",
+        RequestState.REJECTED: "bad",
+        RequestState.EXPIRED: "",
+        RequestState.PROVISIONING: "warn",
+        RequestState.READY: "ok",
+        RequestState.FAILED: "bad",
+        RequestState.ROLLED_BACK: "bad",
+        RiskTier.LOW: "ok",
+        RiskTier.MEDIUM: "warn",
+        RiskTier.HIGH: "bad",
+        PolicyMode.ENFORCE: "bad",
+        PolicyMode.WARN: "warn",
+        DecisionOutcome.ALLOW: "ok",
+        DecisionOutcome.DENY: "bad",
+        DecisionOutcome.ERROR: "bad",
+        VersionStatus.PUBLISHED: "ok",
+        VersionStatus.DEPRECATED: "warn",
+    }
+)

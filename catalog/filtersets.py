@@ -5,24 +5,8 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
-from catalog.choices import (
-    DecisionOutcome,
-    PolicyMode,
-    RequestState,
-    ResourceState,
-    RiskTier,
-    RunbookRunState,
-    RunKind,
-    RunState,
-)
-from catalog.models import (
-    PolicyDecision,
-    ProvisioningRun,
-    Request,
-    Resource,
-    RunbookRun,
-    Template,
-)
+from catalog.choices import DecisionOutcome, PolicyMode, RequestState, RiskTier
+from catalog.models import PolicyDecision, Request, Template
 
 
 class TemplateFilterSet(django_filters.FilterSet):
@@ -86,36 +70,4 @@ class PolicyDecisionFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = PolicyDecision
-        fields: list[str] = []
-
-
-class ResourceFilterSet(MineFilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=ResourceState.choices, label="State")
-    team = django_filters.CharFilter(field_name="team__slug", label="Team")
-    kind = django_filters.CharFilter(label="Kind")
-    request = django_filters.UUIDFilter(field_name="request__uuid", label="Request")
-
-    class Meta:
-        model = Resource
-        fields: list[str] = []
-
-
-class RunFilterSet(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=RunKind.choices)
-    state = django_filters.MultipleChoiceFilter(choices=RunState.choices)
-    request = django_filters.UUIDFilter(field_name="request__uuid", label="Request")
-    template = django_filters.CharFilter(label="Template or runbook")
-
-    class Meta:
-        model = ProvisioningRun
-        fields: list[str] = []
-
-
-class RunbookRunFilterSet(django_filters.FilterSet):
-    runbook = django_filters.CharFilter(field_name="runbook__slug", label="Runbook")
-    state = django_filters.MultipleChoiceFilter(choices=RunbookRunState.choices)
-    team = django_filters.CharFilter(field_name="team__slug", label="Team")
-
-    class Meta:
-        model = RunbookRun
         fields: list[str] = []

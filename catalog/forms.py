@@ -6,13 +6,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.html import escape
 
-from catalog.selectors import team_list_requestable
 from catalog.services.approvals import BREAK_GLASS_DEFAULT_HOURS, BREAK_GLASS_MAX_HOURS
 from catalog.services.requests import (
     MAX_JUSTIFICATION,
     parameter_errors,
     request_field_errors,
 )
+from teams.selectors import team_list_requestable
 
 PARAM_PREFIX = "param_"
 
@@ -96,7 +96,7 @@ class ParameterForm(forms.Form):
                 self.add_error(self.field_for_error(key), message)
 
 
-def _justification_field() -> forms.CharField:
+def justification_field() -> forms.CharField:
     return forms.CharField(
         label="Justification",
         required=False,
@@ -109,7 +109,7 @@ def _justification_field() -> forms.CharField:
 class RequestForm(ParameterForm):
     team = forms.ChoiceField(label="Team")
     ttl_hours = forms.IntegerField(label="Time to live (hours)")
-    justification = _justification_field()
+    justification = justification_field()
 
     def __init__(self, *args, version, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -138,28 +138,6 @@ class RequestForm(ParameterForm):
         )
         self.show_errors(errors)
         return cleaned
-
-
-class RunbookRunForm(ParameterForm):
-    team = forms.ChoiceField(label="For team", required=False)
-    justification = _justification_field()
-
-    def __init__(self, *args, runbook, teams, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.runbook = runbook
-        self.fields["team"].choices = [("", "—")] + [
-            (t.slug, f"{t.name} ({t.slug})") for t in teams
-        ]
-        self.add_parameter_fields(runbook.parameter_fields)
-
-    def clean(self):
-        cleaned = super().clean()
-        self.show_errors(parameter_errors(self.runbook, self.parameters()))
-        return cleaned
-
-
-class ExtendForm(forms.Form):
-    hours = forms.IntegerField(label="Extend by (hours)", min_value=1, initial=24)
 
 
 class DecisionForm(forms.Form):

@@ -1,24 +1,52 @@
-"""Load catalog definitions (template, policy and runbook YAML) from folders, lint them all, and
-publish them in one transaction: a bad file rejects the whole import, with file and field named."""
+"""Load catalog definitions (template and policy YAML, and the kinds other apps register, such as
+provisioning's runbooks) from folders, lint them all, and publish them in one transaction: a bad
+file rejects the whole import, with file and field named."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import semver
 import yaml
 from django.db import transaction
 
 from catalog.policy.documents import PolicySpec, lint_policy
-from catalog.runbook_spec import RunbookSpec, lint_runbook
 from catalog.services.policies import policy_problems, policy_save
-from catalog.services.runbooks import runbook_conflict, runbook_publish
 from catalog.services.templates import template_publish, template_version_conflict
 from catalog.template_spec import TemplateSpec, lint_template
-from ssops_site import strict_yaml
+from core import strict_yaml
 
 DEFAULT_ROOT = Path(__file__).resolve().parent / "definitions"
+
+
+@dataclass(frozen=True)
+class DefinitionKind:
+    """A kind of definition that an app above the catalog imports with the catalog's files.
+
+    `lint(document)` gives (spec or None, errors); `conflict(spec)` says why it cannot be
+    published ("" when it can); `publish(actor=, spec=, source_path=)` gives (object, created);
+    `default_root` is the app's own folder of definitions, imported by default."""
+
+    kind: str
+    noun: str
+    lint: Callable[[dict], tuple[Any, list[str]]]
+    conflict: Callable[[Any], str]
+    publish: Callable[..., tuple[Any, bool]]
+    default_root: Path
+
+
+KINDS: dict[str, DefinitionKind] = {}
+
+
+def register_kind(kind: DefinitionKind) -> None:
+    KINDS[kind.kind] = kind
+
+
+def default_roots() -> list[Path]:
+    return [DEFAULT_ROOT, *(kind.default_root for kind in KINDS.values())]
 
 
 @dataclass
@@ -27,8 +55,9 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     policies_saved: list[str] = field(default_factory=list)
     policies_unchanged: list[str] = field(default_factory=list)
-    runbooks_published: list[str] = field(default_factory=list)
-    runbooks_unchanged: list[str] = field(default_factory=list)
+    # Registered kinds: "runbook" → the labels published, and those unchanged.
+    others_published: dict[str, list[str]] = field(default_factory=dict)
+    others_unchanged: dict[str, list[str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -40,7 +69,7 @@ class ImportReport:
 class Definitions:
     templates: list[tuple[str, TemplateSpec]] = field(default_factory=list)
     policies: list[tuple[str, PolicySpec]] = field(default_factory=list)
-    runbooks: list[tuple[str, RunbookSpec]] = field(default_factory=list)
+    others: list[tuple[DefinitionKind, str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -110,17 +139,19 @@ def definitions_load(paths: list[Path]) -> Definitions:
                 loaded.errors += [f"{shown}: spec.module: {problem}" for problem in problems]
                 if not problems:
                     loaded.policies.append((shown, spec))
-        elif kind == "Runbook":
-            spec, errors = lint_runbook(document)
+        elif kind in KINDS:
+            other = KINDS[kind]
+            spec, errors = other.lint(document)
             if spec is not None:
-                conflict = runbook_conflict(spec)
+                conflict = other.conflict(spec)
                 if conflict:
                     loaded.errors.append(f"{shown}: spec.version: {conflict}")
                 else:
-                    loaded.runbooks.append((shown, spec))
+                    loaded.others.append((other, shown, spec))
         else:
             errors = []
-            loaded.errors.append(f"{shown}: kind: must be Template, Policy or Runbook")
+            known = ", ".join(["Template", "Policy", *KINDS])
+            loaded.errors.append(f"{shown}: kind: must be one of {known}")
         loaded.errors += [f"{shown}: {error}" for error in errors]
     return loaded
 
@@ -128,7 +159,7 @@ def definitions_load(paths: list[Path]) -> Definitions:
 def catalog_import(*, actor, paths: list[Path] | None = None, check: bool = False) -> ImportReport:
     """Lint everything, then (unless `check`) publish new template versions and save changed
     policies, all or nothing. Re-importing the same files changes nothing."""
-    loaded = definitions_load(paths or [DEFAULT_ROOT])
+    loaded = definitions_load(paths or default_roots())
     report = ImportReport(errors=loaded.errors)
     if loaded.errors or check:
         return report
@@ -151,8 +182,8 @@ def catalog_import(*, actor, paths: list[Path] | None = None, check: bool = Fals
             _, created = template_publish(actor=actor, spec=template, source_path=source)
             label = f"{template.name} {template.version}"
             (report.published if created else report.unchanged).append(label)
-        for source, runbook in loaded.runbooks:
-            _, created = runbook_publish(actor=actor, spec=runbook, source_path=source)
-            label = f"{runbook.name} {runbook.version}"
-            (report.runbooks_published if created else report.runbooks_unchanged).append(label)
+        for other, source, spec in loaded.others:
+            _, created = other.publish(actor=actor, spec=spec, source_path=source)
+            listed = report.others_published if created else report.others_unchanged
+            listed.setdefault(other.noun, []).append(f"{spec.name} {spec.version}")
     return report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
 
-from slo.platform import catalogue
+from metrics import catalogue
 from slo.templatetags.slo_format import DASH, burn, duration, percent
 
 __all__ = ["DASH", "burn", "duration", "metric_text", "money", "optional_url", "percent"]

@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
-from slo.platform.api.renderers import spreadsheet_safe
+from metrics.api.renderers import spreadsheet_safe
 
 DASH = "—"
 

@@ -53,3 +53,10 @@ def debug(request, uuid):
 def slo(request, key: str):
     page = slo_page(slo=slo_get_visible(user=request.user, key=key))
     return _respond(request, page, "dashboards/slo.html")
+
+
+@login_required
+@require_GET
+def home(request):
+    """The start page: where each kind of user goes next."""
+    return render(request, "dashboards/home.html")

@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils import timezone
 
-from audit.admin import ReadOnlyAdmin
 from audit.services import audit_record
+from core.admin import ReadOnlyAdmin
 from slo.models import (
     SLO,
     AlertCondition,
@@ -14,17 +14,8 @@ from slo.models import (
     AlertEvent,
     AlertNotificationTarget,
     AlertPolicy,
-    AuditGap,
-    BillingImport,
-    BillingRow,
-    BudgetAlert,
     DataSource,
-    Incident,
     Indicator,
-    MetricSnapshot,
-    OncallAction,
-    ProbeResult,
-    SatisfactionRating,
     Service,
     Snapshot,
 )
@@ -184,64 +175,3 @@ class AlertDeliveryAdmin(ReadOnlyAdmin):
             audit_record(
                 action="slo.alert.retry_requested", actor=request.user, payload={"deliveries": ids}
             )
-
-
-# --- platform metrics: records written by audited services or beat jobs, read only here ------
-
-
-@admin.register(BillingImport)
-class BillingImportAdmin(ReadOnlyAdmin):
-    list_display = ["file_name", "imported_at", "imported_by", "focus_version", "row_count"]
-    list_display += ["replaced_rows"]
-
-
-@admin.register(BillingRow)
-class BillingRowAdmin(ReadOnlyAdmin):
-    list_display = ["charge_period_start", "resource_id", "service_name", "effective_cost"]
-    list_display += ["billing_currency", "owner", "cost_center"]
-    search_fields = ["resource_id", "owner", "cost_center", "service_name"]
-    date_hierarchy = "charge_period_start"
-    show_full_result_count = False
-
-
-@admin.register(MetricSnapshot)
-class MetricSnapshotAdmin(ReadOnlyAdmin):
-    list_display = ["metric", "period_kind", "period_start", "team", "dimension", "value"]
-    list_display += ["data_status", "complete"]
-    list_filter = ["metric", "period_kind", "data_status"]
-    show_full_result_count = False
-
-
-@admin.register(ProbeResult)
-class ProbeResultAdmin(ReadOnlyAdmin):
-    list_display = ["at", "ok", "status_code", "latency_ms", "error", "synthetic"]
-    list_filter = ["ok", "synthetic"]
-    show_full_result_count = False
-
-
-@admin.register(Incident)
-class IncidentAdmin(ReadOnlyAdmin):
-    list_display = ["title", "team", "slo", "opened_by", "opened_at", "resolved_at"]
-
-
-@admin.register(OncallAction)
-class OncallActionAdmin(ReadOnlyAdmin):
-    list_display = ["incident", "actor", "performed_at", "description"]
-
-
-@admin.register(SatisfactionRating)
-class SatisfactionRatingAdmin(ReadOnlyAdmin):
-    list_display = ["request", "team", "user", "score", "created_at"]
-    list_filter = ["score"]
-
-
-@admin.register(BudgetAlert)
-class BudgetAlertAdmin(ReadOnlyAdmin):
-    list_display = ["team", "month", "burn_rate", "spend", "budgeted_so_far", "firing"]
-    list_filter = ["firing"]
-
-
-@admin.register(AuditGap)
-class AuditGapAdmin(ReadOnlyAdmin):
-    list_display = ["kind", "record", "team", "occurred_at", "problem"]
-    list_filter = ["kind"]

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
-from catalog import permissions
 from slo.models import SLO, AlertEvent, AlertState, Snapshot
+from teams import permissions
 
 # Longer windows are charted from one snapshot an hour (the ones the pruning keeps).
 MINUTE_DETAIL = timedelta(days=2)

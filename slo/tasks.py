@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from core.jobs import beat_job, job_record
 from slo.services import (
     alert_deliveries_send,
     slo_batches,
     slo_evaluation_record,
     slo_history_prune,
 )
-from ssops_site.jobs import beat_job, job_record
 
 
 def _minute(at: str | None) -> datetime:
@@ -69,60 +69,3 @@ def deliver_alerts() -> int:
 @beat_job(lock_seconds=3600)
 def prune_history() -> int:
     return slo_history_prune(now=timezone.now())
-
-
-# --- platform metrics (M1–M12), the catalog probe, budgets, audit completeness ---------------
-
-
-@shared_task(name="slo.tasks.probe_catalog", ignore_result=True)
-@beat_job(lock_seconds=120)
-def probe_catalog() -> bool:
-    """Probe the catalog API over HTTP for this minute (M3); once per minute however often run."""
-    from slo.platform.probe import catalog_probe
-
-    return catalog_probe(at=timezone.now()).ok
-
-
-@shared_task(name="slo.tasks.platform_metrics", ignore_result=True)
-@beat_job(lock_seconds=1200)
-def platform_metrics() -> dict:
-    """Compute and store M1–M12 for the current day, week and month (and the previous ones
-    until they are final). Recomputing a period replaces its figures."""
-    from slo.platform.services import metric_snapshots_record, periods_due
-
-    now = timezone.now()
-    return {
-        f"{period.kind} {period.label}": metric_snapshots_record(period=period, now=now)
-        for period in periods_due(now=now)
-    }
-
-
-@shared_task(name="slo.tasks.audit_completeness", ignore_result=True)
-@beat_job(lock_seconds=3000)
-def audit_completeness() -> list[str]:
-    """Name every transition without its audit event, since a day before the last run that
-    succeeded (everything, the first time). Returns the new gaps."""
-    from slo.platform.services import audit_gaps_reconcile
-    from ssops_site.jobs import last_success
-
-    now = timezone.now()
-    since = last_success("slo.tasks.audit_completeness")
-    start = since - timedelta(days=1) if since else datetime(2000, 1, 1, tzinfo=UTC)
-    return [gap.problem for gap in audit_gaps_reconcile(start=start, end=now, now=now)]
-
-
-@shared_task(name="slo.tasks.budget_burn", ignore_result=True)
-@beat_job(lock_seconds=3000)
-def budget_burn() -> dict:
-    """Each budgeted team's cost burn rate this month; alert above twice the budgeted pace."""
-    from slo.platform.services import budget_burn_evaluate
-
-    return {alert.team.slug: alert.burn_rate for alert in budget_burn_evaluate(now=timezone.now())}
-
-
-@shared_task(name="slo.tasks.prune_platform_records", ignore_result=True)
-@beat_job(lock_seconds=3600)
-def prune_platform_records() -> dict:
-    from slo.platform.services import platform_records_prune
-
-    return platform_records_prune(now=timezone.now())

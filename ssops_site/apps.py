@@ -2,10 +2,8 @@ from django.apps import AppConfig
 
 
 class SsopsSiteConfig(AppConfig):
+    """The project package: settings, URLs, the Celery app and WSGI. It is an app only to keep
+    its migration history (its models moved to `core`)."""
+
     name = "ssops_site"
     verbose_name = "SSOps site"
-
-    def ready(self) -> None:
-        from ssops_site import telemetry
-
-        telemetry.setup()

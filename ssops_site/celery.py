@@ -15,7 +15,7 @@ app.autodiscover_tasks()
 
 # Every job is idempotent and expires before its next run, so a backlog never piles up; each
 # task takes a lock so that a second beat cannot run it twice, and records its runs
-# (ssops_site.jobs.beat_job).
+# (core.jobs.beat_job).
 app.conf.beat_schedule = {
     "audit-checkpoint": {
         "task": "audit.tasks.checkpoint",
@@ -28,13 +28,13 @@ app.conf.beat_schedule = {
         "options": {"expires": 50},
     },
     # Provisioning: access revoked on time, expiry warnings, stalled runs resumed; orphans.
-    "catalog-resource-lifecycle": {
-        "task": "catalog.tasks.resource_lifecycle",
+    "provisioning-resource-lifecycle": {
+        "task": "provisioning.tasks.resource_lifecycle",
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
-    "catalog-orphan-scan": {
-        "task": "catalog.tasks.orphan_scan",
+    "provisioning-orphan-scan": {
+        "task": "provisioning.tasks.orphan_scan",
         "schedule": crontab(minute=23),
         "options": {"expires": 3000},
     },
@@ -54,28 +54,28 @@ app.conf.beat_schedule = {
         "options": {"expires": 3600},
     },
     # Platform metrics (M1–M12), the catalog probe (M3), budgets and audit completeness (M11).
-    "slo-probe-catalog": {
-        "task": "slo.tasks.probe_catalog",
+    "metrics-probe-catalog": {
+        "task": "metrics.tasks.probe_catalog",
         "schedule": crontab(),
         "options": {"expires": 50},
     },
-    "slo-platform-metrics": {
-        "task": "slo.tasks.platform_metrics",
+    "metrics-platform-metrics": {
+        "task": "metrics.tasks.platform_metrics",
         "schedule": crontab(minute="*/10"),
         "options": {"expires": 540},
     },
-    "slo-audit-completeness": {
-        "task": "slo.tasks.audit_completeness",
+    "metrics-audit-completeness": {
+        "task": "metrics.tasks.audit_completeness",
         "schedule": crontab(minute=7),
         "options": {"expires": 3000},
     },
-    "slo-budget-burn": {
-        "task": "slo.tasks.budget_burn",
+    "metrics-budget-burn": {
+        "task": "metrics.tasks.budget_burn",
         "schedule": crontab(minute=13),
         "options": {"expires": 3000},
     },
-    "slo-prune-platform-records": {
-        "task": "slo.tasks.prune_platform_records",
+    "metrics-prune-platform-records": {
+        "task": "metrics.tasks.prune_platform_records",
         "schedule": crontab(minute=37, hour=3),
         "options": {"expires": 3600},
     },

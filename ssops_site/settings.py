@@ -1,4 +1,4 @@
-"""SSOps settings: every value comes from the environment (see DESIGN.md, "Environment").
+"""SSOps settings: every value comes from the environment (see docs/configuration.md).
 
 A bad value raises ImproperlyConfigured naming the variable. Defaults give a working demo:
 SQLite under var/, an embedded Celery broker, no Prometheus.
@@ -15,7 +15,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from ssops_site import env
+from core import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.get_str("SSOPS_VAR_DIR", str(BASE_DIR / "var")))
@@ -35,6 +35,8 @@ try:
     SECRET_KEY = env.get_str("DJANGO_SECRET_KEY") or _read_or_create_secret(VAR_DIR / "secret_key")
     ALLOWED_HOSTS = env.get_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
     DATABASE = env.get_database("DATABASE_URL", VAR_DIR / "ssops.sqlite3")
+    # Seconds a database connection is kept for the next request (0: one per request).
+    DATABASE_CONN_MAX_AGE = env.get_int("DATABASE_CONN_MAX_AGE", 600, minimum=0)
     CELERY_BROKER_URL = env.get_broker_url("CELERY_BROKER_URL")
     PROMETHEUS_URL = env.get_url("PROMETHEUS_URL")
     ALERTMANAGER_URL = env.get_url("ALERTMANAGER_URL")
@@ -135,19 +137,25 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
-    "ssops_site",
+    # SSOps's apps, lowest first: each imports only the ones above it in this list.
+    "core",
+    "teams",
     "audit",
-    "catalog",
     "slo",
+    "catalog",
+    "provisioning",
+    "metrics",
     "dashboards",
+    "demo",
+    "ssops_site",
 ]
 
 MIDDLEWARE = [
-    "ssops_site.middleware.RequestIdMiddleware",
-    "ssops_site.middleware.MetricsMiddleware",
+    "core.middleware.RequestIdMiddleware",
+    "core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "ssops_site.middleware.SecurityHeadersMiddleware",
-    "ssops_site.middleware.RefuseNulMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
+    "core.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -155,7 +163,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "ssops_site.authz_audit.AuthzAuditMiddleware",
+    "audit.authz.AuthzAuditMiddleware",
 ]
 
 ROOT_URLCONF = "ssops_site.urls"
@@ -171,13 +179,13 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "ssops_site.context_processors.navigation",
+                "core.context_processors.navigation_links",
             ],
         },
     },
 ]
 
-DATABASES = {"default": DATABASE.as_django()}
+DATABASES = {"default": DATABASE.as_django(conn_max_age=DATABASE_CONN_MAX_AGE)}
 if DATABASE.engine == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -233,17 +241,17 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "ssops_site.parsers.StrictJSONParser",
+        "core.parsers.StrictJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["ssops_site.filters.StrictFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "ssops_site.pagination.StrictLimitOffsetPagination",
+    "DEFAULT_FILTER_BACKENDS": ["core.filters.StrictFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "ssops_site.throttles.UserRate",
-        "ssops_site.throttles.AnonRate",
+        "core.throttles.UserRate",
+        "core.throttles.AnonRate",
     ],
 }
 
@@ -271,12 +279,12 @@ SPECTACULAR_SETTINGS = {
     # Several lists have a `state` or `kind` with different choices: name each set.
     "ENUM_NAME_OVERRIDES": {
         "RequestStateEnum": "catalog.choices.RequestState",
-        "RunStateEnum": "catalog.choices.RunState",
-        "RunKindEnum": "catalog.choices.RunKind",
-        "StepStateEnum": "catalog.choices.StepState",
-        "ResourceStateEnum": "catalog.choices.ResourceState",
-        "RunbookRunStateEnum": "catalog.choices.RunbookRunState",
-        "OrphanKindEnum": "catalog.choices.OrphanKind",
+        "RunStateEnum": "provisioning.choices.RunState",
+        "RunKindEnum": "provisioning.choices.RunKind",
+        "StepStateEnum": "provisioning.choices.StepState",
+        "ResourceStateEnum": "provisioning.choices.ResourceState",
+        "RunbookRunStateEnum": "provisioning.choices.RunbookRunState",
+        "OrphanKindEnum": "provisioning.choices.OrphanKind",
     },
 }
 
@@ -284,13 +292,15 @@ SPECTACULAR_SETTINGS = {
 CELERY_QUEUE_DIR = VAR_DIR / "celery"
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "filesystem://"
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (CELERY_QUEUE_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_QUEUE_DIR / "queue"),
         "data_folder_out": str(CELERY_QUEUE_DIR / "queue"),
         "processed_folder": str(CELERY_QUEUE_DIR / "processed"),
         "store_processed": False,
+        # kombu's broadcast (pidbox) files; without this they land in the working directory.
+        "control_folder": str(CELERY_QUEUE_DIR / "control"),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -305,8 +315,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "ssops_site.jsonlog.JsonFormatter"}},
-    "filters": {"secrets": {"()": "ssops_site.jsonlog.MaskSecretsFilter"}},
+    "formatters": {"json": {"()": "core.jsonlog.JsonFormatter"}},
+    "filters": {"secrets": {"()": "core.jsonlog.MaskSecretsFilter"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["secrets"]}
     },

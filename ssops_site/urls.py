@@ -3,20 +3,24 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from ssops_site import views
+from audit.login import ThrottledLoginView
+from core import views as core_views
+from dashboards.views import home
 
 api_patterns = [
     path("", include("catalog.api.urls")),
+    path("", include("provisioning.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("slo.api.urls")),
+    path("", include("metrics.api.urls")),
     path("", include("dashboards.api.urls")),
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path("metrics", views.metrics, name="metrics"),
-    path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
+    path("", home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("metrics", core_views.metrics, name="metrics"),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -24,7 +28,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include((api_patterns, "api"))),
     path("", include("catalog.urls")),
+    path("", include("provisioning.urls")),
     path("", include("audit.urls")),
     path("", include("slo.urls")),
+    path("", include("metrics.urls")),
     path("", include("dashboards.urls")),
 ]

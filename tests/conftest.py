@@ -9,7 +9,7 @@ from django.test import TransactionTestCase
 from rest_framework.test import APIClient
 
 from audit import triggers
-from catalog.choices import PlatformGroup, TeamRole
+from teams.choices import PlatformGroup, TeamRole
 from tests.factories import MembershipFactory, TeamFactory, UserFactory, user_in_group
 
 # Real services started by the tests themselves (Prometheus, Alertmanager, Chromium, a Celery

@@ -2,8 +2,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from catalog.choices import TeamRole
-from catalog.models import Membership, Team
+from teams.choices import TeamRole
+from teams.models import Membership, Team
 
 
 class UserFactory(factory.django.DjangoModelFactory):

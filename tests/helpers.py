@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import shutil
 from contextlib import contextmanager
+from pathlib import Path
 
 from django.db import connection
 
 from audit import triggers
+from catalog.importer import default_roots
+
+# The runbooks provisioning ships (its definitions/ folder, imported with the catalog's).
+RUNBOOKS = Path(__file__).resolve().parent.parent / "provisioning" / "definitions" / "runbooks"
+
+
+def definitions_copy(target: Path) -> Path:
+    """Every shipped definition (templates, policies, runbooks) in one folder, as a user keeps
+    them in one repository."""
+    for root in default_roots():
+        shutil.copytree(root, target, dirs_exist_ok=True)
+    return target
 
 
 @contextmanager

@@ -3,7 +3,7 @@ from rest_framework import viewsets
 from audit.api.serializers import AuditEventSerializer
 from audit.filtersets import AuditEventFilterSet
 from audit.selectors import audit_event_visible
-from ssops_site.pagination import StrictCursorPagination
+from core.pagination import StrictCursorPagination
 
 
 class SeqCursorPagination(StrictCursorPagination):

@@ -2,18 +2,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.choices import PolicyMode, RequestState, RiskTier
-from catalog.models import (
-    Budget,
-    Membership,
-    Policy,
-    PolicyDecision,
-    Quota,
-    Team,
-    Template,
-    TemplateVersion,
-)
+from catalog.models import Budget, Policy, PolicyDecision, Quota, Template, TemplateVersion
 from catalog.services.approvals import BREAK_GLASS_DEFAULT_HOURS, BREAK_GLASS_MAX_HOURS
-from ssops_site.serializers import StrictInput
+from core.serializers import StrictInput
+from teams.models import Membership, Team
 
 
 class MembershipSerializer(serializers.ModelSerializer):

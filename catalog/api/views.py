@@ -12,12 +12,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog import permissions as access
 from catalog import selectors, services
 from catalog.api import serializers as s
 from catalog.filtersets import PolicyDecisionFilterSet, RequestFilterSet, TemplateFilterSet
 from catalog.models import Quota, TemplateVersion
 from catalog.policy.engine import PolicyModule, default_engine
+from teams import permissions as access
+from teams import selectors as team_selectors
 
 
 class IsPlatformAdmin(permissions.BasePermission):
@@ -84,7 +85,7 @@ class TeamViewSet(ServiceErrorsMixin, viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
 
     def get_queryset(self):
-        return selectors.team_list_visible(user=self.request.user).prefetch_related(
+        return team_selectors.team_list_visible(user=self.request.user).prefetch_related(
             "memberships__user"
         )
 

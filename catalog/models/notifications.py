@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from catalog.models.teams import Team
+from teams.models import Team
 
 
 class Webhook(models.Model):

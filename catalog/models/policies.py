@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from catalog.choices import DecisionOutcome, PolicyMode, RiskTier
-from catalog.models.teams import slug_validator
+from teams.models import slug_validator
 
 
 class Policy(models.Model):
@@ -57,13 +57,11 @@ class PolicyVersion(models.Model):
 
 
 class PolicyDecision(models.Model):
-    """One evaluation of one policy version for one request (the deny-rate metric reads these)."""
+    """One evaluation of one policy version for one request, or for one runbook run (which links
+    its decisions from provisioning); the deny-rate metric reads these."""
 
     request = models.ForeignKey(
         "Request", null=True, blank=True, on_delete=models.CASCADE, related_name="decisions"
-    )
-    runbook_run = models.ForeignKey(
-        "RunbookRun", null=True, blank=True, on_delete=models.CASCADE, related_name="decisions"
     )
     policy_version = models.ForeignKey(
         PolicyVersion, on_delete=models.PROTECT, related_name="decisions"

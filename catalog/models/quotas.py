@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import models
 
 from catalog.choices import ReservationState
-from catalog.models.teams import Team
+from teams.models import Team
 
 # Quota dimensions: (model field holding the limit, reservation field holding the amount).
 DIMENSIONS = (

@@ -9,9 +9,9 @@ from django.db import models
 
 from catalog import lifecycle
 from catalog.choices import ApprovalDecision, RequestState, RiskTier
-from catalog.models.teams import Team
 from catalog.models.templates import TemplateVersion
 from catalog.models.timeline import StateTransition
+from teams.models import Team
 
 
 class Request(models.Model):

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from catalog.choices import RiskTier, VersionStatus
-from catalog.models.teams import slug_validator
+from teams.models import slug_validator
 
 
 class ImmutableVersionError(RuntimeError):

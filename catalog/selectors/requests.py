@@ -9,7 +9,6 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from catalog import permissions
 from catalog.choices import ApprovalDecision, RequestState, ReservationState
 from catalog.models import (
     DIMENSIONS,
@@ -20,23 +19,11 @@ from catalog.models import (
     Quota,
     Request,
     Reservation,
-    Team,
     Template,
 )
 from catalog.services.quotas import month_start
-
-
-def team_list_visible(*, user) -> QuerySet[Team]:
-    if permissions.sees_everything(user):
-        return Team.objects.all()
-    return Team.objects.filter(pk__in=permissions.team_ids(user))
-
-
-def team_list_requestable(*, user) -> QuerySet[Team]:
-    """Teams the user may file requests for."""
-    if permissions.is_platform_admin(user):
-        return Team.objects.all()
-    return Team.objects.filter(pk__in=permissions.team_ids(user))
+from teams import permissions
+from teams.models import Team
 
 
 def template_list(*, include_deprecated: bool = False) -> QuerySet[Template]:

@@ -10,8 +10,7 @@ from catalog.services.approvals import (
     request_cancel,
     request_reject,
 )
-from catalog.services.policies import policies_evaluate, policy_problems, policy_save
-from catalog.services.provisioning import (
+from catalog.services.handoff import (
     request_mark_deleted,
     request_mark_failed,
     request_mark_ready,
@@ -19,29 +18,15 @@ from catalog.services.provisioning import (
     request_start_provisioning,
     requests_expire_due,
 )
+from catalog.services.policies import policies_evaluate, policy_problems, policy_save
 from catalog.services.quotas import budget_set, quota_set
 from catalog.services.requests import RequestInvalid, request_submit
-from catalog.services.resources import (
-    SecretGone,
-    resource_delete,
-    resource_extend,
-    resources_lifecycle_sweep,
-    secret_reveal,
-)
-from catalog.services.runbooks import (
-    runbook_publish,
-    runbook_run_approve,
-    runbook_run_reject,
-    runbook_run_start,
-)
-from catalog.services.runs import run_cancel, run_start_provision, run_start_teardown
 from catalog.services.teams import membership_set, team_create
 from catalog.services.templates import template_publish, template_version_deprecate
 from catalog.services.transitions import TransitionNotAllowed, request_transition
 
 __all__ = [
     "RequestInvalid",
-    "SecretGone",
     "TransitionNotAllowed",
     "budget_set",
     "membership_set",
@@ -61,17 +46,6 @@ __all__ = [
     "request_submit",
     "request_transition",
     "requests_expire_due",
-    "resource_delete",
-    "resource_extend",
-    "resources_lifecycle_sweep",
-    "run_cancel",
-    "run_start_provision",
-    "run_start_teardown",
-    "runbook_publish",
-    "runbook_run_approve",
-    "runbook_run_reject",
-    "runbook_run_start",
-    "secret_reveal",
     "team_create",
     "template_publish",
     "template_version_deprecate",

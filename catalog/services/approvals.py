@@ -10,13 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from catalog import lifecycle, permissions
+from catalog import lifecycle
 from catalog.choices import ApprovalDecision, RequestState
 from catalog.models import Approval, Request
 from catalog.services import notifications
-from catalog.services.provisioning import request_start_provisioning
+from catalog.services.handoff import request_start_provisioning
 from catalog.services.requests import RequestInvalid
 from catalog.services.transitions import TransitionNotAllowed, request_transition
+from teams import permissions
 
 BREAK_GLASS_MAX_HOURS = 24
 BREAK_GLASS_DEFAULT_HOURS = 4

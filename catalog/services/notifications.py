@@ -27,8 +27,8 @@ from django.db.models import Q
 from django.urls import reverse
 
 from catalog import lifecycle
-from catalog.choices import PlatformGroup, TeamRole
 from catalog.models import Request, Webhook
+from teams.choices import PlatformGroup, TeamRole
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,6 @@ from catalog.models import Policy, PolicyDecision, PolicyVersion
 from catalog.policy.documents import MODES, lint_examples, run_examples
 from catalog.policy.engine import PolicyModule, default_engine
 from catalog.template_spec import document_digest
-from ssops_site import rows
 
 logger = logging.getLogger(__name__)
 
@@ -154,24 +153,19 @@ def _apply(outcome: PolicyOutcome, version: PolicyVersion, decision: PolicyDecis
         )
 
 
-# A policy version never changes (a change makes a new one): versions are read once per process,
-# keyed by id and digest; which version is current is read fresh for every evaluation.
-_versions: dict[tuple[int, str], PolicyVersion] = {}
-
-
 def policies_active() -> list[PolicyVersion]:
     """The current versions of the enabled policies (each with its policy), by slug."""
-    keys = rows.fetch_all(  # plain SQL: this runs for every submission
-        "SELECT p.current_version_id, v.digest FROM catalog_policy p "
-        "JOIN catalog_policyversion v ON v.id = p.current_version_id "
-        "WHERE p.enabled = %s ORDER BY p.slug",
-        [True],
+    policies = (
+        Policy.objects.filter(enabled=True, current_version__isnull=False)
+        .select_related("current_version")
+        .order_by("slug")
     )
-    missing = [pk for pk, digest in keys if (pk, digest) not in _versions]
-    if missing:
-        for version in PolicyVersion.objects.select_related("policy").filter(pk__in=missing):
-            _versions[(version.pk, version.digest)] = version
-    return [_versions[key] for key in keys if key in _versions]
+    versions = []
+    for policy in policies:
+        version = policy.current_version
+        version.policy = policy
+        versions.append(version)
+    return versions
 
 
 def policies_evaluate(

@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -19,10 +20,9 @@ from catalog.models import (
     Quota,
     Request,
     Reservation,
-    Team,
     TemplateVersion,
 )
-from ssops_site import rows
+from teams.models import Team
 
 HOURS_PER_MONTH = Decimal(730)
 CENTS = Decimal("0.01")
@@ -52,21 +52,10 @@ class Standing:
         return self.quota.used
 
 
-def _locked_row(model, key: dict):
-    """The row for `key`, locked with SELECT … FOR UPDATE, created first if there is none
-    yet (get_or_create survives a concurrent creator). Plain SQL: this runs inside every
-    submission's write lock, which is kept as short as it can be."""
-    row = rows.columns(model, "t")
-    quote = connection.ops.quote_name
-    where = " AND ".join(f"t.{quote(model._meta.get_field(name).column)} = %s" for name in key)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = f"SELECT {row.sql} FROM {quote(model._meta.db_table)} t WHERE {where}{lock}"
-    params = [rows.prep(model, name, value) for name, value in key.items()]
-    values = rows.fetch_one(sql, params)
-    if values is None:
-        model.objects.get_or_create(**key)
-        values = rows.fetch_one(sql, params)
-    return row.instance(values)
+def _locked_row(model, **key):
+    """The row for `key`, locked with SELECT … FOR UPDATE, created first if there is none yet
+    (get_or_create survives a concurrent creator)."""
+    return model.objects.select_for_update().get_or_create(**key)[0]
 
 
 def standing_locked(*, team: Team, kind: str, period: dt.date) -> Standing:
@@ -74,8 +63,8 @@ def standing_locked(*, team: Team, kind: str, period: dt.date) -> Standing:
     IMMEDIATE transactions already serialise writers) and read them with the budget. Call
     first inside the submitting transaction, before any other write: the locks are held until
     it commits, so the next submitter sees this one's reservation."""
-    quota = _locked_row(Quota, {"team": team, "kind": kind})
-    spend = _locked_row(MonthlySpend, {"team": team, "period": period})
+    quota = _locked_row(Quota, team=team, kind=kind)
+    spend = _locked_row(MonthlySpend, team=team, period=period)
     return Standing(quota=quota, spent=spend.amount, budget=budget_of(team))
 
 
@@ -111,30 +100,24 @@ def quota_excess(
     return reasons
 
 
-_ADD_USED = ", ".join(f"used_{amount} = used_{amount} + %s" for _, amount in DIMENSIONS)
-
-
 def _count(reservation: Reservation, sign: int) -> None:
-    """Add (1) or take back (-1) a reservation's amounts on the counters. Plain SQL: this
-    runs inside every submission's write lock, which is kept as short as it can be."""
-    amounts = [sign * getattr(reservation, amount) for _, amount in DIMENSIONS]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Quota._meta.db_table} SET {_ADD_USED} WHERE team_id = %s AND kind = %s",
-            [*amounts, reservation.team_id, reservation.kind],
-        )
-        cursor.execute(
-            f"UPDATE {MonthlySpend._meta.db_table} SET amount = amount + %s "
-            "WHERE team_id = %s AND period = %s",
-            [sign * reservation.cost, reservation.team_id, reservation.period],
-        )
+    """Add (1) or take back (-1) a reservation's amounts on the team's counters."""
+    Quota.objects.filter(team_id=reservation.team_id, kind=reservation.kind).update(
+        **{
+            f"used_{amount}": F(f"used_{amount}") + sign * getattr(reservation, amount)
+            for _, amount in DIMENSIONS
+        }
+    )
+    MonthlySpend.objects.filter(team_id=reservation.team_id, period=reservation.period).update(
+        amount=F("amount") + sign * reservation.cost
+    )
 
 
 def reservation_create(
     *, request: Request, amounts: dict, cost: Decimal, currency: str, period: dt.date
 ) -> Reservation:
     """Reserve (after `standing_locked` and `quota_excess`, in the same transaction)."""
-    reservation = Reservation(
+    reservation = Reservation.objects.create(
         request=request,
         team_id=request.team_id,
         kind=amounts["kind"],
@@ -143,7 +126,6 @@ def reservation_create(
         currency=currency,
         period=period,
     )
-    rows.insert([reservation])
     _count(reservation, +1)
     return reservation
 

@@ -12,18 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 from jsonschema import Draft202012Validator, FormatChecker
 
-from catalog import lifecycle, permissions
+from catalog import lifecycle
 from catalog.choices import VersionStatus
-from catalog.models import (
-    DIMENSIONS,
-    Budget,
-    Request,
-    Team,
-    Template,
-    TemplateVersion,
-)
+from catalog.models import DIMENSIONS, PolicyDecision, Request, Template, TemplateVersion
+from catalog.services.handoff import request_start_provisioning
 from catalog.services.policies import policies_active, policies_evaluate
-from catalog.services.provisioning import request_start_provisioning
 from catalog.services.quotas import (
     Standing,
     cost_for,
@@ -32,9 +25,10 @@ from catalog.services.quotas import (
     reservation_create,
     standing_locked,
 )
-from catalog.services.transitions import log_transition, request_filing, request_transition
+from catalog.services.transitions import log_transition, request_transition
 from catalog.template_spec import resources_for
-from ssops_site import rows
+from teams import permissions
+from teams.models import Team
 
 MAX_JUSTIFICATION = 2000
 
@@ -128,79 +122,39 @@ def parameter_errors(version: TemplateVersion, parameters) -> dict[str, list[str
     return errors
 
 
-# A published version's content never changes: it is read once per process (keyed by id and
-# digest); each submission still reads the version's id, digest and status fresh.
-_version_content: dict[tuple[int, str], TemplateVersion] = {}
-
-
-def _version_cached(pk: int, digest: str) -> TemplateVersion:
-    version = _version_content.get((pk, digest))
-    if version is None:
-        version = TemplateVersion.objects.select_related("template").get(pk=pk)
-        _version_content[(pk, digest)] = version
-    return version
-
-
-_VERSION_COLUMNS = "v.id, v.digest, v.status, v.deprecation_reason"
-
-
 def _resolve_version(template, version: str | None) -> TemplateVersion:
     """The version to file against (the latest published one unless `version` names one);
     RequestInvalid when there is none or it is deprecated."""
     if isinstance(template, TemplateVersion):
-        chosen, status, reason = template, template.status, template.deprecation_reason
+        chosen = template
     else:
         slug = template.slug if isinstance(template, Template) else str(template or "")
         if version:
-            row = rows.fetch_one(
-                f"SELECT {_VERSION_COLUMNS} FROM catalog_templateversion v "
-                "JOIN catalog_template t ON t.id = v.template_id WHERE t.slug = %s "
-                "AND v.version = %s",
-                [slug, version],
+            chosen = (
+                TemplateVersion.objects.select_related("template")
+                .filter(template__slug=slug, version=version)
+                .first()
             )
         else:
-            row = rows.fetch_one(
-                f"SELECT {_VERSION_COLUMNS} FROM catalog_template t "
-                "JOIN catalog_templateversion v ON v.id = t.latest_version_id WHERE t.slug = %s",
-                [slug],
-            )
-        if row is None:
+            found = Template.objects.select_related("latest_version").filter(slug=slug).first()
+            chosen = found.latest_version if found else None
+            if chosen is not None:
+                chosen.template = found
+        if chosen is None:
             if not Template.objects.filter(slug=slug).exists():
                 raise RequestInvalid({"template": [f"There is no template {slug!r}."]})
             if version:
                 raise RequestInvalid({"version": [f"{slug} has no version {version!r}."]})
             raise RequestInvalid({"template": [f"{slug} has no published version."]})
-        pk, digest, status, reason = row
-        chosen = _version_cached(pk, digest)
-    if status == VersionStatus.DEPRECATED:
-        message = f"{chosen} is deprecated: {reason or 'use a newer one'}"
+    if chosen.status == VersionStatus.DEPRECATED:
+        message = f"{chosen} is deprecated: {chosen.deprecation_reason or 'use a newer one'}"
         raise RequestInvalid({"version": [message]})
     return chosen
 
 
-def _team_with_budget(slug: str) -> Team | None:
-    """The team and its budget (None when it has none), as select_related("budget") would
-    load them, in one plain SELECT (this runs for every submission)."""
-    team_columns, budget_columns = rows.columns(Team, "t"), rows.columns(Budget, "b")
-    found = rows.fetch_one(
-        f"SELECT {team_columns.sql}, {budget_columns.sql} FROM catalog_team t "
-        "LEFT JOIN catalog_budget b ON b.team_id = t.id WHERE t.slug = %s",
-        [slug],
-    )
-    if found is None:
-        return None
-    team = team_columns.instance(found[: len(team_columns)])
-    budget = None
-    if found[len(team_columns)] is not None:
-        budget = budget_columns.instance(found[len(team_columns) :])
-        budget._state.fields_cache["team"] = team
-    team._state.fields_cache["budget"] = budget
-    return team
-
-
 def _resolve_team(actor, team) -> Team:
     if not isinstance(team, Team):
-        found = _team_with_budget(str(team or ""))
+        found = Team.objects.select_related("budget").filter(slug=str(team or "")).first()
         if found is None:
             raise RequestInvalid({"team": [f"There is no team {team!r}."]})
         team = found
@@ -323,7 +277,7 @@ def request_submit(
         justification=justification,
         ttl_hours=ttl,
     )
-    with transaction.atomic(), request_filing(request):
+    with transaction.atomic():
         # The team's counters are locked before anything is written (lock order); the policies
         # see the usage read under that lock, the same the quota check sees.
         standing = standing_locked(team=team, kind=amounts["kind"], period=period)
@@ -351,10 +305,10 @@ def request_submit(
                 standing=standing, team=team, amounts=amounts, cost=cost, period=period
             )
         )
-        rows.insert([request])
+        request.save(force_insert=True)
         for decision in outcome.decisions:
             decision.request = request
-        rows.insert(outcome.decisions)
+        PolicyDecision.objects.bulk_create(outcome.decisions)
         attachments = {"decisions": outcome.summary(), "reservation": None, "approvals": []}
         log_transition(request, "", lifecycle.SUBMITTED, actor, "", attachments)
         denied = outcome.deny + quota_reasons

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from audit.services import audit_record
-from catalog.choices import TeamRole
-from catalog.models import Membership, Team
+from teams.choices import TeamRole
+from teams.models import Membership, Team
 
 
 def team_create(*, actor, slug: str, name: str, cost_center: str = "") -> Team:

@@ -8,19 +8,15 @@ commit. Every other service that moves a request calls it.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import audit_batch, audit_record
+from audit.services import audit_record
 from catalog import lifecycle
 from catalog.metrics import REQUEST_TRANSITIONS
 from catalog.models import Request, RequestTransition, Reservation
 from catalog.services import notifications
 from catalog.services.quotas import reservation_release
-from ssops_site import rows
 
 
 class TransitionNotAllowed(Exception):
@@ -81,37 +77,8 @@ def log_transition(
         reason=reason,
         audit_seq=event.seq,
     )
-    filing = getattr(request, "_filing", None)
-    if filing is None:
-        row.save(force_insert=True)
-    else:
-        filing.rows.append((row, event))  # the event's seq is known when the filing ends
+    row.save(force_insert=True)
     transaction.on_commit(lambda: REQUEST_TRANSITIONS.labels(to_state=to_state).inc())
-
-
-@dataclasses.dataclass
-class _Filing:
-    rows: list = dataclasses.field(default_factory=list)
-    fields: set = dataclasses.field(default_factory=set)
-
-
-@contextlib.contextmanager
-def request_filing(request: Request):
-    """A request being filed inside the caller's transaction: no other transaction can see
-    its row yet, so the transitions made in the block change it in memory and the row and its
-    timeline are written once, at the end of the block (the submission makes up to three
-    transitions in a row), after their audit events, which are appended together."""
-    filing = request._filing = _Filing()
-    try:
-        with audit_batch():
-            yield
-        if filing.fields:
-            rows.update(request, filing.fields)
-        for row, event in filing.rows:
-            row.audit_seq = event.seq
-        rows.insert([row for row, _ in filing.rows])
-    finally:
-        del request._filing
 
 
 def request_transition(
@@ -138,15 +105,10 @@ def request_transition(
     except lifecycle.TransitionError as exc:
         raise TransitionNotAllowed(str(exc)) from None
     updates = {"state": to_state, "updated_at": timezone.now(), **(fields or {})}
-    filing = getattr(request, "_filing", None)
     # No savepoint: nothing is written unless the conditional update succeeds, and a failed
     # write must undo the caller's transaction anyway.
     with transaction.atomic(savepoint=False):
-        if filing is not None:  # filed in this very transaction: nobody else can move it
-            filing.fields.update(updates)
-            moved = 1
-        else:
-            moved = Request.objects.filter(pk=request.pk, state=from_state).update(**updates)
+        moved = Request.objects.filter(pk=request.pk, state=from_state).update(**updates)
         if moved:
             _record(request, from_state, to_state, actor, reason, updates, attachments)
     if not moved:

@@ -1,6 +1,7 @@
 from django import template
 
-from catalog.choices import BADGE, RequestState
+from catalog.choices import RequestState
+from core import badges
 
 register = template.Library()
 
@@ -8,7 +9,7 @@ register = template.Library()
 @register.filter
 def badge(value) -> str:
     """The badge colour class (ok, warn, bad) for a state, tier, mode or outcome."""
-    return BADGE.get(str(value), "")
+    return badges.badge(value)
 
 
 @register.filter

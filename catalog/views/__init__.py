@@ -1,15 +1,6 @@
 """Catalog pages (one module per concern, re-exported for catalog/urls.py). Forms work without
 JavaScript; htmx only refreshes search results and live timelines."""
 
-from catalog.views.provisioning import (
-    orphan_report,
-    resource_delete,
-    resource_detail,
-    resource_extend,
-    resource_list,
-    resource_secret,
-    run_cancel,
-)
 from catalog.views.requests import (
     approval_inbox,
     request_approve,
@@ -25,19 +16,9 @@ from catalog.views.requests import (
     template_detail,
     template_list,
 )
-from catalog.views.runbooks import (
-    runbook_detail,
-    runbook_list,
-    runbook_run,
-    runbook_run_approve,
-    runbook_run_detail,
-    runbook_run_live,
-    runbook_run_reject,
-)
 
 __all__ = [
     "approval_inbox",
-    "orphan_report",
     "request_approve",
     "request_break_glass",
     "request_cancel",
@@ -46,19 +27,6 @@ __all__ = [
     "request_list",
     "request_reject",
     "request_timeline",
-    "resource_delete",
-    "resource_detail",
-    "resource_extend",
-    "resource_list",
-    "resource_secret",
-    "run_cancel",
-    "runbook_detail",
-    "runbook_list",
-    "runbook_run",
-    "runbook_run_approve",
-    "runbook_run_detail",
-    "runbook_run_live",
-    "runbook_run_reject",
     "team_list",
     "team_usage",
     "template_detail",

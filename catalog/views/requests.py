@@ -10,12 +10,14 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from catalog import permissions, selectors, services
+from catalog import panels, selectors, services
 from catalog.choices import VersionStatus
 from catalog.filtersets import RequestFilterSet, TemplateFilterSet
 from catalog.forms import BreakGlassForm, DecisionForm, RequestForm
 from catalog.models import TemplateVersion
 from catalog.views.common import act, comment_of
+from teams import permissions
+from teams import selectors as team_selectors
 
 PAGE_SIZE = 50
 
@@ -82,7 +84,7 @@ def request_list(request):
     visible = selectors.request_list_visible(user=request.user)
     filterset = RequestFilterSet(query, queryset=visible, request=request)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    teams = selectors.team_list_visible(user=request.user)
+    teams = team_selectors.team_list_visible(user=request.user)
     return render(
         request,
         "catalog/request_list.html",
@@ -96,12 +98,11 @@ def _visible_request(request, uuid):
 
 def _detail_context(request, item) -> dict:
     user = request.user
-    panel = selectors.run_panel(request=item, user=user)
+    live_panels = panels.panels(request, item, live=True)
     return {
         "item": item,
-        "run_panel": panel,
-        "is_live": item.is_live or panel.live,
-        "can_cancel_run": permissions.can_cancel(user, item),
+        "live_panels": live_panels,
+        "is_live": item.is_live or any(panel.live for panel in live_panels),
         "timeline": selectors.request_timeline(request=item),
         "approvals_given": selectors.request_approvals_given(request=item),
         "can_decide": item.state == "pending_approval" and permissions.can_decide(user, item),
@@ -121,6 +122,7 @@ def request_detail(request, uuid):
     context.update(
         decision_form=DecisionForm(),
         break_glass_form=BreakGlassForm(),
+        panels=panels.panels(request, item, live=False),
         decisions=item.decisions.select_related("policy_version__policy"),
         reservation=getattr(item, "reservation", None),
     )
@@ -206,7 +208,8 @@ def approval_inbox(request):
 @login_required
 def team_list(request):
     teams = [
-        selectors.team_usage(team=team) for team in selectors.team_list_visible(user=request.user)
+        selectors.team_usage(team=team)
+        for team in team_selectors.team_list_visible(user=request.user)
     ]
     return render(request, "catalog/team_list.html", {"usages": teams})
 
@@ -214,5 +217,5 @@ def team_list(request):
 @login_required
 def team_usage(request, slug):
     # Another team's page is not found, as in the API: a 403 would tell that the team exists.
-    team = get_object_or_404(selectors.team_list_visible(user=request.user), slug=slug)
+    team = get_object_or_404(team_selectors.team_list_visible(user=request.user), slug=slug)
     return render(request, "catalog/team_usage.html", {"usage": selectors.team_usage(team=team)})

@@ -148,7 +148,7 @@ def _metrics(page: Page, tiles: list[executive.MetricTile], days) -> None:
                 "value": value,
                 "met_text": met_text,
                 "met_badge": met_badge,
-                "href": optional_url("slo:metric-detail", metric.key),
+                "href": optional_url("metrics:metric-detail", metric.key),
             }
         )
         table.rows.append(

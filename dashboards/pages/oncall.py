@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.models import Runbook
-from catalog.services.runbooks import can_run
+from core.jobs import job_runs_overview
 from dashboards import charts
 from dashboards.formatting import burn, duration, percent
 from dashboards.pages.base import Page, request_cell
 from dashboards.selectors import common, oncall, runs
 from dashboards.selectors.slos import source_problems
 from dashboards.tables import Table, cell, when
+from provisioning.models import Runbook
+from provisioning.services.runbooks import can_run
 from slo.models import AlertState
-from ssops_site.jobs import job_runs_overview
 
 BURN_WINDOWS = ("5m", "1h", "6h", "3d")
 
@@ -213,7 +213,11 @@ def _failures(page: Page, failed) -> None:
         item, runbook_run = run.request, getattr(run, "runbook_run", None)
         team = item.team if item else (runbook_run.team if runbook_run else None)
         step = run.failed_step
-        link = reverse("catalog:runbook-run-detail", args=[runbook_run.uuid]) if runbook_run else ""
+        link = (
+            reverse("provisioning:runbook-run-detail", args=[runbook_run.uuid])
+            if runbook_run
+            else ""
+        )
         table.rows.append(
             [
                 when(run.finished_at),

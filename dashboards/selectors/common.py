@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from catalog import permissions
+from teams import permissions
 
 RANGES = (7, 30, 90)
 DEFAULT_RANGE = 30

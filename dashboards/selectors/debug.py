@@ -14,8 +14,8 @@ from audit import chain
 from audit.models import AuditCheckpoint, AuditEvent
 from catalog.models import Request
 from catalog.selectors import request_list_visible
+from core.models import TraceSpan
 from dashboards.selectors.common import scope_of
-from ssops_site.models import TraceSpan
 
 MAX_EVENTS = 500
 OBJECT_TYPES = ("catalog.request", "catalog.provisioningrun", "catalog.runstep")

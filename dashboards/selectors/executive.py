@@ -16,9 +16,9 @@ from catalog.choices import RequestState
 from catalog.models import Budget, MonthlySpend, Request
 from catalog.services.quotas import month_start
 from dashboards.selectors.common import Scope, TimeRange
+from metrics import catalogue
+from metrics.models import BudgetAlert, MetricSnapshot
 from slo.choices import DataStatus, PeriodKind
-from slo.models import BudgetAlert, MetricSnapshot
-from slo.platform import catalogue
 from slo.selectors import slo_visible, slo_with_latest
 
 # --- SLO health -----------------------------------------------------------------------------------

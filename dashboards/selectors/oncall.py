@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from catalog.choices import DecisionOutcome
 from catalog.models import PolicyDecision
+from core.models import ApiRequestCount, TraceSpan
+from core.request_counts import API_PREFIX
 from dashboards.selectors.common import Scope
+from metrics.stats import percentile
 from slo.models import AlertState, Snapshot
-from slo.platform.stats import percentile
 from slo.selectors import slo_visible
-from ssops_site.models import ApiRequestCount, TraceSpan
-from ssops_site.request_counts import API_PREFIX
 
 API_WINDOW = timedelta(hours=3)
 BUCKET_SECONDS = 300

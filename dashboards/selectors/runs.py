@@ -11,10 +11,12 @@ from urllib.parse import parse_qsl, urlsplit
 from django.db.models import Count, Min, Prefetch, Q, QuerySet
 from django.urls import Resolver404, resolve
 
-from catalog.choices import RequestState, RunKind, RunState, StepState
-from catalog.models import ProvisioningRun, Request, Runbook, RunStep
-from catalog.models.provisioning import RUN_OPEN
+from catalog.choices import RequestState
+from catalog.models import Request
 from dashboards.selectors.common import Scope
+from provisioning.choices import RunKind, RunState, StepState
+from provisioning.models import ProvisioningRun, Runbook, RunStep
+from provisioning.models.runs import RUN_OPEN
 
 FAILED = (RunState.FAILED, RunState.ROLLED_BACK)
 
@@ -95,7 +97,7 @@ def runbook_link(url: str) -> tuple[str, dict[str, str]] | None:
         match = resolve(parts.path or "/")
     except Resolver404:
         return None
-    if match.view_name != "catalog:runbook-detail":
+    if match.view_name != "provisioning:runbook-detail":
         return None
     return match.kwargs["slug"], dict(parse_qsl(parts.query))
 

@@ -1,9 +1,9 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from catalog.models import Team
+from core.serializers import StrictInput
 from slo.models import SLO, AlertEvent, AlertPolicy, DataSource, Indicator, Snapshot
-from ssops_site.serializers import StrictInput
+from teams.models import Team
 
 
 class SnapshotSerializer(serializers.ModelSerializer):

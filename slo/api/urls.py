@@ -1,10 +1,9 @@
 from rest_framework.routers import DefaultRouter
 
 from slo.api.views import SLOViewSet
-from slo.platform.api import urls as platform_urls
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("slos", SLOViewSet, basename="slo")
 
-urlpatterns = [*router.urls, *platform_urls.urlpatterns]
+urlpatterns = router.urls

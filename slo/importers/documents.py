@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from ssops_site import strict_yaml
+from core import strict_yaml
 
 
 class Refused(Exception):

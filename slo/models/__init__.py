@@ -5,17 +5,6 @@ from slo.models.openslo import (
     DataSource,
     Service,
 )
-from slo.models.platform import (
-    AuditGap,
-    BillingImport,
-    BillingRow,
-    BudgetAlert,
-    Incident,
-    MetricSnapshot,
-    OncallAction,
-    ProbeResult,
-    SatisfactionRating,
-)
 from slo.models.runtime import AlertDelivery, AlertEvent, AlertState, Snapshot
 from slo.models.slos import SLO, Indicator
 
@@ -27,17 +16,8 @@ __all__ = [
     "AlertNotificationTarget",
     "AlertPolicy",
     "AlertState",
-    "AuditGap",
-    "BillingImport",
-    "BillingRow",
-    "BudgetAlert",
     "DataSource",
-    "Incident",
     "Indicator",
-    "MetricSnapshot",
-    "OncallAction",
-    "ProbeResult",
-    "SatisfactionRating",
     "Service",
     "Snapshot",
 ]

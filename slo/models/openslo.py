@@ -64,7 +64,7 @@ class DataSource(OpenSLOObject):
 
 
 class Service(OpenSLOObject):
-    team = models.ForeignKey("catalog.Team", on_delete=models.PROTECT, related_name="slo_services")
+    team = models.ForeignKey("teams.Team", on_delete=models.PROTECT, related_name="slo_services")
 
     class Meta(OpenSLOObject.Meta):
         pass

@@ -102,7 +102,7 @@ class Indicator(IndicatorFields, OpenSLOObject):
 
 class SLO(IndicatorFields, OpenSLOObject):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="slos")
-    team = models.ForeignKey("catalog.Team", on_delete=models.PROTECT, related_name="slos")
+    team = models.ForeignKey("teams.Team", on_delete=models.PROTECT, related_name="slos")
     objective = models.FloatField(help_text="Share of good events (or slices), e.g. 0.999")
     objective_name = models.CharField(max_length=200, blank=True)
     threshold_op = models.CharField(

@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from audit.services import audit_record
-from catalog.models import Team
 from slo.choices import DataSourceKind
 from slo.importers import ImportRefused, Planned, Ref, Refused, plan_file, plan_text
 from slo.models import (
@@ -22,6 +21,7 @@ from slo.models import (
     Indicator,
     Service,
 )
+from teams.models import Team
 
 # In dependency order: an object is upserted after everything it may refer to.
 KIND_MODELS: dict[str, type[models.Model]] = {

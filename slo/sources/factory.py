@@ -1,4 +1,8 @@
-"""`sources_for_run()` gives the engine one source object per data source for one run."""
+"""`sources_for_run()` gives the engine one source object per data source for one run.
+
+Prometheus is built in. Other kinds of source register a factory under their kind's name
+(`register_source_kind`): the metrics app registers "platform", SSOps's own records, which the
+SLOs of SSOps itself read."""
 
 from __future__ import annotations
 
@@ -8,8 +12,22 @@ from django.conf import settings
 
 from slo.definitions import SourceKey
 from slo.sources.base import Source, SourceUnavailable
-from slo.sources.platform import PlatformRecordsSource
 from slo.sources.prometheus import PrometheusSource
+
+SOURCE_KINDS: dict[str, Callable[[SourceKey], Source]] = {}
+
+
+def register_source_kind(kind: str, factory: Callable[[SourceKey], Source]) -> None:
+    SOURCE_KINDS[kind] = factory
+
+
+def _prometheus(key: SourceKey) -> Source:
+    url = key.url or settings.PROMETHEUS_URL
+    if not url:
+        raise SourceUnavailable(
+            "PROMETHEUS_URL is not set: point it at the Prometheus that scrapes your services"
+        )
+    return PrometheusSource(url, timeout=settings.PROMETHEUS_TIMEOUT)
 
 
 def sources_for_run() -> Callable[[SourceKey], Source]:
@@ -18,16 +36,10 @@ def sources_for_run() -> Callable[[SourceKey], Source]:
 
     def source_for(key: SourceKey) -> Source:
         if key not in built:
-            if key.kind == "platform":
-                built[key] = PlatformRecordsSource()
-            else:
-                url = key.url or settings.PROMETHEUS_URL
-                if not url:
-                    raise SourceUnavailable(
-                        "PROMETHEUS_URL is not set: point it at the Prometheus that scrapes "
-                        "your services"
-                    )
-                built[key] = PrometheusSource(url, timeout=settings.PROMETHEUS_TIMEOUT)
+            factory = SOURCE_KINDS.get(key.kind)
+            if factory is None and key.kind not in ("", "prometheus"):
+                raise SourceUnavailable(f"no source of kind {key.kind!r} is installed")
+            built[key] = (factory or _prometheus)(key)
         return built[key]
 
     return source_for

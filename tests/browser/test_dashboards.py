@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from catalog.models import RunbookRun
+from provisioning.models import RunbookRun
 from slo.models import SLO
 from tests.dashboards import data
 

@@ -11,11 +11,11 @@ from playwright.sync_api import expect
 from catalog import tasks
 from catalog.models import Request, RequestTransition
 from catalog.services import request_mark_ready, request_submit
-from slo.models import SatisfactionRating
-from slo.platform.periods import period_containing
-from slo.platform.services import metric_snapshots_record
+from metrics.models import SatisfactionRating
+from metrics.periods import period_containing
+from metrics.services import metric_snapshots_record
 from tests.catalog.conftest import publish, template_document
-from tests.slo.platform.conftest import AFTER, DAY, moment
+from tests.metrics.conftest import AFTER, DAY, moment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,8 +1,6 @@
 """`catalog_import`: lint everything, publish all or nothing, never change a published
 version; `catalog_deprecate` stops new requests on an old version."""
 
-import shutil
-
 import pytest
 import yaml
 from django.core.management import CommandError, call_command
@@ -10,7 +8,8 @@ from django.core.management import CommandError, call_command
 from audit.models import AuditEvent
 from catalog.choices import VersionStatus
 from catalog.models import ImmutableVersionError, Policy, Template, TemplateVersion
-from tests.catalog.conftest import DEFAULT_ROOT, template_document
+from tests.catalog.conftest import template_document
+from tests.helpers import definitions_copy
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def folder(tmp_path):
     target = tmp_path / "definitions"
-    shutil.copytree(DEFAULT_ROOT, target)
-    return target
+    return definitions_copy(target)
 
 
 def run(*args):

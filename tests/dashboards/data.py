@@ -12,26 +12,26 @@ from decimal import Decimal
 from django.utils import timezone
 
 from catalog.choices import RequestState
-from catalog.importer import DEFAULT_ROOT, catalog_import
+from catalog.importer import catalog_import
 from catalog.models import (
     Budget,
     MonthlySpend,
     Policy,
     PolicyDecision,
     PolicyVersion,
-    ProvisioningRun,
     Request,
     RequestTransition,
-    Runbook,
-    RunStep,
-    Team,
     TemplateVersion,
 )
 from catalog.services.quotas import month_start
-from slo.models import SLO, AlertEvent, AlertState, BudgetAlert, MetricSnapshot, Service, Snapshot
-from slo.platform import catalogue
-from ssops_site.models import ApiRequestCount, JobLock, JobRun, TraceSpan
+from core.models import ApiRequestCount, JobLock, JobRun, TraceSpan
+from metrics import catalogue
+from metrics.models import BudgetAlert, MetricSnapshot
+from provisioning.models import ProvisioningRun, Runbook, RunStep
+from slo.models import SLO, AlertEvent, AlertState, Service, Snapshot
+from teams.models import Team
 from tests.catalog.conftest import publish, template_document
+from tests.helpers import RUNBOOKS
 
 _serial = itertools.count(1)
 STATES = [
@@ -284,6 +284,6 @@ def add_run(item, *, state: str = "rolled_back", kind: str = "provision", at=Non
 
 def add_runbook(slug: str = "flush-cache") -> Runbook:
     """A shipped runbook, published as `catalog_import` does."""
-    report = catalog_import(actor=None, paths=[DEFAULT_ROOT / "runbooks" / f"{slug}-1.0.0.yaml"])
+    report = catalog_import(actor=None, paths=[RUNBOOKS / f"{slug}-1.0.0.yaml"])
     assert not report.errors, report.errors
     return Runbook.objects.get(slug=slug)

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 
 from audit.services import audit_checkpoint_create, audit_record
-from ssops_site.models import TraceSpan
-from ssops_site.telemetry import tracer
+from core.models import TraceSpan
+from core.telemetry import tracer
 from tests.dashboards import data
 from tests.helpers import append_only_triggers_removed, raw
 

@@ -4,8 +4,8 @@ and beat job health; a fragment for its own refresh; a constant query count."""
 
 import pytest
 
+from core.models import TraceSpan
 from slo.models import SLO
-from ssops_site.models import TraceSpan
 from tests.dashboards import data
 
 pytestmark = pytest.mark.django_db

@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core.models import JobRun
 from slo.models import SLO, Snapshot
 from slo.services import slo_batches, slo_evaluation_record
 from slo.tasks import evaluate
-from ssops_site.models import JobRun
 
 pytestmark = pytest.mark.django_db
 MINUTE = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -9,7 +9,8 @@ from django.core.management import call_command
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from slo import demo, tasks
+from demo import slos as demo
+from slo import tasks
 from slo.models import SLO, AlertDelivery, AlertEvent, Snapshot
 from slo.services import slo_evaluate, slo_history_prune
 from ssops_site.celery import app
@@ -76,7 +77,7 @@ def test_ssops_records_are_a_source_counted_exactly(slo_import, team, settings):
 
 
 def test_the_demo_seed_is_idempotent_and_its_history_is_marked_synthetic(db):
-    from catalog import demo as catalog_demo
+    from demo import catalog as catalog_demo
 
     catalog_demo.seed()
     demo.seed(stdout=io.StringIO())

@@ -199,9 +199,9 @@ def test_the_maths_engine_and_rules_import_no_django():
 
     code = (
         "import sys; import slo.maths, slo.engine, slo.rules, slo.promql, slo.windows;"
-        "import slo.sources.prometheus, slo.sources.platform;"
-        "import slo.platform.periods, slo.platform.stats, slo.platform.calculations,"
-        " slo.platform.focus, slo.platform.catalogue;"
+        "import slo.sources.prometheus, metrics.sources;"
+        "import metrics.periods, metrics.stats, metrics.calculations,"
+        " metrics.focus, metrics.catalogue;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))"
     )
     result = subprocess.run(

@@ -20,10 +20,10 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from core.models import JobLock, JobRun
 from slo.models import SLO, AlertEvent, Snapshot
 from slo.services import slo_batches
 from slo.tasks import evaluate, evaluate_batch
-from ssops_site.models import JobLock, JobRun
 from tests import helpers
 from tests.services.celery_worker import database_url, new_prefix
 from tests.slo import workload

@@ -3,19 +3,22 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.importer import DEFAULT_ROOT, catalog_import
+from catalog.importer import catalog_import
 
 
 class Command(BaseCommand):
     help = (
-        "Load catalog templates and policies from YAML (default: catalog/definitions/), lint "
-        "them (schema, known step actions, policy examples) and publish them; a bad file "
-        "rejects the whole import. Published template versions never change."
+        "Load catalog templates, policies and runbooks from YAML (default: each app's "
+        "definitions/ folder), lint them (schema, known step actions, policy examples) and "
+        "publish them; a bad file rejects the whole import. Published versions never change."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "paths", nargs="*", type=Path, help=f"files or folders ({DEFAULT_ROOT})"
+            "paths",
+            nargs="*",
+            type=Path,
+            help="files or folders (default: the definitions/ of the catalog and provisioning)",
         )
         parser.add_argument("--check", action="store_true", help="lint only; write nothing")
         parser.add_argument("--actor", default="", help="username recorded in the audit store")
@@ -38,15 +41,21 @@ class Command(BaseCommand):
             self.stdout.write(f"published template {label}")
         for name in report.policies_saved:
             self.stdout.write(f"saved policy {name}")
-        for label in report.runbooks_published:
-            self.stdout.write(f"published runbook {label}")
+        for noun, labels in report.others_published.items():
+            for label in labels:
+                self.stdout.write(f"published {noun} {label}")
         unchanged = (
-            len(report.unchanged) + len(report.policies_unchanged) + len(report.runbooks_unchanged)
+            len(report.unchanged)
+            + len(report.policies_unchanged)
+            + sum(map(len, report.others_unchanged.values()))
+        )
+        others = "".join(
+            f"{len(labels)} {noun}(s) published, "
+            for noun, labels in report.others_published.items()
         )
         self.stdout.write(
             self.style.SUCCESS(
                 f"{len(report.published)} template version(s) published, "
-                f"{len(report.policies_saved)} polic(ies) saved, "
-                f"{len(report.runbooks_published)} runbook(s) published, {unchanged} unchanged"
+                f"{len(report.policies_saved)} polic(ies) saved, {others}{unchanged} unchanged"
             )
         )

@@ -2,9 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.models import Team
 from slo.importers import ImportRefused
 from slo.services import slo_import_file
+from teams.models import Team
 
 
 class Command(BaseCommand):

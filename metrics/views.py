@@ -1,0 +1,243 @@
+"""Pages of the platform metrics: the twelve metrics with their definitions, values per period,
+history and links to their rows; one metric in detail; team budgets; incidents (on-call logs
+manual actions); and the rating a requester gives a finished request. They read stored
+results only."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_POST
+
+from catalog.models import Request
+from catalog.selectors import request_list_visible
+from metrics import catalogue, selectors, services
+from metrics.periods import KINDS, PeriodError, period_containing, period_parse
+from slo.models import SLO
+from teams import permissions
+from teams.models import Team
+
+HISTORY_PERIODS = 30
+
+
+def _period(request):
+    kind = request.GET.get("period") or "week"
+    if kind not in KINDS:
+        kind = "week"
+    try:
+        if request.GET.get("at"):
+            return period_parse(kind, request.GET["at"]), ""
+    except PeriodError as exc:
+        return period_containing(kind, timezone.now()), str(exc)
+    return period_containing(kind, timezone.now()), ""
+
+
+def _navigation(period) -> dict:
+    now = timezone.now()
+    later = period.next()
+    return {
+        "period": period,
+        "kinds": KINDS,
+        "previous": period.previous(),
+        "following": later if later.start <= now else None,
+        "current": period.contains(now),
+    }
+
+
+@login_required
+def metric_list(request):
+    period, problem = _period(request)
+    if problem:
+        messages.error(request, problem)
+    views = selectors.metrics_overview(user=request.user, period=period)
+    return render(
+        request,
+        "metrics/metric_list.html",
+        {
+            **_navigation(period),
+            "views": [(view, selectors.source_links(view.metric, period)) for view in views],
+            "sees_totals": selectors.sees_totals(request.user),
+        },
+    )
+
+
+@login_required
+def metric_detail(request, key: str):
+    try:
+        metric = catalogue.metric_lookup(key)
+    except KeyError:
+        raise Http404("No such metric") from None
+    period, problem = _period(request)
+    if problem:
+        messages.error(request, problem)
+    figures = selectors.metric_figures(user=request.user, metric=metric, period=period)
+    headline = figures[0] if figures else None
+    history = selectors.metric_history(
+        user=request.user,
+        metric=metric,
+        kind=period.kind,
+        team_id=headline.team_id if headline else None,
+        until=period.start,
+        limit=HISTORY_PERIODS,
+    )
+    return render(
+        request,
+        "metrics/metric_detail.html",
+        {
+            **_navigation(period),
+            "metric": metric,
+            "figures": figures,
+            "headline": headline,
+            "history": history,
+            "chart": _chart(metric, history) if len(history) > 1 else None,
+            "links": selectors.source_links(metric, period),
+        },
+    )
+
+
+def _chart(metric, history) -> dict:
+    from metrics.periods import Period
+    from slo.charts import _figure, _line
+
+    x = [Period(row.period_kind, row.period_start).label for row in history]
+    y = [row.value for row in history]
+    traces = [_line(metric.value_label, x, y, connectgaps=False, mode="lines+markers")]
+    if metric.target and not metric.target.dimension:
+        traces.append(
+            _line(
+                f"target {metric.target.text}",
+                x,
+                [metric.target.threshold] * len(x),
+                line={"dash": "dash", "color": "#cf222e"},
+            )
+        )
+    axis = {"tickformat": ".2%"} if metric.unit == catalogue.RATIO else {}
+    figure = _figure(f"{metric.title} per {history[0].period_kind}", traces, axis)
+    figure["layout"]["xaxis"] = {"type": "category"}  # one point per period, labelled as such
+    return figure
+
+
+@login_required
+def budgets(request):
+    month = period_containing("month", timezone.now())
+    alerts = selectors.budget_alerts_visible(user=request.user).order_by("-month", "team__slug")
+    return render(
+        request,
+        "metrics/budgets.html",
+        {"alerts": list(alerts[:200]), "month": month, "threshold": services.BURN_ALERT},
+    )
+
+
+# --- incidents (on-call) ------------------------------------------------------------------------
+
+
+@login_required
+def incident_list(request):
+    can_act = permissions.is_oncall(request.user)
+    incidents = selectors.incidents_visible(user=request.user).prefetch_related("actions__actor")
+    return render(
+        request,
+        "metrics/incidents.html",
+        {
+            "incidents": list(incidents[:100]),
+            "can_act": can_act,
+            "teams": Team.objects.order_by("slug") if can_act else [],
+            "slos": SLO.objects.order_by("name").only("name") if can_act else [],
+        },
+    )
+
+
+def _run(request, action, success: str) -> None:
+    """Run one write; its problems (or its success) come back as messages on the page. Who may
+    not do it gets a 403 (audited), as on the catalog's pages: the pages never offer them the
+    form, so only a forged or stale POST gets here."""
+    try:
+        action()
+    except services.PlatformInvalid as exc:
+        for field_errors in exc.errors.values():
+            for error in field_errors:
+                messages.error(request, error)
+    else:
+        messages.success(request, success)
+
+
+def _oncall_post(request, action, success: str):
+    _run(request, action, success)
+    return redirect("metrics:incident-list")
+
+
+@login_required
+@require_POST
+def incident_open(request):
+    team = Team.objects.filter(slug=request.POST.get("team", "")).first()
+    slo = SLO.objects.filter(name=request.POST.get("slo", "")).first()
+    return _oncall_post(
+        request,
+        lambda: services.incident_open(
+            actor=request.user, title=request.POST.get("title", ""), team=team, slo=slo
+        ),
+        "Incident opened.",
+    )
+
+
+@login_required
+@require_POST
+def incident_action(request, uuid):
+    incident = get_object_or_404(selectors.incidents_visible(user=request.user), uuid=uuid)
+    performed = request.POST.get("performed_at") or ""
+    moment = parse_datetime(performed) if performed else None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.get_current_timezone())
+    if performed and moment is None:
+        messages.error(request, "When: use a date and time, e.g. 2026-01-07 14:30.")
+        return redirect("metrics:incident-list")
+    return _oncall_post(
+        request,
+        lambda: services.oncall_action_log(
+            actor=request.user,
+            incident=incident,
+            description=request.POST.get("description", ""),
+            performed_at=moment,
+        ),
+        "Action logged.",
+    )
+
+
+@login_required
+@require_POST
+def incident_resolve(request, uuid):
+    incident = get_object_or_404(selectors.incidents_visible(user=request.user), uuid=uuid)
+    return _oncall_post(
+        request,
+        lambda: services.incident_resolve(actor=request.user, incident=incident),
+        "Incident resolved.",
+    )
+
+
+# --- the rating of a finished request (M12) -----------------------------------------------------
+
+
+@login_required
+def request_rating(request, uuid):
+    """GET: the rating fragment of the request page (htmx polls it while the request is under
+    way); POST: the requester's rating."""
+    item = get_object_or_404(request_list_visible(user=request.user), uuid=uuid)
+    if request.method == "POST":
+        rating = partial(
+            services.rating_submit,
+            actor=request.user,
+            request=Request.objects.get(pk=item.pk),
+            score=request.POST.get("score"),
+            comment=request.POST.get("comment", ""),
+        )
+        _run(request, rating, "Thank you for rating this request.")
+        return redirect("catalog:request-detail", uuid=item.uuid)
+    if request.method != "GET":
+        return HttpResponse(status=405)
+    return render(request, "metrics/_request_rating.html", {"item": item})
