@@ -425,8 +425,16 @@ def add_spans(rng, now, requests) -> None:
             parts = (
                 ("1", "", "POST api/requests/", "SERVER", 0, 80, {}),
                 ("2", "1", "policy.evaluate", "INTERNAL", 10, 3, {}),
-                ("3", "1", "apply_async/catalog.tasks.provision_request", "PRODUCER", 60, 2, {}),
-                ("4", "3", "run/catalog.tasks.provision_request", "CONSUMER", 90, 400, {}),
+                (
+                    "3",
+                    "1",
+                    "apply_async/provisioning.tasks.provision_request",
+                    "PRODUCER",
+                    60,
+                    2,
+                    {},
+                ),
+                ("4", "3", "run/provisioning.tasks.provision_request", "CONSUMER", 90, 400, {}),
                 (
                     "5",
                     "4",

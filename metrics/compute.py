@@ -2,8 +2,8 @@
 
 Records come from `metrics.records`; M1 asks the SLO sources (Prometheus at PROMETHEUS_URL,
 else SSOps's own request counts) and M7 the SLO engine, for exactly the period. The result says
-whether the figures could be computed (`ok`), had nothing to count (`no_data`), could not reach
-their source (`unavailable`) or wait for records SSOps does not keep yet (`waiting`).
+whether the figures could be computed (`ok`), had nothing to count (`no_data`) or could not
+reach their source (`unavailable`).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from django.db.models import OuterRef, Subquery
 from metrics import calculations as calc
 from metrics import records
 from metrics.calculations import Figure
+from metrics.choices import MetricStatus
 from metrics.periods import Period
 from metrics.sources import PlatformRecordsSource
 from slo import engine, maths, promql
-from slo.choices import MetricStatus
 from slo.definitions import Window
 from slo.sources.base import SourceUnavailable
 from slo.sources.factory import sources_for_run
@@ -166,9 +166,7 @@ def m8(period: Period, now: datetime) -> Outcome:
     owners = records.Owners()
     charges = records.charges(period.start, period.end, owners)
     provisions = records.provisions(period.start, period.end)
-    waiting = records.engine_waiting("Resource")
-    detail = f"costs are joined by owner and cost-center tags only; ResourceId: {waiting}"
-    return Outcome(calc.cost_per_provision(charges, provisions), detail=detail if waiting else "")
+    return Outcome(calc.cost_per_provision(charges, provisions))
 
 
 def m9(period: Period, now: datetime) -> Outcome:
@@ -181,15 +179,10 @@ def m10(period: Period, now: datetime) -> Outcome:
     from metrics.models import BillingRow
 
     found = records.orphans(period.start, period.end)
-    waiting = records.engine_waiting("OrphanFinding")
     billed = BillingRow.objects.filter(
         charge_period_start__gte=period.start, charge_period_start__lt=period.end
     ).exists()
     notes = [] if billed else ["no billing rows imported for this period"]
-    if waiting:
-        notes.append(f"the orphan scan is {waiting}")
-    if not billed and waiting:
-        return Outcome([], MetricStatus.NO_DATA, "; ".join(notes))
     figures = calc.orphaned_resources(found) or [
         Figure(calc.ALL, "", 0.0, {"resources": 0, "costs": {}})
     ]
@@ -198,10 +191,7 @@ def m10(period: Period, now: datetime) -> Outcome:
 
 def m11(period: Period, now: datetime) -> Outcome:
     checks, gaps = records.transition_checks(period.start, period.end)
-    waiting = records.engine_waiting(*records.ENGINE_TIMELINES)
-    detail = f"requests and approvals only; runs and resources are {waiting}" if waiting else ""
-    if gaps:
-        detail = f"{len(gaps)} gap(s): {gaps[0].problem}" + (f" ({detail})" if detail else "")
+    detail = f"{len(gaps)} gap(s): {gaps[0].problem}" if gaps else ""
     return Outcome(calc.audit_completeness(checks), detail=detail)
 
 
@@ -227,7 +217,4 @@ COMPUTE: dict[str, Callable[[Period, datetime], Outcome]] = {
 
 def metric_compute(key: str, period: Period, now: datetime) -> Outcome:
     """The figures of metric `key` for `period`, as far as `now` has got."""
-    try:
-        return COMPUTE[key](period, now)
-    except records.WaitingForRecords as exc:
-        return Outcome([], MetricStatus.WAITING, str(exc))
+    return COMPUTE[key](period, now)

@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from slo.choices import GapKind, MetricStatus, PeriodKind
+from metrics.choices import GapKind, MetricStatus, PeriodKind
 
 
 def money(**options) -> models.DecimalField:

@@ -1,11 +1,5 @@
 """The records each platform metric is computed from, read from the database as the plain
-values of `metrics.calculations` — one function per metric and period, a few queries each.
-
-Records that only the provisioning engine (issue 5) keeps — provisioning runs, resources,
-runbook runs, orphan findings — are read through `engine_model`, which raises `WaitingForRecords`
-while the catalog has no such model: the metric then says what it waits for instead of showing
-a number.
-"""
+values of `metrics.calculations` — one function per metric and period, a few queries each."""
 
 from __future__ import annotations
 
@@ -14,8 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.apps import apps
-from django.db.models import F, Q, Value
+from django.db.models import F, Model, Q, Value
 from django.db.models.functions import Coalesce
 
 from audit.models import AuditEvent
@@ -32,23 +25,16 @@ from metrics.calculations import (
     Rating,
     TransitionCheck,
 )
+from provisioning.models import (
+    OrphanFinding,
+    Resource,
+    ResourceTransition,
+    RunbookApproval,
+    RunbookRun,
+    RunbookRunTransition,
+    RunTransition,
+)
 from teams.models import Team
-
-PROVISIONING_ENGINE = "the provisioning engine (issue 5)"
-
-
-class WaitingForRecords(LookupError):
-    """The records a metric needs are not kept by this installation yet."""
-
-
-def engine_model(name: str):
-    """A model of the provisioning engine (catalog.<name>), or WaitingForRecords."""
-    try:
-        return apps.get_model("catalog", name)
-    except LookupError:
-        raise WaitingForRecords(
-            f"waiting for {PROVISIONING_ENGINE}: SSOps keeps no catalog.{name} records yet"
-        ) from None
 
 
 def _in(period_field: str, start: datetime, end: datetime) -> Q:
@@ -167,7 +153,6 @@ def manual_oncall_actions(start: datetime, end: datetime) -> int:
 
 def runbook_runs(start: datetime, end: datetime) -> list[calc.RunbookRunRecord]:
     """Runbook runs that finished (succeeded or failed) in [start, end) (M6)."""
-    RunbookRun = engine_model("RunbookRun")
     rows = RunbookRun.objects.filter(
         _in("finished_at", start, end), state__in=("succeeded", "failed")
     ).values_list("uuid", "team_id", "runbook__slug", "state", "by_oncall")
@@ -179,7 +164,6 @@ def runbook_runs(start: datetime, end: datetime) -> list[calc.RunbookRunRecord]:
 
 def oncall_runbook_runs(start: datetime, end: datetime) -> list[calc.RunbookRunRecord]:
     """Runbook runs on-call started in [start, end), however they ended (M9)."""
-    RunbookRun = engine_model("RunbookRun")
     rows = RunbookRun.objects.filter(_in("started_at", start, end), by_oncall=True).values_list(
         "uuid", "team_id", "runbook__slug", "state"
     )
@@ -220,24 +204,9 @@ class Owners:
         return Attribution(None, "", "")
 
 
-def engine_waiting(*names: str) -> str:
-    """Why records of the provisioning engine are not read ("" when they all are)."""
-    try:
-        for name in names:
-            engine_model(name)
-    except WaitingForRecords as exc:
-        return str(exc)
-    return ""
-
-
 def known_resources() -> dict[str, tuple[int, str]]:
     """ResourceId (the resource's external id) → (owner team, template) of every resource SSOps
-    provisioned, deleted ones included (their last bills come later); empty without the
-    provisioning engine."""
-    try:
-        Resource = engine_model("Resource")
-    except WaitingForRecords:
-        return {}
+    provisioned, deleted ones included (their last bills come later)."""
     rows = Resource.objects.exclude(external_id="").values_list(
         "external_id", "team_id", "template_version__template__slug"
     )
@@ -278,10 +247,6 @@ def orphans(start: datetime, end: datetime, owners: Owners | None = None) -> lis
 
 
 def scan_findings(start: datetime, end: datetime, billed: list[Charge]) -> list[Orphan]:
-    try:
-        OrphanFinding = engine_model("OrphanFinding")
-    except WaitingForRecords:
-        return []
     costs: dict[str, list[Charge]] = defaultdict(list)
     for charge in billed:
         if charge.resource_id:
@@ -331,7 +296,7 @@ class Timeline:
     """A model whose rows record state changes and keep the seq of their audit event."""
 
     kind: str  # as gaps are filed: request, run, resource, runbook_run, runbook_approval
-    model: str
+    model: type[Model]
     owner: str  # the field naming the object that moved
     noun: str  # how a message names that object
     team: tuple[str, ...]  # paths to its team, the first that is set
@@ -339,10 +304,9 @@ class Timeline:
     states: tuple[str | None, str] = ("from_state", "to_state")
 
     def rows(self, start: datetime, end: datetime) -> list[tuple]:
-        Transition = apps.get_model("catalog", self.model)
         before, after = self.states
-        step = ("step__uuid",) if self.model == "RunTransition" else ()
-        rows = Transition.objects.filter(_in("created_at", start, end)).annotate(
+        step = ("step__uuid",) if self.model is RunTransition else ()
+        rows = self.model.objects.filter(_in("created_at", start, end)).annotate(
             team_of=Coalesce(*self.team, Value(None)) if len(self.team) > 1 else F(self.team[0]),
             state_before=F(before) if before else Value(""),
         )
@@ -369,26 +333,26 @@ class Timeline:
 TIMELINES = (
     Timeline(
         "request",
-        "RequestTransition",
+        RequestTransition,
         "request",
         "request",
         ("request__team_id",),
         action="request.{to}",
     ),
     Timeline(
-        "run", "RunTransition", "run", "run", ("run__request__team_id", "run__runbook_run__team_id")
+        "run", RunTransition, "run", "run", ("run__request__team_id", "run__runbook_run__team_id")
     ),
-    Timeline("resource", "ResourceTransition", "resource", "resource", ("resource__team_id",)),
+    Timeline("resource", ResourceTransition, "resource", "resource", ("resource__team_id",)),
     Timeline(
         "runbook_run",
-        "RunbookRunTransition",
+        RunbookRunTransition,
         "runbook_run",
         "runbook run",
         ("runbook_run__team_id",),
     ),
     Timeline(
         "runbook_approval",
-        "RunbookApproval",
+        RunbookApproval,
         "runbook_run",
         "runbook run",
         ("runbook_run__team_id",),
@@ -472,14 +436,7 @@ def _approval_checks(start, end) -> tuple[list[TransitionCheck], list[Gap]]:
 def transition_checks(start: datetime, end: datetime) -> tuple[list[TransitionCheck], list[Gap]]:
     """Every state change of requests, provisioning runs and their steps, resources and runbook
     runs, and every approval (of requests and runbook runs), made in [start, end), against the
-    audit store (the provisioning engine's once it is installed)."""
-    parts = [_timeline_checks(TIMELINES[0], start, end), _approval_checks(start, end)]
-    parts += [
-        _timeline_checks(timeline, start, end)
-        for timeline in TIMELINES[1:]
-        if not engine_waiting(timeline.model)
-    ]
+    audit store."""
+    parts = [_timeline_checks(timeline, start, end) for timeline in TIMELINES]
+    parts.append(_approval_checks(start, end))
     return [c for part in parts for c in part[0]], [g for part in parts for g in part[1]]
-
-
-ENGINE_TIMELINES = tuple(timeline.model for timeline in TIMELINES[1:])

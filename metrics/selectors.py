@@ -202,13 +202,10 @@ def _team_slugs() -> dict[int, str]:
 
 def metric_rows(*, user, metric: Metric, period: Period) -> list[dict]:
     """The records a metric's figures for `period` were computed from, as plain rows (those the
-    caller may see); what a metric waits for gives no rows."""
+    caller may see)."""
     start, end = period.start, period.end
     slugs = _team_slugs()
-    try:
-        rows = ROWS[metric.key](start, end)
-    except records.WaitingForRecords:
-        return []
+    rows = ROWS[metric.key](start, end)
     for row in rows:
         if "team_id" in row:
             row["team"] = slugs.get(row["team_id"])

@@ -1,6 +1,6 @@
 """One attempt of one step: claim it, render its input, call its backend, record the outcome.
 
-The Celery task `catalog.tasks.run_step` calls `step_execute` and retries when asked to (a
+The Celery task `provisioning.tasks.run_step` calls `step_execute` and retries when asked to (a
 transient error, or another live attempt holding the step). Backoff is exponential with
 jitter: half of min(cap, delay × 2^retry) plus a random share of the other half.
 """

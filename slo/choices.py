@@ -62,31 +62,3 @@ class Origin(models.TextChoices):
     API = "api", "API"
     ADMIN = "admin", "Admin"
     DEMO = "demo", "Demo"
-
-
-class PeriodKind(models.TextChoices):
-    DAY = "day", "Day"
-    WEEK = "week", "Week (ISO, Monday to Sunday)"
-    MONTH = "month", "Month"
-
-
-class MetricStatus(models.TextChoices):
-    """Whether a platform metric could be computed for a period, and if not, why."""
-
-    OK = definitions.OK, "OK"
-    NO_DATA = definitions.NO_DATA, "No data"
-    UNAVAILABLE = definitions.UNAVAILABLE, "Source unavailable"
-    WAITING = "waiting", "Waiting for records SSOps does not keep yet"
-
-    @classmethod
-    def colour(cls, value: str) -> str:
-        return {cls.OK: "ok", cls.NO_DATA: "warn", cls.UNAVAILABLE: "bad"}.get(value, "")
-
-
-class GapKind(models.TextChoices):
-    REQUEST = "request", "Request transition"
-    APPROVAL = "approval", "Approval"
-    RUN = "run", "Provisioning run (or step) transition"
-    RESOURCE = "resource", "Resource transition"
-    RUNBOOK_RUN = "runbook_run", "Runbook run transition"
-    RUNBOOK_APPROVAL = "runbook_approval", "Runbook run approval"

@@ -1,8 +1,6 @@
 """Trace spans, job runs and locks and API request counts move from ssops_site to core: the
 tables (ssops_site_*) and their rows stay."""
 
-import django.db.models.deletion
-from django.conf import settings
 from django.db import migrations, models
 
 

@@ -12,13 +12,14 @@ from django.shortcuts import get_object_or_404
 
 from audit import chain
 from audit.models import AuditCheckpoint, AuditEvent
+from audit.selectors import object_types
 from catalog.models import Request
 from catalog.selectors import request_list_visible
 from core.models import TraceSpan
 from dashboards.selectors.common import scope_of
+from provisioning.models import ProvisioningRun, RunStep
 
 MAX_EVENTS = 500
-OBJECT_TYPES = ("catalog.request", "catalog.provisioningrun", "catalog.runstep")
 MAX_SPANS = 2_000
 
 
@@ -69,8 +70,9 @@ def audit_trail(*, request: Request, runs: list | None = None) -> AuditTrail:
     for run in runs or []:
         objects.add(str(run.uuid))
         objects.update(str(step.uuid) for step in run.steps.all())
+    types = [t for model in (Request, ProvisioningRun, RunStep) for t in object_types(model)]
     events = list(
-        AuditEvent.objects.filter(object_type__in=OBJECT_TYPES, object_id__in=objects)
+        AuditEvent.objects.filter(object_type__in=types, object_id__in=objects)
         .order_by("seq")
         .only("seq", "body", "prev_hash", "hash", "uuid", "ts", "actor_name", "action", "trace_id")[
             : MAX_EVENTS + 1

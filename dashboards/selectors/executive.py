@@ -17,8 +17,9 @@ from catalog.models import Budget, MonthlySpend, Request
 from catalog.services.quotas import month_start
 from dashboards.selectors.common import Scope, TimeRange
 from metrics import catalogue
+from metrics.choices import PeriodKind
 from metrics.models import BudgetAlert, MetricSnapshot
-from slo.choices import DataStatus, PeriodKind
+from slo.choices import DataStatus
 from slo.selectors import slo_visible, slo_with_latest
 
 # --- SLO health -----------------------------------------------------------------------------------

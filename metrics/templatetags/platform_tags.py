@@ -9,8 +9,8 @@ from django import template
 from django.utils.html import format_html, format_html_join
 
 from metrics import catalogue
+from metrics.choices import MetricStatus
 from metrics.periods import Period
-from slo.choices import MetricStatus
 from slo.templatetags.slo_format import DASH, _missing, duration
 
 register = template.Library()

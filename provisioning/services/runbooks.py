@@ -325,7 +325,7 @@ def runbook_run_after_engine(*, run: ProvisioningRun) -> None:
         if _move(
             runbook_run, RunbookRunState.VERIFYING, reason="action done; verifying", fields=fields
         ):
-            from catalog import tasks
+            from provisioning import tasks
 
             pk = runbook_run.pk
             transaction.on_commit(lambda: tasks.verify_runbook_run.delay(pk), robust=True)

@@ -171,7 +171,7 @@ def resource_move(resource: Resource, to_state: str, *, actor=None, reason="", f
 
 
 def _enqueue(step: RunStep) -> None:
-    from catalog import tasks
+    from provisioning import tasks
 
     step_id = step.pk
     transaction.on_commit(lambda: tasks.run_step.delay(step_id), robust=True)

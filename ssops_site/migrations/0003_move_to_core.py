@@ -1,8 +1,7 @@
 """Trace spans, job runs and locks and API request counts now belong to core (its 0001 takes
 them over): ssops_site forgets them. No table changes."""
 
-import django.db.models.deletion
-from django.db import migrations, models
+from django.db import migrations
 
 
 class Migration(migrations.Migration):

@@ -13,7 +13,7 @@ def test_an_admin_edit_is_audited_with_the_change(client, team):
     root = get_user_model().objects.create_superuser("root", "root@example.test", "pw-for-tests")
     client.force_login(root)
     response = client.post(
-        f"/admin/catalog/team/{team.pk}/change/",
+        f"/admin/teams/team/{team.pk}/change/",
         {
             "slug": "payments",
             "name": "Payments & Billing",
@@ -24,7 +24,7 @@ def test_an_admin_edit_is_audited_with_the_change(client, team):
     )
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="admin.changed")
-    assert event.actor_name == "root" and event.object_type == "catalog.team"
+    assert event.actor_name == "root" and event.object_type == "teams.team"
     assert "Changed Name" in str(event.payload["change"])
 
 

@@ -8,12 +8,12 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from catalog import tasks
 from catalog.models import Request, RequestTransition
 from catalog.services import request_mark_ready, request_submit
 from metrics.models import SatisfactionRating
 from metrics.periods import period_containing
 from metrics.services import metric_snapshots_record
+from provisioning import tasks
 from tests.catalog.conftest import publish, template_document
 from tests.metrics.conftest import AFTER, DAY, moment
 

@@ -81,7 +81,7 @@ def test_a_low_risk_request_is_approved_and_handed_to_provisioning(
     api_as, bob, widget, django_capture_on_commit_callbacks
 ):
     with (
-        mock.patch("catalog.tasks.provision_request.delay") as enqueue,
+        mock.patch("provisioning.tasks.provision_request.delay") as enqueue,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = api_as(bob).post("/api/requests/", body(), format="json")
@@ -121,7 +121,7 @@ def test_a_medium_risk_request_waits_for_approval(
     api_as, bob, gadget, django_capture_on_commit_callbacks
 ):
     with (
-        mock.patch("catalog.tasks.provision_request.delay") as enqueue,
+        mock.patch("provisioning.tasks.provision_request.delay") as enqueue,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = api_as(bob).post("/api/requests/", body(template="gadget"), format="json")

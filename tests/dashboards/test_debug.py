@@ -27,11 +27,11 @@ def add_trace(item, actions=("request.submitted", "request.approved", "request.p
         (
             "0000000000000003",
             "0000000000000001",
-            "run/catalog.tasks.provision_request",
+            "run/provisioning.tasks.provision_request",
             "CONSUMER",
             40,
             70,
-            {"celery.task_name": "catalog.tasks.provision_request"},
+            {"celery.task_name": "provisioning.tasks.provision_request"},
         ),
         (
             "0000000000000004",

@@ -65,7 +65,7 @@ def file_request(bob, team, monkeypatch):
     `wait` (seconds pending) has `approver` approve it, or reject it when `reject` is set. The
     provisioning engine is kept from running the request (Celery is eager in the tests): the
     fixture says when it is ready."""
-    from catalog import tasks
+    from provisioning import tasks
 
     monkeypatch.setattr(tasks.provision_request, "delay", lambda *args, **kwargs: None)
 

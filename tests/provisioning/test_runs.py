@@ -339,7 +339,7 @@ def test_a_database_error_in_a_step_goes_back_to_the_broker(monkeypatch, setting
     # Mocked fault: a deadlock or a dropped connection at a chosen moment of a step cannot be
     # caused on demand here (the load bench and the PostgreSQL drill cause them for real); the
     # broker is left out too: `retry` records what it would send.
-    from catalog import tasks
+    from provisioning import tasks
 
     def failing(*, step_id, retries):
         raise error

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.importer import catalog_import
+from catalog.importer import KINDS, catalog_import
 
 
 class Command(BaseCommand):
@@ -50,8 +50,8 @@ class Command(BaseCommand):
             + sum(map(len, report.others_unchanged.values()))
         )
         others = "".join(
-            f"{len(labels)} {noun}(s) published, "
-            for noun, labels in report.others_published.items()
+            f"{len(report.others_published.get(kind.noun, []))} {kind.noun}(s) published, "
+            for kind in KINDS.values()
         )
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,32 @@
+"""Choice classes of the platform metrics."""
+
+from django.db import models
+
+from slo import definitions
+
+
+class PeriodKind(models.TextChoices):
+    DAY = "day", "Day"
+    WEEK = "week", "Week (ISO, Monday to Sunday)"
+    MONTH = "month", "Month"
+
+
+class MetricStatus(models.TextChoices):
+    """Whether a platform metric could be computed for a period, and if not, why."""
+
+    OK = definitions.OK, "OK"
+    NO_DATA = definitions.NO_DATA, "No data"
+    UNAVAILABLE = definitions.UNAVAILABLE, "Source unavailable"
+
+    @classmethod
+    def colour(cls, value: str) -> str:
+        return {cls.OK: "ok", cls.NO_DATA: "warn", cls.UNAVAILABLE: "bad"}.get(value, "")
+
+
+class GapKind(models.TextChoices):
+    REQUEST = "request", "Request transition"
+    APPROVAL = "approval", "Approval"
+    RUN = "run", "Provisioning run (or step) transition"
+    RESOURCE = "resource", "Resource transition"
+    RUNBOOK_RUN = "runbook_run", "Runbook run transition"
+    RUNBOOK_APPROVAL = "runbook_approval", "Runbook run approval"
