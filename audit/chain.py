@@ -13,7 +13,7 @@ import bisect
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -239,14 +239,3 @@ def check_checkpoints(
                 )
             )
     return problems
-
-
-def iter_chunks(rows: Iterator[tuple], size: int = 5000) -> Iterator[list[tuple]]:
-    chunk: list[tuple] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -499,7 +499,7 @@ def quota_problems() -> list[str]:
     from django.db.models import Sum
 
     from catalog import lifecycle
-    from catalog.choices import ReservationState
+    from catalog.choices import RequestState, ReservationState
     from catalog.models import DIMENSIONS, MonthlySpend, Quota, Request, Reservation
     from provisioning.choices import ResourceState
     from provisioning.models import Resource
@@ -555,14 +555,19 @@ def quota_problems() -> list[str]:
     problems += [
         f"request {uuid} is {state} without an active reservation" for uuid, state in missing
     ]
-    bare = Request.objects.filter(state=lifecycle.READY).exclude(
+    bare = Request.objects.filter(state=RequestState.READY).exclude(
         resources__state=ResourceState.ACTIVE
     )
     problems += [
         f"request {uuid} is ready without a live resource"
         for uuid in bare.values_list("uuid", flat=True)
     ]
-    done = (lifecycle.DELETED, lifecycle.ROLLED_BACK, lifecycle.REJECTED, lifecycle.CANCELLED)
+    done = (
+        RequestState.DELETED,
+        RequestState.ROLLED_BACK,
+        RequestState.REJECTED,
+        RequestState.CANCELLED,
+    )
     left = Resource.objects.filter(state=ResourceState.ACTIVE, request__state__in=done)
     problems += [
         f"resource {r.uuid} is still active for a {r.request.state} request"

@@ -3,6 +3,7 @@
 
 from django.db import models
 
+from catalog import lifecycle
 from core import badges as core_badges
 
 
@@ -13,18 +14,21 @@ class RiskTier(models.TextChoices):
 
 
 class RequestState(models.TextChoices):
-    SUBMITTED = "submitted", "Submitted"
-    DENIED = "denied", "Denied"
-    PENDING_APPROVAL = "pending_approval", "Pending approval"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    EXPIRED = "expired", "Expired"
-    CANCELLED = "cancelled", "Cancelled"
-    PROVISIONING = "provisioning", "Provisioning"
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
-    ROLLED_BACK = "rolled_back", "Rolled back"
-    DELETED = "deleted", "Deleted"
+    """The states of catalog.lifecycle's machine (the values are its own), with their labels:
+    code outside the machine names a state by this class."""
+
+    SUBMITTED = lifecycle.SUBMITTED, "Submitted"
+    DENIED = lifecycle.DENIED, "Denied"
+    PENDING_APPROVAL = lifecycle.PENDING_APPROVAL, "Pending approval"
+    APPROVED = lifecycle.APPROVED, "Approved"
+    REJECTED = lifecycle.REJECTED, "Rejected"
+    EXPIRED = lifecycle.EXPIRED, "Expired"
+    CANCELLED = lifecycle.CANCELLED, "Cancelled"
+    PROVISIONING = lifecycle.PROVISIONING, "Provisioning"
+    READY = lifecycle.READY, "Ready"
+    FAILED = lifecycle.FAILED, "Failed"
+    ROLLED_BACK = lifecycle.ROLLED_BACK, "Rolled back"
+    DELETED = lifecycle.DELETED, "Deleted"
 
 
 class PolicyMode(models.TextChoices):

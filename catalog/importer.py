@@ -150,8 +150,8 @@ def definitions_load(paths: list[Path]) -> Definitions:
                     loaded.others.append((other, shown, spec))
         else:
             errors = []
-            known = ", ".join(["Template", "Policy", *KINDS])
-            loaded.errors.append(f"{shown}: kind: must be one of {known}")
+            *others, last = ["Template", "Policy", *KINDS]
+            loaded.errors.append(f"{shown}: kind: must be {', '.join(others)} or {last}")
         loaded.errors += [f"{shown}: {error}" for error in errors]
     return loaded
 

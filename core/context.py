@@ -40,10 +40,3 @@ def get_trace_id() -> str:
     if not span_context.is_valid:
         return ""
     return format(span_context.trace_id, "032x")
-
-
-def get_span_id() -> str:
-    span_context = trace.get_current_span().get_span_context()
-    if not span_context.is_valid:
-        return ""
-    return format(span_context.span_id, "016x")

@@ -12,8 +12,7 @@ from django.db.models import F, Model, Q, Value
 from django.db.models.functions import Coalesce
 
 from audit.models import AuditEvent
-from catalog import lifecycle
-from catalog.choices import ApprovalDecision
+from catalog.choices import ApprovalDecision, RequestState
 from catalog.models import Approval, PolicyDecision, RequestTransition
 from metrics import calculations as calc
 from metrics.calculations import (
@@ -50,14 +49,16 @@ def _approval_waits(request_ids) -> dict[int, float]:
     waits: dict[int, float] = defaultdict(float)
     rows = (
         RequestTransition.objects.filter(request_id__in=request_ids)
-        .filter(Q(to_state=lifecycle.PENDING_APPROVAL) | Q(from_state=lifecycle.PENDING_APPROVAL))
+        .filter(
+            Q(to_state=RequestState.PENDING_APPROVAL) | Q(from_state=RequestState.PENDING_APPROVAL)
+        )
         .order_by("id")
         .values_list("request_id", "from_state", "to_state", "created_at")
     )
     for request_id, from_state, to_state, at in rows:
-        if to_state == lifecycle.PENDING_APPROVAL:
+        if to_state == RequestState.PENDING_APPROVAL:
             entered[request_id] = at
-        elif from_state == lifecycle.PENDING_APPROVAL and request_id in entered:
+        elif from_state == RequestState.PENDING_APPROVAL and request_id in entered:
             waits[request_id] += (at - entered.pop(request_id)).total_seconds()
     return waits
 
@@ -65,7 +66,7 @@ def _approval_waits(request_ids) -> dict[int, float]:
 def provisions(start: datetime, end: datetime) -> list[Provision]:
     """Requests that became ready in [start, end)."""
     ready = list(
-        RequestTransition.objects.filter(_in("created_at", start, end), to_state=lifecycle.READY)
+        RequestTransition.objects.filter(_in("created_at", start, end), to_state=RequestState.READY)
         .order_by("id")
         .values_list(
             "request_id",
@@ -83,8 +84,8 @@ def provisions(start: datetime, end: datetime) -> list[Provision]:
     ]
 
 
-LEAVES_APPROVAL = Q(from_state=lifecycle.PENDING_APPROVAL) | Q(
-    from_state=lifecycle.SUBMITTED, to_state=lifecycle.APPROVED
+LEAVES_APPROVAL = Q(from_state=RequestState.PENDING_APPROVAL) | Q(
+    from_state=RequestState.SUBMITTED, to_state=RequestState.APPROVED
 )
 
 
@@ -104,15 +105,15 @@ def approval_stages(start: datetime, end: datetime) -> list[ApprovalStage]:
             "request__uuid",
         )
     )
-    waited = [row[0] for row in ended if row[1] == lifecycle.PENDING_APPROVAL]
+    waited = [row[0] for row in ended if row[1] == RequestState.PENDING_APPROVAL]
     entered = dict(
         RequestTransition.objects.filter(
-            request_id__in=waited, to_state=lifecycle.PENDING_APPROVAL
+            request_id__in=waited, to_state=RequestState.PENDING_APPROVAL
         ).values_list("request_id", "created_at")
     )
     stages = []
     for request_id, from_state, to_state, at, team_id, tier, uuid in ended:
-        since = entered.get(request_id, at) if from_state == lifecycle.PENDING_APPROVAL else at
+        since = entered.get(request_id, at) if from_state == RequestState.PENDING_APPROVAL else at
         stages.append(
             ApprovalStage(team_id, tier, (at - since).total_seconds(), to_state, str(uuid))
         )

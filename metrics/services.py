@@ -27,7 +27,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from audit.services import audit_record
-from catalog import lifecycle
+from catalog.choices import RequestState
 from catalog.models import Budget, Request
 from metrics import catalogue, focus, records
 from metrics.calculations import Figure
@@ -219,7 +219,12 @@ def periods_due(*, now: datetime) -> list[Period]:
 # --- M12 satisfaction ratings --------------------------------------------------------------------
 
 IN_FLIGHT = frozenset(
-    {lifecycle.SUBMITTED, lifecycle.PENDING_APPROVAL, lifecycle.APPROVED, lifecycle.PROVISIONING}
+    {
+        RequestState.SUBMITTED,
+        RequestState.PENDING_APPROVAL,
+        RequestState.APPROVED,
+        RequestState.PROVISIONING,
+    }
 )
 MAX_COMMENT = 2000
 
@@ -403,7 +408,7 @@ def budget_burn_evaluate(*, now: datetime | None = None) -> list[BudgetAlert]:
     """Record each budgeted team's burn rate this month; fire an alert (audited, and sent to
     Alertmanager when configured) when spend runs at more than twice the budgeted pace, and
     resolve it when it falls back. Idempotent: a state only changes when the burn crosses 2×."""
-    from metrics.alerts import budget_alert_send
+    from metrics.budget_alerts import budget_alert_send
 
     now = now or timezone.now()
     month = _month_bounds(now)[0].date()

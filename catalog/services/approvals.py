@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from catalog import lifecycle
 from catalog.choices import ApprovalDecision, RequestState
 from catalog.models import Approval, Request
 from catalog.services import notifications
@@ -86,7 +85,10 @@ def request_approve(*, request: Request, actor, comment: str = "") -> Request:
             )
         )
         request_transition(
-            request=locked, to_state=lifecycle.APPROVED, actor=actor, reason=f"approved by {names}"
+            request=locked,
+            to_state=RequestState.APPROVED,
+            actor=actor,
+            reason=f"approved by {names}",
         )
         return request_start_provisioning(request=locked, actor=actor)
 
@@ -102,7 +104,7 @@ def request_reject(*, request: Request, actor, comment: str) -> Request:
             request=request, actor=actor, decision=ApprovalDecision.REJECTED, comment=comment
         )
         return request_transition(
-            request=locked, to_state=lifecycle.REJECTED, actor=actor, reason=comment
+            request=locked, to_state=RequestState.REJECTED, actor=actor, reason=comment
         )
 
 
@@ -112,7 +114,7 @@ def request_cancel(*, request: Request, actor, reason: str = "") -> Request:
     with transaction.atomic():
         return request_transition(
             request=request,
-            to_state=lifecycle.CANCELLED,
+            to_state=RequestState.CANCELLED,
             actor=actor,
             reason=reason or "cancelled",
         )
@@ -140,7 +142,7 @@ def request_break_glass(
         until = timezone.now() + dt.timedelta(hours=hours)
         request_transition(
             request=locked,
-            to_state=lifecycle.APPROVED,
+            to_state=RequestState.APPROVED,
             actor=actor,
             reason=f"BREAK-GLASS for {hours}h: {reason.strip()}",
             fields={

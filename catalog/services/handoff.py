@@ -14,7 +14,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from catalog import lifecycle, signals
+from catalog import signals
 from catalog.choices import RequestState
 from catalog.models import Request
 from catalog.services.transitions import TransitionNotAllowed, request_transition
@@ -35,7 +35,7 @@ def request_start_provisioning(
         expires = min(expires, request.break_glass_until)
     request_transition(
         request=request,
-        to_state=lifecycle.PROVISIONING,
+        to_state=RequestState.PROVISIONING,
         actor=actor,
         reason="handed to the provisioner",
         fields={"expires_at": expires},
@@ -49,7 +49,7 @@ def request_mark_ready(*, request: Request, outputs: dict, actor=None) -> Reques
     """Called by the provisioning engine when every step succeeded."""
     return request_transition(
         request=request,
-        to_state=lifecycle.READY,
+        to_state=RequestState.READY,
         actor=actor,
         reason="provisioned",
         fields={"outputs": outputs},
@@ -58,12 +58,14 @@ def request_mark_ready(*, request: Request, outputs: dict, actor=None) -> Reques
 
 def request_mark_failed(*, request: Request, error: str, actor=None) -> Request:
     """Called by the provisioning engine when a step failed (before compensation)."""
-    return request_transition(request=request, to_state=lifecycle.FAILED, actor=actor, reason=error)
+    return request_transition(
+        request=request, to_state=RequestState.FAILED, actor=actor, reason=error
+    )
 
 
 def request_mark_rolled_back(*, request: Request, actor=None) -> Request:
     return request_transition(
-        request=request, to_state=lifecycle.ROLLED_BACK, actor=actor, reason="compensated"
+        request=request, to_state=RequestState.ROLLED_BACK, actor=actor, reason="compensated"
     )
 
 
@@ -71,7 +73,7 @@ def request_mark_deleted(
     *, request: Request, actor=None, reason: str = "resources deleted"
 ) -> Request:
     return request_transition(
-        request=request, to_state=lifecycle.DELETED, actor=actor, reason=reason
+        request=request, to_state=RequestState.DELETED, actor=actor, reason=reason
     )
 
 
@@ -103,7 +105,7 @@ def requests_expire_due(*, now: dt.datetime | None = None, limit: int = 500) -> 
             try:
                 with transaction.atomic():
                     request_transition(
-                        request=request, to_state=lifecycle.EXPIRED, actor=None, reason=reason
+                        request=request, to_state=RequestState.EXPIRED, actor=None, reason=reason
                     )
                     if label == "ttl_reached":
                         signals.request_teardown_due.send(sender=Request, request=request)

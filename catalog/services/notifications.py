@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from catalog import lifecycle
+from catalog.choices import RequestState
 from catalog.models import Request, Webhook
 from teams.choices import PlatformGroup, TeamRole
 
@@ -36,12 +36,12 @@ WEBHOOK_TIMEOUT = 5
 BREAK_GLASS_EVENT = "break_glass"
 EXPIRING_EVENT = "expiring"
 TO_REQUESTER = {
-    lifecycle.APPROVED,
-    lifecycle.REJECTED,
-    lifecycle.EXPIRED,
-    lifecycle.READY,
-    lifecycle.FAILED,
-    lifecycle.ROLLED_BACK,
+    RequestState.APPROVED,
+    RequestState.REJECTED,
+    RequestState.EXPIRED,
+    RequestState.READY,
+    RequestState.FAILED,
+    RequestState.ROLLED_BACK,
 }
 _webhook_cache: dict[str, float | bool] = {"checked": 0.0, "any": False}
 WEBHOOK_CACHE_SECONDS = 10
@@ -65,10 +65,10 @@ def _any_webhook() -> bool:
 
 
 def _wants_email(event: str, from_state: str) -> bool:
-    if event == lifecycle.APPROVED and from_state == lifecycle.SUBMITTED:
+    if event == RequestState.APPROVED and from_state == RequestState.SUBMITTED:
         return False  # approved automatically: the requester saw it on submitting
     return event in TO_REQUESTER or event in {
-        lifecycle.PENDING_APPROVAL,
+        RequestState.PENDING_APPROVAL,
         BREAK_GLASS_EVENT,
         EXPIRING_EVENT,
     }
@@ -107,7 +107,7 @@ def _message(request: Request, event: str) -> tuple[str, str]:
     name = f"{request.template_version.template.slug} {request.template_version.version}"
     flag = "[BREAK-GLASS] " if request.break_glass else ""
     subjects = {
-        lifecycle.PENDING_APPROVAL: f"Approval needed: {name} for {request.team.slug}",
+        RequestState.PENDING_APPROVAL: f"Approval needed: {name} for {request.team.slug}",
         BREAK_GLASS_EVENT: f"Break-glass approval of {name} for {request.team.slug}",
     }
     subject = flag + subjects.get(event, f"Your request {name} is {event.replace('_', ' ')}")
@@ -123,7 +123,7 @@ def _message(request: Request, event: str) -> tuple[str, str]:
             f"BREAK-GLASS by {request.break_glass_by.get_username()} until "
             f"{request.break_glass_until:%Y-%m-%d %H:%M} UTC: {request.break_glass_reason}"
         )
-    if request.approval_due_at and event == lifecycle.PENDING_APPROVAL:
+    if request.approval_due_at and event == RequestState.PENDING_APPROVAL:
         lines.append(f"Decide before {request.approval_due_at:%Y-%m-%d %H:%M} UTC.")
     if request.expires_at and event == EXPIRING_EVENT:
         lines.append(
@@ -146,7 +146,7 @@ def request_notify_send(*, request_id: int, event: str, email: bool) -> int:
         return 0
     sent = 0
     if email:
-        if event == lifecycle.PENDING_APPROVAL:
+        if event == RequestState.PENDING_APPROVAL:
             recipients = _approver_emails(request)
         elif event == BREAK_GLASS_EVENT:
             recipients = sorted({request.requester.email, *_platform_admin_emails()} - {""})

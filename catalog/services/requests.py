@@ -13,7 +13,7 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator, FormatChecker
 
 from catalog import lifecycle
-from catalog.choices import VersionStatus
+from catalog.choices import RequestState, VersionStatus
 from catalog.models import DIMENSIONS, PolicyDecision, Request, Template, TemplateVersion
 from catalog.services.handoff import request_start_provisioning
 from catalog.services.policies import policies_active, policies_evaluate
@@ -310,12 +310,12 @@ def request_submit(
             decision.request = request
         PolicyDecision.objects.bulk_create(outcome.decisions)
         attachments = {"decisions": outcome.summary(), "reservation": None, "approvals": []}
-        log_transition(request, "", lifecycle.SUBMITTED, actor, "", attachments)
+        log_transition(request, "", RequestState.SUBMITTED, actor, "", attachments)
         denied = outcome.deny + quota_reasons
         if denied:
             return request_transition(
                 request=request,
-                to_state=lifecycle.DENIED,
+                to_state=RequestState.DENIED,
                 actor=None,
                 reason="; ".join(denied),
                 fields={"deny_reasons": denied},
@@ -328,7 +328,7 @@ def request_submit(
         if request.required_approvals == 0:
             request_transition(
                 request=request,
-                to_state=lifecycle.APPROVED,
+                to_state=RequestState.APPROVED,
                 actor=None,
                 reason=f"{tier} risk: approved automatically",
                 attachments=attachments,
@@ -337,7 +337,7 @@ def request_submit(
         n = request.required_approvals
         return request_transition(
             request=request,
-            to_state=lifecycle.PENDING_APPROVAL,
+            to_state=RequestState.PENDING_APPROVAL,
             actor=None,
             reason=f"{tier} risk: needs {n} approval{'s' if n > 1 else ''}",
             fields={

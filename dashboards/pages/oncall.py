@@ -18,7 +18,8 @@ from provisioning.models import Runbook
 from provisioning.services.runbooks import can_run
 from slo.models import AlertState
 
-BURN_WINDOWS = ("5m", "1h", "6h", "3d")
+# The short and long windows of the page and ticket alerts, shown as columns here.
+SHOWN_BURN_WINDOWS = ("5m", "1h", "6h", "3d")
 
 
 def oncall_page(*, user) -> Page:
@@ -52,7 +53,7 @@ def _alerts(page: Page, alerts) -> None:
                 "SLO",
                 "team",
                 "since",
-                *(f"burn {w}" for w in BURN_WINDOWS),
+                *(f"burn {w}" for w in SHOWN_BURN_WINDOWS),
                 "windows",
                 "budget left",
                 "exhausted in",
@@ -69,7 +70,7 @@ def _alerts(page: Page, alerts) -> None:
                 cell(slo.name, href=reverse("dashboards:slo", args=[slo.name])),
                 cell(slo.team.slug),
                 when(alert.since),
-                *(cell(rates.get(w), burn(rates.get(w))) for w in BURN_WINDOWS),
+                *(cell(rates.get(w), burn(rates.get(w))) for w in SHOWN_BURN_WINDOWS),
                 cell(", ".join(alert.windows)),
                 cell(alert.latest_budget, percent(alert.latest_budget, 1)),
                 cell(alert.latest_exhaustion, duration(alert.latest_exhaustion)),
@@ -91,7 +92,7 @@ def _alerts(page: Page, alerts) -> None:
                     "x": names,
                     "y": [(a.latest_burn_rates or {}).get(window) for a in alerts],
                 }
-                for window in BURN_WINDOWS
+                for window in SHOWN_BURN_WINDOWS
             ],
             barmode="group",
             hovermode="closest",
@@ -99,7 +100,9 @@ def _alerts(page: Page, alerts) -> None:
         )
         summary = "; ".join(
             f"{a.slo.name}: "
-            + ", ".join(f"{w} {burn((a.latest_burn_rates or {}).get(w))}" for w in BURN_WINDOWS)
+            + ", ".join(
+                f"{w} {burn((a.latest_burn_rates or {}).get(w))}" for w in SHOWN_BURN_WINDOWS
+            )
             for a in alerts
         )
         page.add_chart(

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from catalog import lifecycle
+from catalog.choices import RequestState
 from catalog.models import Request
 from catalog.services import notifications
 from catalog.services.requests import RequestInvalid
@@ -46,7 +46,7 @@ def _check_manage(user, resource: Resource) -> None:
 def provisioning_started(request: Request) -> dt.datetime:
     """When the request's time to live started (its hand-off to provisioning)."""
     started = (
-        request.transitions.filter(to_state=lifecycle.PROVISIONING)
+        request.transitions.filter(to_state=RequestState.PROVISIONING)
         .order_by("id")
         .values_list("created_at", flat=True)
         .first()
@@ -76,7 +76,7 @@ def resource_extend(*, actor, resource: Resource, hours) -> Request:
             .select_related("template_version__template", "team")
             .get(pk=resource.request_id)
         )
-        if request.state != lifecycle.READY or request.expires_at is None:
+        if request.state != RequestState.READY or request.expires_at is None:
             raise TransitionNotAllowed(
                 f"only a ready request can be extended; it is {request.state}"
             )
@@ -114,7 +114,7 @@ def resource_delete(*, actor, resource: Resource) -> ProvisioningRun:
     a teardown run; the request ends deleted and its quota comes back."""
     _check_manage(actor, resource)
     request = resource.request
-    if request.state not in (lifecycle.READY, lifecycle.EXPIRED, lifecycle.FAILED):
+    if request.state not in (RequestState.READY, RequestState.EXPIRED, RequestState.FAILED):
         raise TransitionNotAllowed(f"the request is {request.state}: there is nothing to delete")
     run = run_start_teardown(
         request_id=request.pk, actor=actor, reason=f"deleted by {actor.get_username()}"
@@ -192,7 +192,7 @@ def expiry_warnings_send(*, now: dt.datetime | None = None) -> int:
         state=ResourceState.ACTIVE,
         expires_at__gt=now,
         expires_at__lte=now + dt.timedelta(hours=max(thresholds)),
-        request__state=lifecycle.READY,
+        request__state=RequestState.READY,
     ).select_related("request")
     warned: set[int] = set()
     for resource in soon:

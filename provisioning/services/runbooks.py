@@ -100,18 +100,6 @@ def can_approve(user, runbook_run: RunbookRun) -> bool:
     return permissions.is_oncall(user) or permissions.is_team_approver(user, runbook_run.team_id)
 
 
-def can_view(user, runbook_run: RunbookRun) -> bool:
-    return (
-        permissions.is_oncall(user)
-        or permissions.sees_everything(user)
-        or runbook_run.actor_id == user.pk
-        or permissions.can_view_team(user, runbook_run.team_id)
-    )
-
-
-# --- running -----------------------------------------------------------------------------------
-
-
 def _change(runbook_run: RunbookRun, to_state: str, *, actor, reason: str, **payload) -> Change:
     return Change(
         action=f"runbook_run.{to_state}",

@@ -23,6 +23,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from catalog import lifecycle
 from catalog.actions import action_get
+from catalog.choices import RequestState
 from catalog.metrics import PROVISION_SECONDS, PROVISION_TOTAL
 from catalog.models import Request
 from catalog.services.handoff import (
@@ -220,7 +221,7 @@ def run_start_provision(*, request_id: int) -> ProvisioningRun | None:
                 return None
             run = request.runs.filter(kind=RunKind.PROVISION).first()
             if run is None:
-                if request.state != lifecycle.PROVISIONING:
+                if request.state != RequestState.PROVISIONING:
                     logger.info(
                         "not provisioning request %s: it is %s", request.uuid, request.state
                     )
@@ -245,10 +246,10 @@ def run_start_teardown(*, request_id: int, actor=None, reason: str = "") -> Prov
     with transaction.atomic():
         request = _request_of(request_id, lock=True)
         if request is None or request.state not in {
-            lifecycle.READY,
-            lifecycle.EXPIRED,
-            lifecycle.FAILED,
-            lifecycle.ROLLED_BACK,
+            RequestState.READY,
+            RequestState.EXPIRED,
+            RequestState.FAILED,
+            RequestState.ROLLED_BACK,
         }:
             return None
         if request.runs.filter(kind=RunKind.PROVISION, state__in=RUN_OPEN).exists():
@@ -533,7 +534,7 @@ def _compensate(run: ProvisioningRun, reason: str) -> None:
     if not moved:
         return
     request = _request_of(run.request_id) if run.request_id else None
-    if request is not None and request.state == lifecycle.PROVISIONING:
+    if request is not None and request.state == RequestState.PROVISIONING:
         request_mark_failed(request=request, error=reason)
     steps = list(run.steps.order_by("position"))
     position = max(s.position for s in steps)
@@ -586,16 +587,16 @@ def _finish(run: ProvisioningRun, state: str, *, error: str = "") -> None:
         return
     request = _request_of(run.request_id) if run.request_id else None
     if run.kind == RunKind.PROVISION and request is not None:
-        if state == RunState.SUCCEEDED and request.state == lifecycle.PROVISIONING:
+        if state == RunState.SUCCEEDED and request.state == RequestState.PROVISIONING:
             request_mark_ready(request=request, outputs=run.outputs)
         elif (
             state in (RunState.ROLLED_BACK, RunState.CANCELLED)
-            and request.state == lifecycle.FAILED
+            and request.state == RequestState.FAILED
         ):
             request_mark_rolled_back(request=request)
         _count(run)
     elif run.kind == RunKind.TEARDOWN and request is not None and state == RunState.SUCCEEDED:
-        if lifecycle.DELETED in lifecycle.TRANSITIONS.get(request.state, ()):
+        if RequestState.DELETED in lifecycle.TRANSITIONS.get(request.state, ()):
             request_mark_deleted(request=request, actor=run.actor, reason="resources deleted")
     elif run.kind == RunKind.RUNBOOK:
         from provisioning.services.runbooks import runbook_run_after_engine

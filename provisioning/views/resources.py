@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from catalog import lifecycle
+from catalog.choices import RequestState
 from catalog.views.common import act
 from provisioning import selectors, services
 from provisioning.filtersets import ResourceFilterSet
@@ -53,8 +53,9 @@ def resource_detail(request, uuid):
             "resource": resource,
             "transitions": resource.transitions.select_related("actor"),
             "can_manage": resource_services.can_manage(user, resource),
-            "can_extend": item.state == lifecycle.READY and resource.state == "active",
-            "can_delete": item.state in (lifecycle.READY, lifecycle.EXPIRED, lifecycle.FAILED)
+            "can_extend": item.state == RequestState.READY and resource.state == "active",
+            "can_delete": item.state
+            in (RequestState.READY, RequestState.EXPIRED, RequestState.FAILED)
             and resource.is_held,
             "limit": resource_services.extension_limit(item),
             "extend_form": ExtendForm(),

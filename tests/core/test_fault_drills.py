@@ -199,7 +199,7 @@ class RedisServer:
         self.process = None
 
 
-STEP_DONE = re.compile(r"Task catalog\.tasks\.run_step\[[-0-9a-f]+\] succeeded")
+STEP_DONE = re.compile(r"Task provisioning\.tasks\.run_step\[[-0-9a-f]+\] succeeded")
 RECONNECTED = re.compile(r"Connected to redis:(?s:.*)Connected to redis:")
 
 
@@ -254,7 +254,7 @@ def test_redis_restarted_mid_run_the_run_still_finishes_exactly_once(
                 ("second", "pending"),
             ]
             assert broker.client().llen(f"{worker.prefix}celery") == 0  # nothing will run it
-            # The beat job's sweep (provisioning.tasks.resource_lifecycle, for runs still for 10 min).
+            # The beat job's sweep (provisioning.tasks.resource_lifecycle: runs still for 10 min).
             assert runs_resume_stalled(older_than_seconds=0) == 1
             request = settled(request)
     finally:

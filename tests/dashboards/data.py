@@ -199,7 +199,7 @@ def add_operations(count: int, *, now: datetime | None = None) -> None:
     now = now or timezone.now()
     for i in range(count):
         at = now - timedelta(minutes=i + 1)
-        name = "slo.tasks.evaluate" if i % 2 else "slo.tasks.platform_metrics"
+        name = "slo.tasks.evaluate" if i % 2 else "metrics.tasks.platform_metrics"
         JobLock.objects.get_or_create(name=name)  # every run takes its job's lease first
         JobRun.objects.create(
             name=name,

@@ -37,7 +37,7 @@ def test_on_call_sees_beat_job_health_with_failures(client, oncall, stored):
     assert "slo.tasks.evaluate" in page and "RetryError: Prometheus down" in page
     rows = client.get(f"{URL}?format=csv&table=beat-jobs").content.decode().splitlines()
     assert rows[0].startswith("job,last run,outcome")
-    assert any(row.startswith("slo.tasks.platform_metrics,") for row in rows)
+    assert any(row.startswith("metrics.tasks.platform_metrics,") for row in rows)
 
 
 def test_api_error_rate_and_latency_come_from_stored_records(client, oncall, stored):

@@ -45,19 +45,6 @@ def retime(request: Request, times: dict[str, datetime]) -> Request:
 
 
 @pytest.fixture
-def without_engine(monkeypatch):
-    """An installation without the provisioning engine's records (issue 5's models)."""
-    from metrics import records
-
-    def missing(name):
-        raise records.WaitingForRecords(
-            f"waiting for {records.PROVISIONING_ENGINE}: SSOps keeps no catalog.{name} records yet"
-        )
-
-    monkeypatch.setattr(records, "engine_model", missing)
-
-
-@pytest.fixture
 def file_request(bob, team, monkeypatch):
     """File a request through the catalog's services and move it along; then retime it.
 

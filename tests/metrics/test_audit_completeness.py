@@ -9,10 +9,10 @@ from django.core.management import CommandError, call_command
 from audit.models import AuditEvent
 from catalog.models import Approval, RequestTransition
 from core.models import JobRun
+from metrics import tasks
 from metrics.compute import metric_compute
 from metrics.models import AuditGap
 from metrics.periods import period_containing
-from slo import tasks
 from tests.metrics.conftest import AFTER, DAY, moment
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +57,7 @@ def test_the_job_names_a_transition_whose_audit_event_is_missing(scenario):
     assert event.payload["problem"] == expected
     assert tasks.audit_completeness() == []  # named once, not again
     assert AuditGap.objects.count() == 1
-    assert JobRun.objects.filter(name="slo.tasks.audit_completeness", outcome="ok").count() == 2
+    assert JobRun.objects.filter(name="metrics.tasks.audit_completeness", outcome="ok").count() == 2
     _, got = m11()
     assert got[None, "request"].value == pytest.approx(20 / 21)
     assert got[None, ""].extras["gaps"] == [expected]

@@ -9,9 +9,9 @@ from django.core.management import call_command
 
 from audit.models import AuditEvent
 from catalog.models import Budget
+from metrics import tasks
 from metrics.models import BudgetAlert
 from metrics.services import budget_burn_evaluate
-from slo import tasks
 from tests.metrics.focus_files import charge, focus_csv
 
 pytestmark = pytest.mark.django_db

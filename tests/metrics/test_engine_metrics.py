@@ -10,6 +10,7 @@ from django.core.management import call_command
 from audit.services import audit_record
 from catalog.models import Request
 from metrics import calculations as calc
+from metrics import tasks
 from metrics.compute import metric_compute
 from metrics.models import AuditGap, OncallAction
 from metrics.periods import period_containing
@@ -26,7 +27,6 @@ from provisioning.models import (
     RunStep,
     RunTransition,
 )
-from slo import tasks
 from tests.metrics.conftest import AFTER, DAY, moment
 from tests.metrics.focus_files import charge, focus_csv
 

@@ -149,26 +149,15 @@ def test_m7_burns_ssops_slos_over_the_period_with_the_slo_engine(scenario, setti
     )
 
 
-def test_m6_and_m9_wait_for_the_provisioning_engine_instead_of_inventing_a_value(without_engine):
-    for key in ("M6", "M9"):
-        outcome = metric_compute(key, PERIOD, AFTER)
-        assert outcome.status == "waiting" and "issue 5" in outcome.detail
-        assert outcome.figures == []
-
-
-def test_snapshots_store_each_figure_and_a_period_recomputed_replaces_them(
-    scenario, team, without_engine
-):
+def test_snapshots_store_each_figure_and_a_period_recomputed_replaces_them(scenario, team):
     statuses = metric_snapshots_record(period=PERIOD, now=AFTER)
-    assert statuses["M2"] == "ok" and statuses["M6"] == "waiting"
+    assert statuses["M2"] == "ok"
     stored = MetricSnapshot.objects.get(metric="M2", team=None, dimension="")
     assert stored.value == pytest.approx(85.5) and stored.complete
     assert stored.period_end == PERIOD.end
     count = MetricSnapshot.objects.count()
     metric_snapshots_record(period=PERIOD, now=AFTER)
     assert MetricSnapshot.objects.count() == count  # replaced, never doubled
-    waiting = MetricSnapshot.objects.get(metric="M6")
-    assert waiting.value is None and waiting.data_status == "waiting"
 
 
 def test_a_period_under_way_is_marked_incomplete(scenario):
@@ -176,9 +165,7 @@ def test_a_period_under_way_is_marked_incomplete(scenario):
     assert not MetricSnapshot.objects.get(metric="M2", team=None, dimension="").complete
 
 
-def test_m8_and_m10_from_billing_rows_joined_by_tags(
-    tmp_path, scenario, team, other_team, without_engine
-):
+def test_m8_and_m10_from_billing_rows_joined_by_tags(tmp_path, scenario, team, other_team):
     from django.core.management import call_command
 
     from tests.metrics.focus_files import charge, focus_csv
@@ -203,9 +190,10 @@ def test_m8_and_m10_from_billing_rows_joined_by_tags(
     outcome, orphans = figures("M10")
     no_owner = orphans[None, calc.NO_OWNER]
     assert no_owner.value == 2 and no_owner.extras["costs"] == {"EUR": "10.0000000000"}
-    assert "orphan scan" in outcome.detail and "issue 5" in outcome.detail
+    assert outcome.detail == ""
 
 
-def test_m10_has_no_data_without_billing_rows_or_orphan_scan(without_engine):
+def test_m10_without_billing_rows_counts_the_orphan_scan_alone_and_says_so(db):
     outcome = metric_compute("M10", PERIOD, AFTER)
-    assert outcome.status == "no_data" and "no billing rows" in outcome.detail
+    assert outcome.status == "ok" and "no billing rows" in outcome.detail
+    assert [figure.value for figure in outcome.figures] == [0.0]

@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 
 from audit.models import AuditEvent
 from core.models import JobRun
+from metrics import tasks
 from metrics.models import ProbeResult
 from metrics.probe import PROBE_USER, catalog_probe
-from slo import tasks
 from tests.catalog.conftest import publish, template_document
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,5 +58,5 @@ def test_an_error_answer_is_a_failed_minute_with_its_status(catalog_served, sett
 def test_the_beat_task_probes_the_current_minute_and_records_its_run(catalog_served):
     assert tasks.probe_catalog() is True
     assert ProbeResult.objects.get().ok
-    run = JobRun.objects.get(name="slo.tasks.probe_catalog")
+    run = JobRun.objects.get(name="metrics.tasks.probe_catalog")
     assert run.outcome == "ok" and run.result is True

@@ -16,7 +16,17 @@ from psycopg import sql
 
 from catalog.models import Request
 from catalog.services import request_approve, request_submit
-from tests.catalog.conftest import publish, template_document
+from tests.catalog.conftest import (  # noqa: F401  (the catalog's fixtures serve here too)
+    demo_policies,
+    demo_templates,
+    gadget,
+    make_policy,
+    publish,
+    submit,
+    template_document,
+    vault,
+    widget,
+)
 
 WEBHOOK_SECRET = "test-webhook-signing-key"
 ADMIN_DSN = "postgresql://ssops:ssops@127.0.0.1:5432/postgres"

@@ -1,9 +1,6 @@
-from importlib import import_module
-
 from django.core.management.base import BaseCommand
 
-# Each app that has demo data exposes demo.seed(stdout); they run in this order.
-SEEDERS = ["demo.catalog", "demo.slos", "demo.metrics", "dashboards.demo"]
+from demo import catalog, metrics, slos
 
 
 class Command(BaseCommand):
@@ -13,12 +10,8 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        for name in SEEDERS:
-            try:
-                module = import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name != name:
-                    raise
-                continue
-            module.seed(stdout=self.stdout)
+        # The catalog first (teams and users), then the SLOs and their history, then the
+        # platform metrics computed over both.
+        for part in (catalog, slos, metrics):
+            part.seed(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("demo data ready"))
