@@ -2,7 +2,7 @@
 
 `SLODefinition` is built from the SLO model (SLO.definition()) or directly by tests and
 benchmarks; `Evaluation` is one SLO's result and `contract()` gives the exact JSON object of
-`slo_evaluate --json` (DESIGN.md).
+`slo_evaluate --json` (docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The SLO maths, as pure functions (numpy; no Django imports).
 
-Conventions (DESIGN.md, "The SLO maths"):
+Conventions (docs/architecture.md, "The SLO maths"):
 - Occurrences: over a window, error ratio = bad/total (or 1 - good/total), where bad, good and
   total are counter increases computed the way Prometheus `increase()` computes them. Events are
   counted, never averaged over short windows.

@@ -121,8 +121,7 @@ class BreakGlassDetailSerializer(serializers.Serializer):
 
 
 class RequestSerializer(serializers.Serializer):
-    """A request as the API shows it (declared fields: cheaper than a ModelSerializer, which
-    matters on the submission path)."""
+    """A request as the API shows it."""
 
     uuid = serializers.UUIDField(read_only=True)
     template = serializers.CharField(source="template_version.template.slug", read_only=True)
@@ -148,37 +147,6 @@ class RequestSerializer(serializers.Serializer):
     @extend_schema_field(BreakGlassDetailSerializer(allow_null=True))
     def get_break_glass_detail(self, obj):
         return BreakGlassDetailSerializer(obj).data if obj.break_glass else None
-
-    def to_representation(self, instance):
-        """What DRF builds from the fields above (tests/catalog/test_api.py compares the two
-        field by field), written out: every submission answers with it, and DRF's per-field
-        machinery was a twentieth of a submission's time."""
-        obj, when = instance, _DATETIME.to_representation
-        return {
-            "uuid": str(obj.uuid),
-            "template": obj.template_version.template.slug,
-            "version": obj.template_version.version,
-            "team": obj.team.slug,
-            "requester": obj.requester.username,
-            "state": obj.state,
-            "risk_tier": obj.risk_tier,
-            "required_approvals": int(obj.required_approvals),
-            "approval_due_at": when(obj.approval_due_at) if obj.approval_due_at else None,
-            "ttl_hours": int(obj.ttl_hours),
-            "expires_at": when(obj.expires_at) if obj.expires_at else None,
-            "parameters": obj.parameters,
-            "justification": str(obj.justification),
-            "deny_reasons": [str(reason) for reason in obj.deny_reasons],
-            "warnings": [str(warning) for warning in obj.warnings],
-            "outputs": obj.outputs,
-            "break_glass": bool(obj.break_glass),
-            "break_glass_detail": self.get_break_glass_detail(obj),
-            "created_at": when(obj.created_at),
-            "updated_at": when(obj.updated_at),
-        }
-
-
-_DATETIME = serializers.DateTimeField()
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -240,8 +208,6 @@ class PolicyDecisionSerializer(serializers.ModelSerializer):
 
 
 class RequestDetailSerializer(RequestSerializer):
-    to_representation = serializers.Serializer.to_representation  # DRF's, with the fields below
-
     transitions = TransitionSerializer(many=True, read_only=True)
     approvals = ApprovalSerializer(many=True, read_only=True)
     decisions = PolicyDecisionSerializer(many=True, read_only=True)

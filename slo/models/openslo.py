@@ -79,7 +79,7 @@ class AlertNotificationTarget(OpenSLOObject):
 
 class AlertCondition(OpenSLOObject):
     """Kept as written (OpenSLO `burnrate` conditions); SSOps itself alerts with the
-    multiwindow, multi-burn-rate scheme of DESIGN.md."""
+    multiwindow, multi-burn-rate scheme of docs/architecture.md."""
 
     severity = models.CharField(max_length=64)
     kind = models.CharField(max_length=32, default="burnrate")

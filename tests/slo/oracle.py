@@ -1,7 +1,8 @@
 """The same quantities as slo_evaluate, computed by PromQL on the session's Prometheus.
 
-Written from the SLO's fields and DESIGN.md alone (not from slo/engine.py or slo/rules.py), so
-that a mistake in grouping, matching, windows or maths shows as a disagreement.
+Written from the SLO's fields and docs/architecture.md ("The SLO maths") alone (not from
+slo/engine.py or slo/rules.py), so that a mistake in grouping, matching, windows or maths shows as
+a disagreement.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Every document of the published OpenSLO examples imports, or its file is refused with a
 message naming the file, the document and the field.
 
-The examples are read from ../shared/openslo-examples when it is there (the reference copy),
-else from the copy kept with the tests (tests/slo/data/openslo-examples, Apache 2.0).
+The examples are the OpenSLO project's own (tests/slo/data/openslo-examples, Apache 2.0).
 """
 
 import io
@@ -19,14 +18,7 @@ from slo.importers.documents import load_documents
 from slo.models import SLO, AlertCondition, AlertNotificationTarget
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = next(
-    p
-    for p in (
-        ROOT.parent / "shared" / "openslo-examples",
-        Path(__file__).parent / "data" / "openslo-examples",
-    )
-    if p.is_dir()
-)
+EXAMPLES = Path(__file__).parent / "data" / "openslo-examples"
 FILES = sorted(p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.rglob("*.yaml"))
 
 # What each known file gives: the objects it imports, or the document and field it is refused

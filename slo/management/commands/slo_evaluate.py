@@ -21,7 +21,7 @@ def rfc3339(text: str) -> datetime:
 class Command(BaseCommand):
     help = (
         "Evaluate SLOs against their sources (PROMETHEUS_URL) now or --at a time; --json prints "
-        "the JSON array of DESIGN.md, one object per SLO. Records nothing."
+        "the JSON array of docs/architecture.md, one object per SLO. Records nothing."
     )
 
     def add_arguments(self, parser):
