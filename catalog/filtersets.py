@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from catalog.choices import DecisionOutcome, PolicyMode, RequestState, RiskTier
 from catalog.models import PolicyDecision, Request, Template
+from core.filters import UtcDateTimeFilter
 
 
 class TemplateFilterSet(django_filters.FilterSet):
@@ -66,7 +67,7 @@ class PolicyDecisionFilterSet(django_filters.FilterSet):
     mode = django_filters.ChoiceFilter(choices=PolicyMode.choices)
     outcome = django_filters.ChoiceFilter(choices=DecisionOutcome.choices)
     request = django_filters.UUIDFilter(field_name="request__uuid", label="Request")
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = PolicyDecision

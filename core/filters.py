@@ -7,6 +7,8 @@ pages use the same FilterSets directly) but hides mistakes in API calls: `?until
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
@@ -43,3 +45,11 @@ def _problem(filter_, values: list[str]) -> str:
     if value == "" and not isinstance(filter_, django_filters.CharFilter):
         return "is empty: give a value, or leave the parameter out"
     return ""
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 time, compared in UTC: any offset ISO 8601 allows (up to ±23:59) is read,
+    though PostgreSQL holds none beyond ±15:59."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, value.astimezone(UTC) if value else value)

@@ -116,3 +116,11 @@ def test_the_api_shows_a_request_in_every_state_it_reaches(
     assert api.get(f"/api/requests/{ready.uuid}/").json()["outputs"]["n"] == 1
     assert api.get(f"/api/requests/{denied.uuid}/").json()["deny_reasons"]
     assert api.get(f"/api/requests/{glass.uuid}/").json()["break_glass_detail"]["reason"]
+
+
+def test_a_time_with_any_iso_offset_filters_decisions(api_as, platform_admin):
+    """Found by the schema fuzzer on PostgreSQL, which holds no offset beyond ±15:59."""
+    response = api_as(platform_admin).get(
+        "/api/policy-decisions/", {"since": "4081-06-30T15:31:34-17:11"}
+    )
+    assert response.status_code == 200 and response.json()["count"] == 0

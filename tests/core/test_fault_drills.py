@@ -278,11 +278,12 @@ def test_redis_restarted_mid_run_the_run_still_finishes_exactly_once(
 
 class ConnectionKiller:
     """Terminates, from a second connection, the server connection of the web thread that is
-    about to run the first statement matching `at` (a hook that picks the moment; the fault,
+    about to run the `nth` statement matching `at` (a hook that picks the moment; the fault,
     pg_terminate_backend, is real). Records the tables written before it."""
 
-    def __init__(self, at: str):
+    def __init__(self, at: str, nth: int = 1):
         self.at = re.compile(at)
+        self.left = nth
         self.written: list[str] = []
         self.killed: int | None = None
 
@@ -292,7 +293,8 @@ class ConnectionKiller:
 
     def wrapper(self, execute, sql, params, many, context):
         if self.killed is None:
-            if self.at.search(sql):
+            self.left -= bool(self.at.search(sql))
+            if self.left == 0:
                 self.killed = context["connection"].connection.info.backend_pid
                 with psycopg.connect(worker_fixture.database_url(), autocommit=True) as admin:
                     admin.execute("SELECT pg_terminate_backend(%s, 10000)", [self.killed])
@@ -321,8 +323,8 @@ def test_a_connection_dropped_mid_submission_leaves_nothing_half_written(live_se
     api = requests.Session()
     api.headers["Authorization"] = f"Token {Token.objects.create(user=bob).key}"
     body = {"template": "gadget", "team": "payments", "parameters": {"name": "drill-pg"}}
-    # The last statement of the submission: the timeline, written after its audit events.
-    killer = ConnectionKiller(at=r'^INSERT INTO "catalog_requesttransition"')
+    # The last statement of the submission: its second timeline row (pending approval).
+    killer = ConnectionKiller(at=r'^INSERT INTO "catalog_requesttransition"', nth=2)
     connection_created.connect(killer.arm)
     try:
         failed = api.post(f"{live_server.url}/api/requests/", json=body, timeout=60)
