@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from slo import engine, maths, promql, windows
 from slo.definitions import RatioIndicator, SLODefinition, Window
+from slo.expressions import Counters
 from slo.promql import LabelMatcher, Selector
 from slo.sources.base import CounterGroup
 
@@ -156,7 +157,9 @@ def test_grouped_sums_equal_each_selectors_own_sum(chosen, seed):
             team="payments",
             objective=0.99,
             window=Window(windows.rolling_duration("1d")),
-            indicator=RatioIndicator(selector, total, numerator_is_good=False),
+            indicator=RatioIndicator(
+                Counters.of(selector), Counters.of(total), numerator_is_good=False
+            ),
         )
         for i, selector in enumerate(chosen)
     ]
