@@ -414,7 +414,10 @@ def _same_grouping(groupings: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
             f"the {role} query {'by (' + ', '.join(g) + ')' if g else 'into one series'}"
             for role, g in groupings.items()
         )
-        raise SLIError({"total": f"{described}: group both by the same labels"})
+        # Name the query that groups when the other gives one series (likely the one edited).
+        grouped = [role for role, g in groupings.items() if g]
+        role = grouped[0] if len(grouped) == 1 else "total"
+        raise SLIError({role: f"{described}: group both by the same labels"})
     return distinct.pop()
 
 

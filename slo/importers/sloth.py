@@ -143,7 +143,8 @@ def _alerting(slo: Node, dialect: Dialect, planned: Planned) -> None:
             continue
         part.expect(f"{dialect.what} {key}", "disable", "labels", "annotations")
         planned.fields[f"{severity}_alerts"] = not part.value("disable", bool, required=False)
-        labels[severity] = string_map(part, "labels")
+        if part.has("labels"):
+            labels[severity] = string_map(part, "labels")
         if part.has("annotations"):
             by_severity[severity] = string_map(part, "annotations")
     planned.fields.update(

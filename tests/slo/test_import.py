@@ -330,7 +330,6 @@ def test_a_sloth_spec_imports_each_slo_as_service_dash_name(slo_import, team):
     assert slo.alert_labels == {
         "*": {"category": "availability", "alertname": "MyServiceHighErrorRate"},
         "page": {"routing_key": "myteam"},
-        "ticket": {},
     }
     assert slo.page_alerts and not slo.ticket_alerts
 

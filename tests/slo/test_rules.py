@@ -210,3 +210,54 @@ def test_each_recorded_ratio_equals_slo_evaluate_on_the_real_prometheus(
                 assert got == pytest.approx(wanted, rel=1e-9, abs=1e-15), (slo.name, window)
             checked += 1
     assert checked >= 8 * 8
+
+
+def test_the_rules_of_every_format_and_shape_pass_promtool_check(shape_slos, tmp_path):
+    """Grouped SLOs and SLIs on the promql path included."""
+    (tmp_path / "rules.yaml").write_text(rules())
+    checked = promtool("check", "rules", "rules.yaml", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    groups = yaml.safe_load((tmp_path / "rules.yaml").read_text())["groups"]
+    assert len(groups) == SLO.objects.filter(parent=None).count()
+
+
+@pytest.mark.prometheus
+def test_each_recorded_ratio_of_every_shape_equals_slo_evaluate(settings, prometheus, shape_slos):
+    """The rules, run on the session's Prometheus, give slo_evaluate's figures: per group for a
+    grouped SLO (its series carry the group's labels), on both evaluation paths."""
+    settings.PROMETHEUS_URL = prometheus.url
+    at = workload.OUTAGE[0] + 630
+    out = io.StringIO()
+    moment = datetime.fromtimestamp(at, UTC).isoformat()
+    call_command("slo_evaluate", "--json", "--at", moment, stdout=out)
+    results = {r["name"]: r for r in json.loads(out.getvalue())}
+    checked = 0
+    for group in yaml.safe_load(rules())["groups"]:
+        slo = SLO.objects.get(name=group["rules"][0]["labels"]["slo"])
+        for rule in group["rules"]:
+            window = rule.get("record", "").removeprefix("slo:sli_error:ratio_rate")
+            if not rule.get("record", "").startswith("slo:sli_error"):
+                continue
+            found = {}
+            for series in prometheus.query(rule["expr"], at):
+                value = float(series["value"][1])
+                labels = {k: series["metric"][k] for k in slo.group_by}
+                name = slo.name
+                if labels:
+                    name += "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+                found[name] = None if value != value else value
+            for name, result in results.items():
+                if name != slo.name and not name.startswith(slo.name + "{"):
+                    continue
+                if window in result["burn_rates"]:
+                    burn = result["burn_rates"][window]
+                    wanted = None if burn is None else burn * (1 - slo.objective)
+                else:
+                    wanted = None if result["sli"] is None else 1 - result["sli"]
+                got = found.get(name)
+                if wanted is None:
+                    assert got is None, (name, window)
+                else:
+                    assert got == pytest.approx(wanted, rel=1e-9, abs=1e-15), (name, window)
+                checked += 1
+    assert checked >= 30 * 8
