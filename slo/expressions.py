@@ -101,6 +101,8 @@ class Query:
     # that keep the labels of the metric (no aggregation).
     grouping: tuple[str, ...] | None
     problem: str  # why it is not counters (said when it cannot go to Prometheus either)
+    # Counted by SSOps, a term without sum(...) adds its series up: one total unless by (...).
+    counter_grouping: tuple[str, ...] = ()
 
 
 def read(text: str) -> Query:
@@ -127,18 +129,18 @@ def read(text: str) -> Query:
             "string": "it gives a string",
         }[kind]
         raise QueryError(f"an SLI query must give series (an instant vector); {hint}")
-    counters, problem = _counters(expr)
-    grouping = _counter_grouping(expr) if counters is not None else _grouping(expr)
-    return Query(text, templated, counters, grouping, problem)
+    counters, problem = _counters(expr, templated)
+    counter_grouping = _counter_grouping(expr) if counters is not None else ONE_TOTAL
+    return Query(text, templated, counters, _grouping(expr), problem, counter_grouping)
 
 
 # -- counters (the exact path) ----------------------------------------------------------------
 
 
-def _counters(expr) -> tuple[Counters | None, str]:
+def _counters(expr, templated: bool) -> tuple[Counters | None, str]:
     terms: list[Term] = []
     groupings: set[tuple[str, ...]] = set()
-    problem = _collect_terms(_unwrap(expr), 1, terms, groupings)
+    problem = _collect_terms(_unwrap(expr), 1, terms, groupings, templated)
     if problem:
         return None, problem
     if len(groupings) > 1:
@@ -146,17 +148,19 @@ def _counters(expr) -> tuple[Counters | None, str]:
     return Counters(tuple(terms)), ""
 
 
-def _collect_terms(expr, sign: int, terms: list[Term], groupings: set) -> str:
+def _collect_terms(
+    expr, sign: int, terms: list[Term], groupings: set, templated: bool = True
+) -> str:
     expr = _unwrap(expr)
     if isinstance(expr, promql_parser.BinaryExpr):
         op = str(expr.op)
         if op not in ("+", "-") or expr.modifier is not None:
             return f"'{op}' between parts is not a sum or difference of counters"
-        return _collect_terms(expr.lhs, sign, terms, groupings) or _collect_terms(
-            expr.rhs, sign if op == "+" else -sign, terms, groupings
+        return _collect_terms(expr.lhs, sign, terms, groupings, templated) or _collect_terms(
+            expr.rhs, sign if op == "+" else -sign, terms, groupings, templated
         )
     if isinstance(expr, promql_parser.UnaryExpr):
-        return _collect_terms(expr.expr, -sign, terms, groupings)
+        return _collect_terms(expr.expr, -sign, terms, groupings, templated)
     grouping: tuple[str, ...] = ONE_TOTAL
     if isinstance(expr, promql_parser.AggregateExpr):
         if str(expr.op) != "sum":
@@ -170,7 +174,7 @@ def _collect_terms(expr, sign: int, terms: list[Term], groupings: set) -> str:
         if expr.func.name not in ("rate", "increase"):
             return f"{expr.func.name}() is not a counter rate: use rate() or increase()"
         (argument,) = expr.args
-        if argument.range.total_seconds() != _PLACEHOLDER_SECONDS:
+        if not templated or argument.range.total_seconds() != _PLACEHOLDER_SECONDS:
             return (
                 "a rate() or increase() needs the range [{{.window}}] so SSOps can choose windows"
             )
@@ -368,7 +372,7 @@ def ratio_sli(numerator: str, total: str, group_by: Sequence[str] = ()) -> SLIQu
     queries = _read_roles({"numerator": numerator, "total": total})
     explicit = tuple(sorted(set(group_by)))
     if all(q.counters is not None for q in queries.values()):
-        groupings = {role: q.grouping or ONE_TOTAL for role, q in queries.items()}
+        groupings = {role: q.counter_grouping for role, q in queries.items()}
         found = _same_grouping(groupings)
         if explicit and found and found != explicit:
             raise SLIError({"group_by": _grouping_conflict(explicit, found)})

@@ -146,7 +146,7 @@ def _target(spec: Node) -> float:
         raise Refused(
             spec.at("target"),
             f"{text!r}: Pyrra's target is a percentage from 0 to 100; did you mean "
-            f"'{percent * 100}'?",
+            f"'{format((percent * 100).normalize(), 'f')}'?",
         )
     return float(percent / 100)
 
