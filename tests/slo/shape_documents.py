@@ -44,8 +44,12 @@ slos:
     objective: 99
     sli:
       events:
-        error_query: sum by (route) (rate(http_request_duration_seconds_count{job="shop"}[{{.window}}])) - sum by (route) (rate(http_request_duration_seconds_bucket{job="shop",le="0.5"}[{{.window}}]))
-        total_query: sum by (route) (rate(http_request_duration_seconds_count{job="shop"}[{{.window}}]))
+        error_query: >-
+          sum by (route) (rate(http_request_duration_seconds_count{job="shop"}[{{.window}}]))
+          - sum by (route) (rate(http_request_duration_seconds_bucket{job="shop",
+          le="0.5"}[{{.window}}]))
+        total_query: >-
+          sum by (route) (rate(http_request_duration_seconds_count{job="shop"}[{{.window}}]))
     alerting:
       name: ShopRouteLatency
       ticket_alert:
@@ -55,7 +59,10 @@ slos:
     objective: 99
     sli:
       events:
-        error_query: histogram_count(sum(rate(shop_request_seconds[{{.window}}]))) - histogram_fraction(0, 0.5, sum(rate(shop_request_seconds[{{.window}}]))) * histogram_count(sum(rate(shop_request_seconds[{{.window}}])))
+        error_query: >-
+          histogram_count(sum(rate(shop_request_seconds[{{.window}}])))
+          - histogram_fraction(0, 0.5, sum(rate(shop_request_seconds[{{.window}}])))
+          * histogram_count(sum(rate(shop_request_seconds[{{.window}}])))
         total_query: histogram_count(sum(rate(shop_request_seconds[{{.window}}])))
 ---
 version: prometheus/v1
@@ -94,7 +101,9 @@ slos:
     objective: 99
     sli:
       events:
-        error_query: sum(count_over_time(probe_success[{{ .window }}])) - sum(sum_over_time(probe_success[{{ .window }}]))
+        error_query: >-
+          sum(count_over_time(probe_success[{{ .window }}]))
+          - sum(sum_over_time(probe_success[{{ .window }}]))
         total_query: sum(count_over_time(probe_success[{{ .window }}]))
 """
 
@@ -116,7 +125,9 @@ spec:
       description: "Never below zero errors, even if the counts drift."
       sli:
         events:
-          errorQuery: clamp_min(sum(rate(http_request_duration_seconds_count{job="shop"}[{{.window}}])) - sum(rate(http_request_duration_seconds_bucket{job="shop",le="0.5"}[{{.window}}])), 0)
+          errorQuery: >-
+            clamp_min(sum(rate(http_request_duration_seconds_count{job="shop"}[{{.window}}])) -
+            sum(rate(http_request_duration_seconds_bucket{job="shop",le="0.5"}[{{.window}}])), 0)
           totalQuery: sum(rate(http_request_duration_seconds_count{job="shop"}[{{.window}}]))
       alerting:
         name: ShopLatencyClamped
@@ -129,8 +140,15 @@ spec:
       objective: 99
       sli:
         events:
-          errorQuery: clamp_min(sum by (route) (rate(http_request_duration_seconds_count{job="shop"}[{{.window}}])) - sum by (route) (rate(http_request_duration_seconds_bucket{job="shop",le="0.5"}[{{.window}}])), 0)
-          totalQuery: sum by (route) (rate(http_request_duration_seconds_count{job="shop"}[{{.window}}]))
+          errorQuery: >-
+            clamp_min(
+              sum by (route) (rate(http_request_duration_seconds_count{job="shop"}[{{.window}}]))
+              - sum by (route) (rate(http_request_duration_seconds_bucket{job="shop",
+                le="0.5"}[{{.window}}])),
+              0
+            )
+          totalQuery: >-
+            sum by (route) (rate(http_request_duration_seconds_count{job="shop"}[{{.window}}]))
       alerting:
         name: ShopRouteLatencyClamped
 ---
@@ -147,7 +165,8 @@ spec:
       objective: 99
       sli:
         events:
-          errorQuery: sum_over_time((count(node_ready_ratio < 0.75))[{{ .window }}:]) or on() vector(0)
+          errorQuery: >-
+            sum_over_time((count(node_ready_ratio < 0.75))[{{ .window }}:]) or on() vector(0)
           totalQuery: sum_over_time((count(node_ready_ratio))[{{ .window }}:])
       alerting:
         name: NodesNotReady
@@ -155,7 +174,9 @@ spec:
       objective: 99
       sli:
         raw:
-          errorRatioQuery: sum(rate(http_requests_total{service="search",code=~"5.."}[{{.window}}])) / sum(rate(http_requests_total{service="search"}[{{.window}}]))
+          errorRatioQuery: >-
+            sum(rate(http_requests_total{service="search",code=~"5.."}[{{.window}}])) /
+            sum(rate(http_requests_total{service="search"}[{{.window}}]))
       alerting:
         name: SearchErrors
 """
@@ -248,7 +269,9 @@ OPENSLO = "---".join(
           metricSource:
             type: Prometheus
             spec:
-              query: sum(rate(http_request_duration_seconds_count{job="shop"}[{{.window}}])) - sum(rate(http_request_duration_seconds_bucket{job="shop",le="0.5"}[{{.window}}]))
+              query: >-
+                sum(rate(http_request_duration_seconds_count{job="shop"}[{{.window}}])) -
+                sum(rate(http_request_duration_seconds_bucket{job="shop",le="0.5"}[{{.window}}]))
         total:
           metricSource:
             type: Prometheus
@@ -300,7 +323,9 @@ OPENSLO = "---".join(
           metricSource:
             type: Prometheus
             spec:
-              query: sum(rate(http_requests_total{service="search",code=~"5.."}[{{.window}}])) / sum(rate(http_requests_total{service="search"}[{{.window}}]))""",
+              query: >-
+                sum(rate(http_requests_total{service="search",code=~"5.."}[{{.window}}])) /
+                sum(rate(http_requests_total{service="search"}[{{.window}}]))""",
         ),
         _openslo(
             "probe-web-raw-openslo",

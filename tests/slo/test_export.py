@@ -33,8 +33,10 @@ def test_importing_the_export_changes_nothing_and_exports_the_same(slo_import, w
 
 def test_every_format_round_trips(slo_import, shape_slos):
     first = export()
-    kinds = {(d.get("apiVersion") or d.get("version"), d["kind"] if "kind" in d else "") for d in
-             yaml.safe_load_all(first)}  # fmt: skip
+    kinds = {
+        (d.get("apiVersion") or d.get("version"), d.get("kind", ""))
+        for d in yaml.safe_load_all(first)
+    }
     assert {
         ("openslo/v1", "SLO"),
         ("prometheus/v1", ""),

@@ -24,7 +24,11 @@ WINDOW = "{{.window}}"
         ("histogram_quantile(0.9, sum by (le, route) (rate(h[{{.window}}])))", ("route",)),
         ("topk(3, sum by (route) (rate(x[{{.window}}])))", ("route",)),
         ("label_replace(sum(rate(x[{{.window}}])), 'a', 'b', 'c', 'd')", None),
-        ("sum by (route) (rate(a[{{.window}}])) / on (route) sum by (route, code) (rate(b[{{.window}}]))", ("route",)),
+        (
+            "sum by (route) (rate(a[{{.window}}]))"
+            " / on (route) sum by (route, code) (rate(b[{{.window}}]))",
+            ("route",),
+        ),
         ("sum without (code) (rate(x[{{.window}}]))", None),
         ("2 * sum by (route) (rate(x[{{.window}}]))", ("route",)),
     ],
@@ -37,7 +41,12 @@ def test_the_labels_an_expression_keeps(query, grouping):
     ("numerator", "total", "path", "group_by"),
     [
         ('x_total{code="500"}', "x_total", "exact", ()),
-        ('sum(rate(x_total{code="500"}[{{.window}}]))', "sum(rate(x_total[{{ .window }}]))", "exact", ()),
+        (
+            'sum(rate(x_total{code="500"}[{{.window}}]))',
+            "sum(rate(x_total[{{ .window }}]))",
+            "exact",
+            (),
+        ),
         (
             f"sum by (r) (rate(c[{WINDOW}])) - sum by (r) (rate(b{{le='0.5'}}[{WINDOW}]))",
             f"sum by (r) (rate(c[{WINDOW}]))",
@@ -47,7 +56,12 @@ def test_the_labels_an_expression_keeps(query, grouping):
         (f"clamp_min(sum(rate(e[{WINDOW}])), 0)", f"sum(rate(t[{WINDOW}]))", "promql", ()),
         (f"sum(irate(e[{WINDOW}]))", f"sum(rate(t[{WINDOW}]))", "promql", ()),
         (f"sum(rate(e[{WINDOW}])) * 60", f"sum(rate(t[{WINDOW}])) * 60", "promql", ()),
-        (f"sum_over_time(e[{WINDOW}])", f"sum by (route) (rate(t[{WINDOW}]))", "promql", ("route",)),
+        (
+            f"sum_over_time(e[{WINDOW}])",
+            f"sum by (route) (rate(t[{WINDOW}]))",
+            "promql",
+            ("route",),
+        ),
         (f"rate(e[{WINDOW}])", f"sum(rate(t[{WINDOW}]))", "exact", ()),
     ],
 )
@@ -67,10 +81,25 @@ def test_the_exact_path_keeps_one_canonical_text():
 @pytest.mark.parametrize(
     ("numerator", "total", "role", "reason"),
     [
-        ("sum(rate(e[5m]))", f"sum(rate(t[{WINDOW}]))", "numerator", "needs the range [{{.window}}]"),
+        (
+            "sum(rate(e[5m]))",
+            f"sum(rate(t[{WINDOW}]))",
+            "numerator",
+            "needs the range [{{.window}}]",
+        ),
         (f"sum(rate(e[{WINDOW}])", f"sum(rate(t[{WINDOW}]))", "numerator", "not valid PromQL"),
-        (f"sum by (a) (rate(e[{WINDOW}]))", f"sum by (b) (rate(t[{WINDOW}]))", "total", "group both"),
-        (f'sum(rate(e{{a=~"("}}[{WINDOW}]))', f"sum(rate(t[{WINDOW}]))", "numerator", "illegal regex"),
+        (
+            f"sum by (a) (rate(e[{WINDOW}]))",
+            f"sum by (b) (rate(t[{WINDOW}]))",
+            "total",
+            "group both",
+        ),
+        (
+            f'sum(rate(e{{a=~"("}}[{WINDOW}]))',
+            f"sum(rate(t[{WINDOW}]))",
+            "numerator",
+            "illegal regex",
+        ),
         (f"sum(rate(e[{WINDOW}])) > bool 1", "", "total", "give a PromQL query"),
         (f"scalar(sum(rate(e[{WINDOW}])))", f"sum(rate(t[{WINDOW}]))", "numerator", "vector("),
     ],

@@ -47,8 +47,9 @@ slos:
       all: 2m
     sli:
       events:
-        error_query: sum(rate(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[{{ .window }}]))
-        total_query: sum(rate(http_request_duration_seconds_count{job="myservice"}[{{.window}}]))
+        error_query: >-
+          sum(rate(http_request_duration_seconds_count{job="api",code=~"(5..|429)"}[{{ .window }}]))
+        total_query: sum(rate(http_request_duration_seconds_count{job="api"}[{{.window}}]))
     alerting:
       name: MyServiceHighErrorRate
       labels:
@@ -71,7 +72,8 @@ slos:
       raw:
         error_ratio_query: |
           sum(rate(http_request_duration_seconds_bucket{job="myservice",le="+Inf"}[{{.window}}]))
-          - on() sum(rate(http_request_duration_seconds_bucket{job="myservice",le="0.25"}[{{.window}}]))
+          - on()
+          sum(rate(http_request_duration_seconds_bucket{job="myservice",le="0.25"}[{{.window}}]))
           /
           sum(rate(http_request_duration_seconds_count{job="myservice"}[{{.window}}]))
     alerting:
@@ -129,12 +131,22 @@ def test_a_bad_sloth_period_is_refused(tmp_path, team):
     ("change", "where", "reason"),
     [
         (
-            ("      events:", "      plugin:\n        id: sloth-common/kubernetes/apiserver/availability\n        options: {filter: 'verb!=\"WATCH\"'}\n      events:"),
+            (
+                "      events:",
+                "      plugin:\n"
+                "        id: sloth-common/kubernetes/apiserver/availability\n"
+                "        options: {filter: 'verb!=\"WATCH\"'}\n"
+                "      events:",
+            ),
             "slos[0].sli.plugin.id",
             "'sloth-common/kubernetes/apiserver/availability' is Go code that runs inside Sloth",
         ),
         (
-            ("slos:\n", "slo_plugins:\n  chain:\n    - id: sloth.dev/contrib/denominator_corrected_rules/v1\nslos:\n"),
+            (
+                "slos:\n",
+                "slo_plugins:\n  chain:\n"
+                "    - id: sloth.dev/contrib/denominator_corrected_rules/v1\nslos:\n",
+            ),
             "slo_plugins",
             "sloth.dev/contrib/denominator_corrected_rules/v1 are Go code",
         ),
@@ -149,12 +161,19 @@ def test_a_bad_sloth_period_is_refused(tmp_path, team):
             "not valid PromQL",
         ),
         (
-            ("error_ratio_query: |", "error_ratio_query: sum(x_total) / sum(y_total)\n        ignored: |"),
+            (
+                "error_ratio_query: |",
+                "error_ratio_query: sum(x_total) / sum(y_total)\n        ignored: |",
+            ),
             "slos[1].sli.raw.ignored",
             "is not a field of Sloth prometheus/v1 raw SLI",
         ),
         (
-            ('sum(rate(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[{{ .window }}]))', 'avg(http_request_duration_seconds_count{job="myservice"})'),
+            (
+                "sum(rate(http_request_duration_seconds_count"
+                '{job="api",code=~"(5..|429)"}[{{ .window }}]))',
+                'avg(http_request_duration_seconds_count{job="api"})',
+            ),
             "slos[0].sli.events.error_query",
             "write {{.window}} where the window goes",
         ),
@@ -188,8 +207,11 @@ items:
           description: "Clients are satisfied with the wifi."
           sli:
             events:
-              errorQuery: sum_over_time((count(unifipoller_client_satisfaction_ratio < 0.75))[{{.window}}:]) OR on() vector(0)
-              totalQuery: sum_over_time((count(unifipoller_client_satisfaction_ratio))[{{.window}}:])
+              errorQuery: >-
+                sum_over_time((count(unifipoller_client_satisfaction_ratio < 0.75))[{{.window}}:])
+                OR on() vector(0)
+              totalQuery: >-
+                sum_over_time((count(unifipoller_client_satisfaction_ratio))[{{.window}}:])
           alerting:
             name: SlothWifiClientSatisfaction
             pageAlert:
@@ -222,17 +244,23 @@ def test_kubernetes_sloth_objects_import_from_a_list(slo_import, team):
     wifi = SLO.objects.get(name="home-wifi-good-wifi-client-satisfaction")
     assert (wifi.origin, wifi.evaluation, wifi.objective) == ("sloth_k8s", "promql", 0.95)
     assert not wifi.page_alerts and wifi.ticket_alerts
-    kept = dict((tuple(path), value) for path, value in wifi.kept_fields)
+    kept = {tuple(path): value for path, value in wifi.kept_fields}
     assert kept[("metadata", "name")] == "sloth-slo-home-wifi"
     assert kept[("metadata", "namespace")] == "monitoring"
     assert kept[("status",)] == {"processedSLOs": 1, "promOpRulesGenerated": True}
     raw = SLO.objects.get(name="raw-ratio")
-    assert (raw.indicator_type, raw.ratio_query) == ("raw", "1 - avg_over_time(probe_success[{{.window}}])")
+    assert (raw.indicator_type, raw.ratio_query) == (
+        "raw",
+        "1 - avg_over_time(probe_success[{{.window}}])",
+    )
 
 
 def test_snake_case_in_the_kubernetes_form_is_refused_with_the_camel_case_name(tmp_path, team):
     message = refused(tmp_path, K8S.replace("errorQuery:", "error_query:"))
-    assert "spec.slos[0].sli.events.error_query: is not a field of Sloth PrometheusServiceLevel " in message
+    assert (
+        "spec.slos[0].sli.events.error_query: is not a field of Sloth PrometheusServiceLevel "
+        in message
+    )
     assert "did you mean errorQuery?" in message
 
 
@@ -251,7 +279,8 @@ spec:
         good:
           source: prometheus
           queryType: promql
-          query: sum(rate(http_request_duration_seconds_count{job="myservice",code!~"(5..|429)"}[{{.window}}]))
+          query: >-
+            sum(rate(http_request_duration_seconds_count{job="myservice",code!~"(5..|429)"}[{{.window}}]))
         total:
           source: prometheus
           queryType: promql
@@ -263,7 +292,8 @@ spec:
         good:
           source: prometheus
           queryType: promql
-          query: sum(rate(http_request_duration_seconds_count{job="myservice",code!~"(5..|429)"}[{{.window}}]))
+          query: >-
+            sum(rate(http_request_duration_seconds_count{job="myservice",code!~"(5..|429)"}[{{.window}}]))
         total:
           source: prometheus
           queryType: promql
@@ -296,8 +326,16 @@ def test_openslo_v1alpha_gives_one_slo_per_objective_named_as_sloth_names_them(s
 @pytest.mark.parametrize(
     ("change", "where", "reason"),
     [
-        (("budgetingMethod: Occurrences", "budgetingMethod: Timeslices"), "spec.budgetingMethod", "gives no time slice length"),
-        (("source: prometheus", "source: datadog"), "spec.objectives[0].ratioMetrics.good.source", "'datadog'"),
+        (
+            ("budgetingMethod: Occurrences", "budgetingMethod: Timeslices"),
+            "spec.budgetingMethod",
+            "gives no time slice length",
+        ),
+        (
+            ("source: prometheus", "source: datadog"),
+            "spec.objectives[0].ratioMetrics.good.source",
+            "'datadog'",
+        ),
         (("unit: Day", "unit: Fortnight"), "spec.timeWindows[0].unit", "'Fortnight' is not one of"),
     ],
 )
@@ -342,10 +380,15 @@ def test_a_pyrra_objects_service_comes_from_its_label_or_its_name(slo_import, te
         0.995,
         "2w",
     )
-    assert (slo.numerator_query, slo.evaluation) == ('http_requests_total{job="pyrra",code=~"5.."}', "exact")
-    slo_import(_pyrra(RATIO).replace("    prometheus: k8s", "    service: api\n    prometheus: k8s"))
+    assert (slo.numerator_query, slo.evaluation) == (
+        'http_requests_total{job="pyrra",code=~"5.."}',
+        "exact",
+    )
+    slo_import(
+        _pyrra(RATIO).replace("    prometheus: k8s", "    service: api\n    prometheus: k8s")
+    )
     assert SLO.objects.get(name="pyrra-api-errors").service.name == "api"
-    kept = dict((tuple(path), value) for path, value in slo.kept_fields)
+    kept = {tuple(path): value for path, value in slo.kept_fields}
     assert kept == {("metadata", "namespace"): "monitoring"}
 
 
@@ -375,7 +418,9 @@ def test_a_pyrra_objects_service_comes_from_its_label_or_its_name(slo_import, te
       latency: 1500ms
       total:
         metric: connect_server_requests_duration_seconds{job="api"}""",
-            'histogram_fraction(0, 1.5, sum(rate(connect_server_requests_duration_seconds{job="api"}[{{.window}}]))) * histogram_count(sum(rate(connect_server_requests_duration_seconds{job="api"}[{{.window}}])))',
+            "histogram_fraction(0, 1.5, sum(rate(connect_server_requests_duration_seconds"
+            '{job="api"}[{{.window}}]))) * histogram_count(sum(rate('
+            'connect_server_requests_duration_seconds{job="api"}[{{.window}}])))',
             'histogram_count(sum(rate(connect_server_requests_duration_seconds{job="api"}[{{.window}}])))',
             "promql",
             [],
@@ -393,7 +438,9 @@ def test_a_pyrra_objects_service_comes_from_its_label_or_its_name(slo_import, te
     ],
     ids=["ratio grouped", "latency", "latencyNative", "bool_gauge grouped"],
 )
-def test_each_pyrra_indicator_builds_pyrras_measure(slo_import, team, indicator, numerator, total, path, group_by):
+def test_each_pyrra_indicator_builds_pyrras_measure(
+    slo_import, team, indicator, numerator, total, path, group_by
+):
     slo_import(_pyrra(indicator))
     slo = SLO.objects.get(name="pyrra-api-errors")
     assert (slo.numerator_query, slo.total_query) == (numerator, total)
@@ -420,14 +467,29 @@ def test_pyrra_alerting_switches_slo_alerts_off(slo_import, team):
             "give exactly one of ratio, latency, latencyNative, bool_gauge",
         ),
         (
-            _pyrra(RATIO.replace('http_requests_total{job="pyrra"}', 'sum(http_requests_total{job="pyrra"})')),
+            _pyrra(
+                RATIO.replace(
+                    'http_requests_total{job="pyrra"}', 'sum(http_requests_total{job="pyrra"})'
+                )
+            ),
             "spec.indicator.ratio.total.metric",
             "give a metric selector",
         ),
-        (_pyrra(RATIO).replace("window: 2w", "window: 1w2d"), "spec.window", "'1w2d' is not a duration"),
+        (
+            _pyrra(RATIO).replace("window: 2w", "window: 1w2d"),
+            "spec.window",
+            "'1w2d' is not a duration",
+        ),
         (_pyrra(RATIO).replace("  window:", "  windw:"), "spec.windw", "did you mean window?"),
     ],
-    ids=["share as target", "text target", "two indicators", "not a selector", "composite window", "typo"],
+    ids=[
+        "share as target",
+        "text target",
+        "two indicators",
+        "not a selector",
+        "composite window",
+        "typo",
+    ],
 )
 def test_what_pyrra_objects_cannot_have_is_refused(tmp_path, team, document, where, reason):
     message = refused(tmp_path, document)
@@ -477,10 +539,26 @@ def test_an_openslo_raw_ratio_grouped_by_a_label_imports(slo_import, team):
 @pytest.mark.parametrize(
     ("change", "where", "reason"),
     [
-        (("{{.window}}", "5m"), "spec.indicator.spec.ratioMetric.raw.metricSource.spec.query", "needs {{.window}}"),
-        (("ssops.io/group-by: [site]", "ssops.io/group-by: [building]"), "metadata.labels.ssops.io/group-by", "sum by (site)"),
-        (("rawType: success", "rawType: good"), "spec.indicator.spec.ratioMetric.rawType", "'good' is not one of success, failure"),
-        (("    - target: 0.95", "    - target: 0.95\n      budget: 1"), "spec.objectives[0].budget", "is not a field of an OpenSLO objective"),
+        (
+            ("{{.window}}", "5m"),
+            "spec.indicator.spec.ratioMetric.raw.metricSource.spec.query",
+            "needs {{.window}}",
+        ),
+        (
+            ("ssops.io/group-by: [site]", "ssops.io/group-by: [building]"),
+            "metadata.labels.ssops.io/group-by",
+            "sum by (site)",
+        ),
+        (
+            ("rawType: success", "rawType: good"),
+            "spec.indicator.spec.ratioMetric.rawType",
+            "'good' is not one of success, failure",
+        ),
+        (
+            ("    - target: 0.95", "    - target: 0.95\n      budget: 1"),
+            "spec.objectives[0].budget",
+            "is not a field of an OpenSLO objective",
+        ),
     ],
     ids=["window elsewhere", "grouping the query sums away", "raw type", "unknown field"],
 )

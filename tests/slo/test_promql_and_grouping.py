@@ -234,7 +234,9 @@ def test_a_difference_of_counters_is_counted_term_by_term():
     (evaluation,) = engine.evaluate([definition], AT, lambda key: source)
     metric = "http_requests_total"
     five = direct_increase(source, Selector(metric, (LabelMatcher("code", "=~", "5.."),)), 3600)
-    unavailable = direct_increase(source, Selector(metric, (LabelMatcher("code", "=", "503"),)), 3600)
+    unavailable = direct_increase(
+        source, Selector(metric, (LabelMatcher("code", "=", "503"),)), 3600
+    )
     everything = direct_increase(source, Selector(metric), 3600)
     assert evaluation.burn_rates["1h"] == pytest.approx(
         (five - unavailable) / everything / (1 - 0.99), rel=1e-12
