@@ -145,12 +145,11 @@ def direct_increase(source: MemorySource, selector: Selector, window: int) -> fl
     return sum(found) if found else None
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(selectors, min_size=1, max_size=12), st.integers(0, 3))
-def test_grouped_sums_equal_each_selectors_own_sum(chosen, seed):
-    source = memory_source(seed)
-    total = Selector("http_requests_total")
-    definitions = [
+def bad_over_total(
+    bad: list[Selector], total: Selector, group_by: tuple[str, ...] = ()
+) -> list[SLODefinition]:
+    """One SLO per bad selector, over the same total, with a 1-day window."""
+    return [
         SLODefinition(
             name=f"slo-{i}",
             service="api",
@@ -160,10 +159,18 @@ def test_grouped_sums_equal_each_selectors_own_sum(chosen, seed):
             indicator=RatioIndicator(
                 Counters.of(selector), Counters.of(total), numerator_is_good=False
             ),
+            group_by=group_by,
         )
-        for i, selector in enumerate(chosen)
+        for i, selector in enumerate(bad)
     ]
-    evaluations = engine.evaluate(definitions, AT, lambda key: source)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(selectors, min_size=1, max_size=12), st.integers(0, 3))
+def test_grouped_sums_equal_each_selectors_own_sum(chosen, seed):
+    source = memory_source(seed)
+    total = Selector("http_requests_total")
+    evaluations = engine.evaluate(bad_over_total(chosen, total), AT, lambda key: source)
     # One query per window for the whole metric, however many SLOs share it.
     assert source.queries == len(maths.BURN_WINDOWS)
     everything = direct_increase(source, total, 3600)
@@ -185,20 +192,7 @@ def test_grouped_sums_equal_each_groups_own_sum(chosen, group_by, seed):
     to the group's values, summed directly; all SLOs still share one query per window."""
     source = memory_source(seed)
     total = Selector("http_requests_total")
-    definitions = [
-        SLODefinition(
-            name=f"slo-{i}",
-            service="api",
-            team="payments",
-            objective=0.99,
-            window=Window(windows.rolling_duration("1d")),
-            indicator=RatioIndicator(
-                Counters.of(selector), Counters.of(total), numerator_is_good=False
-            ),
-            group_by=tuple(sorted(group_by)),
-        )
-        for i, selector in enumerate(chosen)
-    ]
+    definitions = bad_over_total(chosen, total, tuple(sorted(group_by)))
     evaluations = engine.evaluate(definitions, AT, lambda key: source)
     assert source.queries == len(maths.BURN_WINDOWS)
     for selector, evaluation in zip(chosen, evaluations, strict=True):
