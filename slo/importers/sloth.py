@@ -219,7 +219,15 @@ def parse(doc: Node, period: str | None = None) -> list[Planned]:
 def parse_kubernetes(doc: Node, period: str | None = None) -> list[Planned]:
     doc.expect(f"a {K8S_KIND}", "apiVersion", "kind", "metadata", "spec", "status")
     doc.raw("apiVersion")
-    doc.raw("kind")
+    kind = doc.value("kind")
+    if kind != K8S_KIND:
+        reason = (
+            "SSOps alerts with its own multi-window, multi-burn-rate windows, scaled to each "
+            "SLO's period; remove it"
+            if kind == "AlertWindows"
+            else f"{K8S_API_VERSION} SLOs are written as {K8S_KIND}"
+        )
+        raise Refused(doc.at("kind"), f"{kind!r}: {reason}")
     meta = doc.node("metadata")
     meta.expect("Kubernetes metadata", *K8S_METADATA)
     if not meta.has("name"):  # not used, but kept to write the object back
@@ -248,7 +256,7 @@ def _settle_entries(doc: Node, planned: list[Planned], entries: tuple) -> None:
 
 
 def describe(document: dict) -> str:
-    if document.get("kind") == K8S_KIND:
+    if document.get("apiVersion") == K8S_API_VERSION:
         metadata = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
-        return f"{K8S_KIND} {metadata.get('name')}"
+        return " ".join(str(x) for x in (document.get("kind"), metadata.get("name")) if x)
     return f"Sloth service {document.get('service')}"

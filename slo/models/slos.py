@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -134,6 +135,12 @@ class IndicatorFields(models.Model):
             setattr(self, QUERY_FIELDS[role], text)
         self.group_by = list(found.group_by)
         self.evaluation = found.path
+        platform = self.data_source and self.data_source.kind == DataSourceKind.PLATFORM
+        if platform and found.path == EvaluationPath.PROMQL:
+            errors["data_source"] = (
+                "SSOps's own records answer counter selectors only; an SLI that Prometheus "
+                "evaluates is read from Prometheus"
+            )
         return errors
 
     def _threshold_errors(self) -> dict[str, str]:
@@ -401,10 +408,14 @@ class SLO(IndicatorFields, OpenSLOObject):
 
     @staticmethod
     def group_row_name(definition: str, labels: dict[str, str]) -> str:
-        """A valid, unique and stable name for a group's row: the definition's, a dot, and a
-        hash of the labels (its page shows `definition{label="value"}`)."""
-        digest = hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:12]
-        return f"{definition[:187]}.{digest}"
+        """A valid, unique and stable name for a group's row: the definition's, a dot, the
+        label values made name-safe, and a hash of the labels (which keeps two groups apart
+        whose values read alike); its page shows `definition{label="value"}`."""
+        values = "-".join(labels[key] for key in sorted(labels)).lower()
+        readable = re.sub(r"[^a-z0-9]+", "-", values).strip("-")[:40].strip("-")
+        digest = hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:8]
+        tail = f"{readable}.{digest}" if readable else digest
+        return f"{definition[: 199 - len(tail)]}.{tail}"
 
     def group_row(self, labels: dict[str, str], display: str) -> SLO:
         """A new (unsaved) group row of this definition."""

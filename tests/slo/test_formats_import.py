@@ -585,6 +585,17 @@ def test_the_api_and_the_page_show_the_path(api_as, client, admin_user, shape_sl
     api = api_as(admin_user)
     assert api.get("/api/slos/nodes-ready/").json()["evaluation"] == "promql"
     assert api.get("/api/slos/shop-latency/").json()["evaluation"] == "exact"
+    listed = api.get("/api/slos/", {"evaluation": "promql", "page_size": 100}).json()["results"]
+    promql = {name for name, (_, _, path) in shape_documents.SHAPES.items() if path == "promql"}
+    assert {slo["name"] for slo in listed} == promql
     client.force_login(admin_user)
     page = client.get("/slos/nodes-ready/").content.decode()
     assert '<span class="badge">promql</span> Prometheus evaluates the SLI' in page
+
+
+def test_sloths_alert_windows_are_refused_with_the_reason(tmp_path, team):
+    message = refused(
+        tmp_path,
+        "apiVersion: sloth.slok.dev/v1\nkind: AlertWindows\nspec:\n  sloPeriod: 7d\n",
+    )
+    assert "kind: 'AlertWindows': SSOps alerts with its own multi-window" in message
