@@ -61,6 +61,7 @@ class SLOSerializer(StrictInput, serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(
         slug_field="name",
         read_only=True,
+        allow_null=True,
         help_text="Set on one group of a grouped SLO: its definition (groups are read-only)",
     )
     group_by = serializers.ListField(
