@@ -179,6 +179,22 @@ spec:
             sum(rate(http_requests_total{service="search"}[{{.window}}]))
       alerting:
         name: SearchErrors
+    # A raw ratio per route: the native histogram's slow share.
+    - name: "native-by-route"
+      objective: 99
+      sli:
+        raw:
+          errorRatioQuery: >-
+            1 - histogram_fraction(0, 0.5,
+            sum by (route) (rate(shop_request_seconds[{{.window}}])))
+    - name: "api-probe"
+      objective: 99
+      sli:
+        events:
+          errorQuery: >-
+            sum(count_over_time(probe_success{target="api"}[{{.window}}]))
+            - sum(sum_over_time(probe_success{target="api"}[{{.window}}]))
+          totalQuery: sum(count_over_time(probe_success{target="api"}[{{.window}}]))
 """
 
 OPENSLO_ALPHA = """
@@ -231,6 +247,63 @@ spec:
       isRolling: true
       unit: Day
 """
+
+
+def _alpha(name: str, service: str, good: str, total: str) -> str:
+    return f"""
+apiVersion: openslo/v1alpha
+kind: SLO
+metadata:
+  name: {name}
+spec:
+  service: {service}
+  budgetingMethod: Occurrences
+  objectives:
+    - ratioMetrics:
+        good:
+          source: prometheus
+          queryType: promql
+          query: >-
+            {good}
+        total:
+          source: prometheus
+          queryType: promql
+          query: >-
+            {total}
+      target: 0.99
+  timeWindows:
+    - count: 7
+      unit: Day
+"""
+
+
+NATIVE_RATE = "sum(rate(shop_request_seconds[{{.window}}]))"
+OPENSLO_ALPHA += "---".join(
+    [
+        "",
+        _alpha(
+            "native-alpha",
+            "shop",
+            f"histogram_fraction(0, 0.5, {NATIVE_RATE})"
+            f"\n            * histogram_count({NATIVE_RATE})",
+            f"histogram_count({NATIVE_RATE})",
+        ),
+        _alpha(
+            "probes-alpha",
+            "probes",
+            "sum(sum_over_time(probe_success[{{.window}}]))",
+            "sum(count_over_time(probe_success[{{.window}}]))",
+        ),
+        _alpha(
+            "routes-alpha",
+            "shop",
+            'sum by (route) (rate(http_request_duration_seconds_bucket{job="shop",le="0.5"}'
+            "\n            [{{.window}}]))",
+            'sum by (route) (rate(http_request_duration_seconds_count{job="shop"}'
+            "\n            [{{.window}}]))",
+        ),
+    ]
+)
 
 
 def _openslo(name, service, indicator, labels="", annotations=""):
@@ -340,6 +413,17 @@ OPENSLO = "---".join(
                 sum(sum_over_time(probe_success{target="web"}[{{.window}}]))
                 /
                 sum(count_over_time(probe_success{target="web"}[{{.window}}]))""",
+        ),
+        _openslo(
+            "native-openslo",
+            "shop",
+            """      ratioMetric:
+        rawType: success
+        raw:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: histogram_fraction(0, 0.5, sum(rate(shop_request_seconds[{{.window}}])))""",
         ),
     ]
 )
@@ -466,4 +550,10 @@ SHAPES = {
     "shop-native-pyrra": ("native", {}, "promql"),
     "shop-native-by-route-pyrra": ("native", {"by": "route"}, "promql"),
     "checkout-by-instance-pyrra": ("checkout_errors", {"by": "instance"}, "exact"),
+    "platform-native-by-route": ("native", {"by": "route"}, "promql"),
+    "platform-api-probe": ("probes", {"target": "api"}, "promql"),
+    "shop-native-alpha-0": ("native", {}, "promql"),
+    "probes-probes-alpha-0": ("probes", {}, "promql"),
+    "shop-routes-alpha-0": ("latency", {"by": "route"}, "exact"),
+    "native-openslo": ("native", {}, "promql"),
 }
