@@ -175,3 +175,21 @@ def test_several_series_of_a_ratio_per_group_are_refused_at_evaluation():
 def test_a_placeholder_that_nobody_writes_stands_for_the_window():
     assert expressions.fill_window("rate(x[{{ .window }}])", "30d") == "rate(x[30d])"
     assert read("rate(x[55m33s333ms])").problem  # a fixed range is not the window
+
+
+def test_an_sli_is_measured_at_any_moment_over_any_windows():
+    """engine.measure: the events of each SLI by window and group, for backtests and gates."""
+    slo = definition("by-route", f"sum by (route) (rate(e[{WINDOW}]))", f"sum(rate(t[{WINDOW}]))")
+    slo = SLODefinition(**{**slo.__dict__, "group_by": ("route",)})
+    source = RecordingSource()
+    at = datetime(2025, 6, 1, 12, 30, tzinfo=UTC)
+    measured = engine.measure([slo], at, lambda key: source, lambda d: [600, 7 * 86400])
+    assert set(measured["by-route"]) == {600, 7 * 86400}
+    assert source.sent == sorted(  # each expression once per window asked for
+        [f"sum by (route) (rate(e[{w}]))" for w in ("10m", "7d")]
+        + [f"sum(rate(t[{w}]))" for w in ("10m", "7d")]
+    )
+    week = measured["by-route"][7 * 86400]
+    assert week.numerator == {("/a",): 1.0, ("/b",): 3.0}
+    assert week.total == {("/a",): 1.0, ("/b",): 3.0}
+    assert week.ratios(("/b",), numerator_is_good=False) == (0.0, 1.0)

@@ -599,3 +599,20 @@ def test_sloths_alert_windows_are_refused_with_the_reason(tmp_path, team):
         "apiVersion: sloth.slok.dev/v1\nkind: AlertWindows\nspec:\n  sloPeriod: 7d\n",
     )
     assert "kind: 'AlertWindows': SSOps alerts with its own multi-window" in message
+
+
+def test_time_slices_of_an_sli_prometheus_evaluates_are_refused(tmp_path, team):
+    from tests.slo.test_import import slo_yaml
+
+    text = (
+        slo_yaml(
+            query="sum(increase(orders_failed_total[{{.window}}])) > 0",
+            total="sum(increase(orders_total[{{.window}}]))",
+        )
+        .replace("Occurrences", "Timeslices")
+        .replace(
+            "target: 0.999", "target: 0.999\n      timeSliceTarget: 0.9\n      timeSliceWindow: 1m"
+        )
+    )
+    message = refused(tmp_path, text)
+    assert "spec.budgetingMethod: time slices are counted from counters" in message
