@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import promql_parser
 
@@ -369,6 +370,11 @@ def ratio_sli(numerator: str, total: str, group_by: Sequence[str] = ()) -> SLIQu
     `group_by` names the grouping when the format says it apart from the queries (Pyrra's
     grouping, an OpenSLO label); the queries' own `by (...)` must then agree with it.
     """
+    return _ratio_sli(numerator, total, tuple(group_by))
+
+
+@lru_cache(maxsize=4096)  # every evaluation reads each SLO's queries again
+def _ratio_sli(numerator: str, total: str, group_by: tuple[str, ...]) -> SLIQueries:
     queries = _read_roles({"numerator": numerator, "total": total})
     explicit = tuple(sorted(set(group_by)))
     if all(q.counters is not None for q in queries.values()):
@@ -398,6 +404,11 @@ def ratio_sli(numerator: str, total: str, group_by: Sequence[str] = ()) -> SLIQu
 
 def raw_sli(ratio: str, group_by: Sequence[str] = ()) -> SLIQueries:
     """A ratio Prometheus computes whole (Sloth's raw error_ratio_query, OpenSLO raw)."""
+    return _raw_sli(ratio, tuple(group_by))
+
+
+@lru_cache(maxsize=4096)
+def _raw_sli(ratio: str, group_by: tuple[str, ...]) -> SLIQueries:
     (query,) = _read_roles({"ratio": ratio}).values()
     if not query.templated:
         raise SLIError(

@@ -117,8 +117,11 @@ class IndicatorFields(models.Model):
             errors["numerator_kind"] = "choose good or bad"
         # The kind of SLI says which queries it uses; the others are cleared (an SLO that changes
         # kind on upsert keeps no stale query).
-        used = {"ratio_query"} if self.indicator_type == IndicatorType.RAW else set()
-        used = used or {"numerator_query", "total_query"}
+        used = (
+            {"ratio_query"}
+            if self.indicator_type == IndicatorType.RAW
+            else {"numerator_query", "total_query"}
+        )
         for field in {"numerator_query", "total_query", "ratio_query", "threshold_query"} - used:
             setattr(self, field, "")
         if not isinstance(self.group_by, list) or not all(
