@@ -14,6 +14,12 @@ stored in a throwaway SQLite database, then, in the same run:
 
 --quick: 200 SLOs over 50 services. Without it: 200 and 1,000 SLOs over 100 services (the last
 line's figures are for 1,000, those for 200 under "at_200").
+
+"mixed": the same exact-path SLOs beside SLOs on the promql path (expressions Prometheus
+evaluates: a clamped error rate per service, and one definition grouped by service), at two
+sizes; the queries Prometheus received per evaluation (its own request counter) stay the same
+when the promql SLOs are multiplied, as they share their expressions: one query per distinct
+expression and window.
 """
 
 from __future__ import annotations
@@ -179,6 +185,7 @@ def main() -> None:
         figures = measure(200, services, server.url)
         if not args.quick:
             figures = {**measure(1000, services, server.url), "at_200": figures}
+        figures["mixed"] = measure_mixed(200, services, server.url, quick=args.quick)
     finally:
         server.stop()
     figures.update(
@@ -188,6 +195,90 @@ def main() -> None:
         backfill_seconds=round(backfill_seconds, 1),
     )
     print(json.dumps(figures))
+
+
+# --- mixed workload: exact and promql-path SLOs together (the promql path stays batched) -----
+
+MIXED_VARIANTS = [("30d", 0.999), ("28d", 0.995), ("7d", 0.99), ("14d", 0.9995)]
+
+
+def create_promql_slos(per_service: int, services: int) -> int:
+    """`per_service` promql-path SLOs on each of `services` services (each service's share the
+    same two expressions, with different windows and objectives), plus one definition grouped
+    by service; returns the number of distinct expressions."""
+    from slo.models import SLO, Service
+    from slo.services import slo_save
+    from teams.models import Team
+
+    team = Team.objects.get(slug="bench")
+    for index in range(services):
+        service = Service.objects.get(name=f"svc-{index:03d}")
+        selector = f'bench_requests_total{{service="{service.name}"'
+        for variant in range(per_service):
+            window, objective = MIXED_VARIANTS[variant % len(MIXED_VARIANTS)]
+            slo = SLO(
+                name=f"{service.name}-promql-{variant}",
+                service=service,
+                team=team,
+                objective=objective,
+                window_duration=window,
+                numerator_query=(
+                    f'clamp_min(sum(rate({selector},code="500"}}[{{{{.window}}}}])), 0)'
+                ),
+                total_query=f"sum(rate({selector}}}[{{{{.window}}}}]))",
+            )
+            slo_save(actor=None, slo=slo)
+    grouped = SLO(
+        name="every-service-by-service",
+        service=Service.objects.get(name="svc-000"),
+        team=team,
+        objective=0.999,
+        window_duration="30d",
+        numerator_query='clamp_min(sum by (service) (rate(bench_requests_total{code="500"}'
+        "[{{.window}}])), 0)",
+        total_query="sum by (service) (rate(bench_requests_total[{{.window}}]))",
+    )
+    slo_save(actor=None, slo=grouped)
+    return 2 * services + 2
+
+
+def prometheus_queries(url: str) -> int:
+    """The instant queries Prometheus has answered so far (its own request counter)."""
+    import requests
+
+    text = requests.get(f"{url}/metrics", timeout=10).text
+    return sum(
+        int(float(line.rsplit(" ", 1)[1]))
+        for line in text.splitlines()
+        if line.startswith("prometheus_http_requests_total{") and 'handler="/api/v1/query"' in line
+    )
+
+
+def measure_mixed(exact_slos: int, services: int, url: str, quick: bool) -> dict:
+    """Queries and seconds of one evaluation of exact and promql SLOs, at two promql sizes."""
+    from slo.models import SLO
+
+    figures: dict = {}
+    used = 10 if quick else 25  # services with promql SLOs
+    for per_service in (4, 16):  # every window variant at both sizes: the same windows
+        create_slos(exact_slos, services)
+        distinct = create_promql_slos(per_service, used)
+        evaluate_end_to_end()  # warm-up
+        before = prometheus_queries(url)
+        seconds, results = evaluate_end_to_end()
+        queries = prometheus_queries(url) - before
+        assert all(r["data_status"] == "ok" for r in results), "every mixed SLO has data"
+        promql = SLO.objects.filter(parent=None, evaluation="promql").count()
+        figures[f"at_{promql}_promql"] = {
+            "exact_slos": exact_slos,
+            "promql_slos": promql,
+            "distinct_expressions": distinct,
+            "queries": queries,
+            "seconds": round(seconds, 3),
+        }
+    small, large = figures.values()
+    figures["same_queries_at_both_sizes"] = small["queries"] == large["queries"]
+    return figures
 
 
 if __name__ == "__main__":

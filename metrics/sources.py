@@ -189,3 +189,9 @@ class PlatformRecordsSource:
 
     def slice_values(self, query: str, ends: np.ndarray) -> np.ndarray:
         raise SourceUnavailable("threshold metrics are read from Prometheus, not SSOps records")
+
+    def instant_values(self, queries: Sequence[str], at: datetime) -> dict:
+        raise SourceUnavailable(
+            "SSOps's own records answer counter selectors only; expressions (the promql path) "
+            "are evaluated by Prometheus"
+        )

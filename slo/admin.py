@@ -81,12 +81,13 @@ class IndicatorAdmin(AuditedAdmin):
 
 @admin.register(SLO)
 class SLOAdmin(AuditedAdmin):
-    list_display = ["name", "service", "team", "objective", "window_duration", "data_status"]
-    list_filter = ["team", "budgeting_method", "data_status", "origin"]
+    list_display = ["name", "service", "team", "objective", "window_duration", "evaluation"]
+    list_display += ["data_status"]
+    list_filter = ["team", "budgeting_method", "evaluation", "data_status", "origin"]
     search_fields = ["name", "display_name", "service__name"]
     filter_horizontal = ["alert_policies"]
-    readonly_fields = ["origin", "data_status", "data_status_since", "data_status_detail"]
-    readonly_fields += ["evaluated_at"]
+    readonly_fields = ["origin", "evaluation", "data_status", "data_status_since"]
+    readonly_fields += ["data_status_detail", "evaluated_at"]
     fieldsets = [
         (None, {"fields": ["name", "display_name", "description", "service", "team", "labels"]}),
         ("Objective and window", {"fields": ["objective", "objective_name", "window_kind"]}),
@@ -105,7 +106,9 @@ class SLOAdmin(AuditedAdmin):
                     "numerator_kind",
                     "numerator_query",
                     "total_query",
+                    "ratio_query",
                     "threshold_query",
+                    "group_by",
                     "threshold_op",
                     "threshold_value",
                     "data_source",
@@ -121,6 +124,7 @@ class SLOAdmin(AuditedAdmin):
                     "ticket_alerts",
                     "alert_labels",
                     "alert_annotations",
+                    "severity_annotations",
                     "runbook_url",
                     "dashboard_url",
                 ]
@@ -128,6 +132,10 @@ class SLOAdmin(AuditedAdmin):
         ),
         ("Latest evaluation", {"fields": readonly_fields}),
     ]
+
+    def get_queryset(self, request):
+        # The groups of a grouped SLO follow their definition: the admin edits definitions.
+        return super().get_queryset(request).filter(parent=None)
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)

@@ -1,6 +1,6 @@
 from django.db import models
 
-from slo import definitions
+from slo import definitions, expressions
 
 
 class WindowKind(models.TextChoices):
@@ -15,8 +15,14 @@ class BudgetingMethod(models.TextChoices):
 
 
 class IndicatorType(models.TextChoices):
-    RATIO = "ratio", "Ratio of counters"
+    RATIO = "ratio", "Good or bad events over all events"
+    RAW = "raw", "Ratio query (computed whole by Prometheus)"
     THRESHOLD = "threshold", "Threshold metric (Timeslices)"
+
+
+class EvaluationPath(models.TextChoices):
+    EXACT = expressions.EXACT, "exact: SSOps counts the counters' increases"
+    PROMQL = expressions.PROMQL, "promql: Prometheus evaluates the SLI's own expressions"
 
 
 class NumeratorKind(models.TextChoices):
@@ -57,8 +63,12 @@ class AlertEventKind(models.TextChoices):
 
 
 class Origin(models.TextChoices):
+    """What an SLO was first written in; slo_export writes it back in the same format."""
+
     OPENSLO = "openslo", "OpenSLO import"
     SLOTH = "sloth", "Sloth import"
+    SLOTH_K8S = "sloth_k8s", "Sloth PrometheusServiceLevel import"
+    PYRRA = "pyrra", "Pyrra import"
     API = "api", "API"
     ADMIN = "admin", "Admin"
     DEMO = "demo", "Demo"

@@ -2,7 +2,8 @@
 
 `SLODefinition` is built from the SLO model (SLO.definition()) or directly by tests and
 benchmarks; `Evaluation` is one SLO's result and `contract()` gives the exact JSON object of
-`slo_evaluate --json` (docs/architecture.md).
+`slo_evaluate --json` (docs/architecture.md). A grouped SLO gives one Evaluation for the
+definition (its figures over every group together) holding one Evaluation per group.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from slo import windows
+from slo import maths, windows
+from slo.expressions import EXACT, PROMQL, Counters
 from slo.maths import BURN_WINDOWS, Alert
-from slo.promql import Selector
+from slo.promql import quote
 
 OCCURRENCES = "Occurrences"
 TIMESLICES = "Timeslices"
@@ -23,11 +25,32 @@ NO_DATA = "no_data"
 UNAVAILABLE = "unavailable"
 
 
+GroupKey = tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class RatioIndicator:
-    numerator: Selector
-    total: Selector
+    """Good or bad events over all events, as counters SSOps counts itself (the exact path)."""
+
+    numerator: Counters
+    total: Counters
     numerator_is_good: bool
+
+
+@dataclass(frozen=True)
+class QueryIndicator:
+    """Expressions Prometheus evaluates per window, `{{.window}}` standing for the window (the
+    promql path): `numerator` (good or bad events) over `total`, or else `ratio` alone (a raw
+    SLI, the good share when `numerator_is_good`, else the error ratio)."""
+
+    numerator: str = ""
+    total: str = ""
+    ratio: str = ""
+    numerator_is_good: bool = False
+
+    @property
+    def is_raw(self) -> bool:
+        return bool(self.ratio)
 
 
 @dataclass(frozen=True)
@@ -82,15 +105,62 @@ class SLODefinition:
     team: str
     objective: float
     window: Window
-    indicator: RatioIndicator | ThresholdIndicator
+    indicator: RatioIndicator | QueryIndicator | ThresholdIndicator
     budgeting: str = OCCURRENCES
     timeslice_target: float | None = None
     timeslice_seconds: int | None = None
     source: SourceKey = SourceKey("prometheus")
+    group_by: tuple[str, ...] = ()
 
     @property
     def is_sliced(self) -> bool:
         return self.budgeting != OCCURRENCES
+
+    @property
+    def evaluation(self) -> str:
+        """exact when SSOps counts the events itself, promql when Prometheus evaluates them."""
+        return EXACT if isinstance(self.indicator, RatioIndicator) else PROMQL
+
+    def group_labels(self, key: GroupKey) -> dict[str, str]:
+        return dict(zip(self.group_by, key, strict=True))
+
+    def group_name(self, key: GroupKey) -> str:
+        """`name{label="value",...}`, the name of one group in slo_evaluate's output."""
+        pairs = ",".join(
+            f"{label}={quote(value)}" for label, value in zip(self.group_by, key, strict=True)
+        )
+        return f"{self.name}{{{pairs}}}"
+
+
+@dataclass
+class Measured:
+    """An SLI over one window, by group (the key () for an SLO that is not grouped): events
+    good or bad (`numerator`) and all events (`total`); for a raw SLI, the ratio itself in
+    `numerator` and no `total`. A group without data is absent, never 0."""
+
+    numerator: dict[GroupKey, float] = field(default_factory=dict)
+    total: dict[GroupKey, float] | None = field(default_factory=dict)
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.total is None
+
+    def keys(self) -> set[GroupKey]:
+        return set(self.numerator if self.total is None else self.total)
+
+    def ratios(self, key: GroupKey, numerator_is_good: bool) -> tuple[float | None, float | None]:
+        """(SLI, error ratio) of one group."""
+        if self.total is None:
+            ratio = self.numerator.get(key)
+            return maths.ratios(ratio, None if ratio is None else 1.0, numerator_is_good)
+        return maths.ratios(self.numerator.get(key), self.total.get(key), numerator_is_good)
+
+    def overall(self) -> Measured | None:
+        """Every group together (events add up; ratios do not: None)."""
+        if self.total is None:
+            return None
+        numerator = {(): sum(self.numerator.values())} if self.numerator else {}
+        return Measured(numerator, {(): sum(self.total.values())} if self.total else {})
 
 
 @dataclass
@@ -107,10 +177,21 @@ class Evaluation:
     alerts: list[Alert] = field(default_factory=list)
     time_to_exhaustion: float | None = None
     detail: str = ""
+    evaluation: str = EXACT
+    # Grouped SLOs: the group's labels (an empty mapping for the definition itself), and on the
+    # definition's evaluation, one evaluation per group. None for an SLO that is not grouped.
+    group: dict[str, str] | None = None
+    groups: list[Evaluation] | None = None
+
+    def contract_objects(self) -> list[dict]:
+        """What `slo_evaluate --json` prints for this SLO: one object, or one per group."""
+        if self.groups:
+            return [group.contract() for group in self.groups]
+        return [self.contract()]
 
     def contract(self) -> dict:
         """The object `slo_evaluate --json` prints, with exactly the keys of the contract."""
-        return {
+        found = {
             "name": self.name,
             "service": self.service,
             "objective": self.objective,
@@ -120,4 +201,8 @@ class Evaluation:
             "burn_rates": {key: self.burn_rates.get(key) for key in BURN_WINDOWS},
             "alerts": [alert.as_dict() for alert in self.alerts],
             "data_status": self.data_status,
+            "evaluation": self.evaluation,
         }
+        if self.group is not None:
+            found["group"] = dict(self.group)
+        return found

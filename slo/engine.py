@@ -1,43 +1,70 @@
-"""Evaluate many SLOs at once, with one query per metric and window (no Django imports).
+"""Evaluate many SLOs at once, batched (no Django imports).
 
-SLOs whose selectors share a metric form one `CounterGroup`: the matchers every selector shares
-are pushed into the query, a union of the values they select narrows it further, and the series
-come back summed `by` the labels the selectors still need. Each selector then adds up the series
-it matches, here, with Prometheus's own matching rules. Because `increase()` is computed per
-series before any sum, the totals equal `sum(increase(selector[w]))` for every selector.
+Each SLI takes one of two paths, chosen at import (expressions.py):
+
+- exact: counters SSOps counts itself. SLOs whose selectors share a metric form one
+  `CounterGroup`: the matchers every selector shares are pushed into the query, a union of the
+  values they select narrows it further, and the series come back summed `by` the labels the
+  selectors (and the SLOs' groupings) still need. Each selector then adds up the series it
+  matches, here, with Prometheus's own matching rules. Because `increase()` is computed per
+  series before any sum, the totals equal `sum(increase(selector[w]))` for every selector.
+- promql: Prometheus evaluates each distinct expression once per window (promql_path.py).
+
+Both paths give the same thing — per SLO and window, the events (or a ratio) by group — through
+`measure()`, which works at any moment and for any windows; `evaluate()` turns those into SLIs,
+budgets, burn rates and alerts.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
-from slo import maths
+from slo import maths, promql_path
 from slo.definitions import (
     NO_DATA,
     OK,
     TIMESLICES,
     UNAVAILABLE,
     Evaluation,
+    GroupKey,
+    Measured,
+    QueryIndicator,
     RatioIndicator,
     SLODefinition,
     SourceKey,
     ThresholdIndicator,
 )
+from slo.expressions import Counters
 from slo.promql import Selector, union_matcher
 from slo.sources.base import CounterGroup, SeriesKey, Source, SourceUnavailable
 
 BURN_SECONDS = tuple(maths.BURN_WINDOWS.values())
 LONGEST_BURN = max(BURN_SECONDS)
+DEFAULT_MAX_GROUPS = 500
 
 
-def plan_groups(selectors: Iterable[Selector]) -> dict[Selector, CounterGroup]:
-    """The query group of each selector: one per metric."""
+Measurements = dict[str, dict[float, Measured] | str]
+
+
+def combine(counters: Counters, values_of: Callable[[Selector], dict[GroupKey, float]]) -> dict:
+    """Counter terms added and subtracted, per group; a group lacking one term is absent, as
+    PromQL arithmetic drops a series without a match."""
+    parts = [(term.sign, values_of(term.selector)) for term in counters.terms]
+    keys = set.intersection(*(set(values) for _, values in parts))
+    return {key: sum(sign * values[key] for sign, values in parts) for key in keys}
+
+
+def plan_groups(
+    selectors: Iterable[Selector], keep: Mapping[str, Iterable[str]] | None = None
+) -> dict[Selector, CounterGroup]:
+    """The query group of each selector: one per metric, its series summed by the labels the
+    selectors need and those in `keep` (per metric: the labels SLOs are grouped by)."""
     by_metric: dict[str, set[Selector]] = defaultdict(set)
     for selector in selectors:
         by_metric[selector.metric].add(selector)
@@ -45,7 +72,7 @@ def plan_groups(selectors: Iterable[Selector]) -> dict[Selector, CounterGroup]:
     for metric, members in by_metric.items():
         common = set.intersection(*(set(s.matchers) for s in members))
         pushed = set(common)
-        by = set()
+        by = set((keep or {}).get(metric, ()))
         for name in sorted(set().union(*(s.label_names for s in members))):
             own = [[m for m in s.matchers if m.name == name] for s in members]
             if all(set(matchers) <= common for matchers in own):
@@ -85,6 +112,20 @@ class SeriesIndex:
             rows &= found
         return np.array(sorted(rows), dtype=np.int64)
 
+    def totals(self, column: np.ndarray, rows: np.ndarray, labels: Sequence[str]) -> dict:
+        """The sum of the given rows of a column by the values of `labels` (by () when none),
+        over the series present; a key with no series present is absent."""
+        if not labels:
+            total = total_of(column[rows])
+            return {} if total is None else {(): total}
+        positions = [self.group.by.index(label) for label in labels]
+        found: dict[GroupKey, float] = defaultdict(float)
+        for row in rows:
+            value = column[row]
+            if not math.isnan(value):
+                found[tuple(self.keys[row][p] for p in positions)] += float(value)
+        return dict(found)
+
     def column(self, values: dict[SeriesKey, float]) -> np.ndarray:
         column = np.full(len(self.keys), np.nan)
         for key, value in values.items():
@@ -116,23 +157,36 @@ class Run:
     """One evaluation of many SLOs at one moment."""
 
     at: datetime
+    max_groups: int = DEFAULT_MAX_GROUPS
 
     def window_seconds(self, definition: SLODefinition) -> float:
         return self.at.timestamp() - definition.window.start(self.at).timestamp()
 
-    def counts(
-        self, source: Source, definitions: Sequence[SLODefinition]
-    ) -> tuple[dict[tuple[Selector, float], float | None], dict[Selector, str]]:
-        """Counter increases for every selector over every window its SLOs need."""
+    def windows(self, definition: SLODefinition) -> set[float]:
+        """The SLO window and every burn-rate window, in seconds."""
+        return {*BURN_SECONDS, self.window_seconds(definition)}
+
+    def measure_counters(
+        self,
+        source: Source,
+        definitions: Sequence[SLODefinition],
+        windows_of: Callable[[SLODefinition], Iterable[float]],
+    ) -> Measurements:
+        """The exact path: counter increases of every SLO over its windows, by group, with one
+        query per metric and window."""
         wanted: dict[Selector, set[float]] = defaultdict(set)
+        groupings: dict[Selector, set[tuple[str, ...]]] = defaultdict(set)
+        keep: dict[str, set[str]] = defaultdict(set)
         for definition in definitions:
-            own = {*BURN_SECONDS, self.window_seconds(definition)}
-            wanted[definition.indicator.numerator] |= own
-            wanted[definition.indicator.total] |= own
+            own = set(windows_of(definition))
+            for selector in _selectors(definition.indicator):
+                wanted[selector] |= own
+                groupings[selector].add(definition.group_by)
+                keep[selector.metric].update(definition.group_by)
         members: dict[CounterGroup, list[Selector]] = defaultdict(list)
-        for selector, group in plan_groups(wanted).items():
+        for selector, group in plan_groups(wanted, keep).items():
             members[group].append(selector)
-        counts: dict[tuple[Selector, float], float | None] = {}
+        values: dict[tuple[Selector, tuple[str, ...], float], dict[GroupKey, float]] = {}
         failures: dict[Selector, str] = {}
         for group, selectors in members.items():
             windows = sorted(set().union(*(wanted[s] for s in selectors)))
@@ -147,8 +201,74 @@ class Run:
                 rows = index.rows(selector)
                 for window in wanted[selector]:
                     column = columns.get(window)
-                    counts[selector, window] = None if column is None else total_of(column[rows])
-        return counts, failures
+                    for labels in groupings[selector]:
+                        values[selector, labels, window] = (
+                            {} if column is None else index.totals(column, rows, labels)
+                        )
+        measured: Measurements = {}
+        for definition in definitions:
+            indicator = definition.indicator
+            failed = [failures[s] for s in _selectors(indicator) if s in failures]
+            if failed:
+                measured[definition.name] = failed[0]
+                continue
+            group_by = definition.group_by
+
+            def events(counters: Counters, window: float, group_by=group_by) -> dict:
+                return combine(counters, lambda selector: values[selector, group_by, window])
+
+            measured[definition.name] = {
+                window: Measured(
+                    events(indicator.numerator, window), events(indicator.total, window)
+                )
+                for window in windows_of(definition)
+            }
+        return measured
+
+    def conclude(
+        self, definition: SLODefinition, measured: dict[float, Measured] | str
+    ) -> Evaluation:
+        """The evaluation of one SLO from its measurements (one per group when grouped)."""
+        if isinstance(measured, str):
+            return self.unavailable(definition, measured)
+        if not definition.group_by:
+            return self._figures(definition, measured, ())
+        keys = set().union(*(m.keys() for m in measured.values()))
+        if len(keys) > self.max_groups:
+            return self.unavailable(
+                definition,
+                f"the SLI gives {len(keys)} groups, more than the {self.max_groups} allowed "
+                "(setting SSOPS_SLO_MAX_GROUPS): group by fewer labels, or raise the limit",
+            )
+        groups = [self._figures(definition, measured, key) for key in sorted(keys)]
+        overall = {window: m.overall() for window, m in measured.items()}
+        if all(m is not None for m in overall.values()):
+            evaluation = self._figures(definition, overall, None)
+            evaluation.alerts = []  # each group alerts on its own
+        else:  # ratios of groups do not add up: the definition has figures per group only
+            any_ok = any(g.data_status == OK for g in groups)
+            evaluation = self.finish(definition, None, None, {})
+            evaluation.data_status = OK if any_ok else NO_DATA
+            evaluation.detail = "a ratio SLI has figures per group only"
+        evaluation.groups = groups
+        return evaluation
+
+    def _figures(
+        self, definition: SLODefinition, measured: dict[float, Measured], key: GroupKey | None
+    ) -> Evaluation:
+        """SLI, budget and burn rates of one group (`key`), or of the definition (None)."""
+        good = definition.indicator.numerator_is_good
+        row = () if key is None else key
+        sli, error_ratio = measured[self.window_seconds(definition)].ratios(row, good)
+        errors = {
+            label: measured[seconds].ratios(row, good)[1]
+            for label, seconds in maths.BURN_WINDOWS.items()
+        }
+        evaluation = self.finish(definition, sli, error_ratio, errors)
+        if key is not None and definition.group_by:
+            evaluation.name = definition.group_name(key)
+            evaluation.group = definition.group_labels(key)
+        return evaluation
 
     def slice_ends(self, definition: SLODefinition) -> tuple[np.ndarray, int]:
         """Aligned slice ends covering the SLO window and the longest burn window, and how many
@@ -169,6 +289,11 @@ class Run:
         result: dict[str, np.ndarray | str] = {}
         ratio = [d for d in definitions if isinstance(d.indicator, RatioIndicator)]
         for definition in definitions:
+            if isinstance(definition.indicator, QueryIndicator):
+                result[definition.name] = (
+                    "time slices are counted from counters or a threshold metric; an SLI "
+                    "Prometheus evaluates per window is budgeted in Occurrences"
+                )
             if isinstance(definition.indicator, ThresholdIndicator):
                 ends, _ = self.slice_ends(definition)
                 indicator = definition.indicator
@@ -191,7 +316,7 @@ class Run:
         self, source: Source, step: int, definitions: Sequence[SLODefinition]
     ) -> dict[str, np.ndarray | str]:
         ends = max((self.slice_ends(d)[0] for d in definitions), key=len)
-        selectors = {s for d in definitions for s in (d.indicator.numerator, d.indicator.total)}
+        selectors = {s for d in definitions for s in _selectors(d.indicator)}
         per_slice: dict[Selector, np.ndarray | str] = {}
         members: dict[CounterGroup, list[Selector]] = defaultdict(list)
         for selector, group in plan_groups(selectors).items():
@@ -209,11 +334,12 @@ class Run:
         result: dict[str, np.ndarray | str] = {}
         for definition in definitions:
             indicator = definition.indicator
-            numerator, total = per_slice[indicator.numerator], per_slice[indicator.total]
-            failed = next((x for x in (numerator, total) if isinstance(x, str)), None)
-            if failed is not None:
-                result[definition.name] = failed
+            failed = [per_slice[s] for s in _selectors(indicator) if isinstance(per_slice[s], str)]
+            if failed:
+                result[definition.name] = failed[0]
                 continue
+            numerator = _slices_of(indicator.numerator, per_slice)
+            total = _slices_of(indicator.total, per_slice)
             width = len(self.slice_ends(definition)[0])
             target = definition.timeslice_target if definition.budgeting == TIMESLICES else None
             result[definition.name] = maths.slice_goodness(
@@ -247,6 +373,8 @@ class Run:
             burn_rates=burn_rates,
             alerts=maths.alerts_firing(burn_rates, period),
             time_to_exhaustion=maths.time_to_exhaustion(remaining, burn_rates["1h"], period),
+            evaluation=definition.evaluation,
+            group={} if definition.group_by else None,
         )
 
     def unavailable(self, definition: SLODefinition, detail: str) -> Evaluation:
@@ -258,31 +386,9 @@ class Run:
             at=self.at,
             data_status=UNAVAILABLE,
             detail=detail,
+            evaluation=definition.evaluation,
+            group={} if definition.group_by else None,
         )
-
-    def evaluate_occurrences(
-        self, source: Source, definitions: Sequence[SLODefinition]
-    ) -> list[Evaluation]:
-        counts, failures = self.counts(source, definitions)
-        evaluations = []
-        for definition in definitions:
-            indicator = definition.indicator
-            failed = failures.get(indicator.numerator) or failures.get(indicator.total)
-            if failed:
-                evaluations.append(self.unavailable(definition, failed))
-                continue
-
-            def ratios(window: float, indicator=indicator):
-                return maths.ratios(
-                    counts[indicator.numerator, window],
-                    counts[indicator.total, window],
-                    indicator.numerator_is_good,
-                )
-
-            sli, error_ratio = ratios(self.window_seconds(definition))
-            errors = {label: ratios(seconds)[1] for label, seconds in maths.BURN_WINDOWS.items()}
-            evaluations.append(self.finish(definition, sli, error_ratio, errors))
-        return evaluations
 
     def evaluate_sliced(
         self, source: Source, definitions: Sequence[SLODefinition]
@@ -304,28 +410,80 @@ class Run:
         return evaluations
 
 
+def _selectors(indicator: RatioIndicator) -> tuple[Selector, ...]:
+    return (*indicator.numerator.selectors, *indicator.total.selectors)
+
+
+def _slices_of(counters: Counters, per_slice: dict[Selector, np.ndarray]) -> np.ndarray:
+    """Per slice, the counter terms added and subtracted (NaN where a term has no data)."""
+    return sum(term.sign * per_slice[term.selector] for term in counters.terms)
+
+
+def _by_path(definitions: Sequence[SLODefinition]) -> tuple[list, list, list]:
+    sliced = [d for d in definitions if d.is_sliced]
+    counted = [
+        d for d in definitions if not d.is_sliced and isinstance(d.indicator, RatioIndicator)
+    ]
+    expressions = [d for d in definitions if not d.is_sliced and d not in counted]
+    return sliced, counted, expressions
+
+
+def _by_source(
+    definitions: Sequence[SLODefinition], source_for: Callable[[SourceKey], Source]
+) -> Iterator[tuple[Source | SourceUnavailable, list[SLODefinition]]]:
+    """The definitions of each data source, with the source (or why it cannot be built)."""
+    by_source: dict[SourceKey, list[SLODefinition]] = defaultdict(list)
+    for definition in definitions:
+        by_source[definition.source].append(definition)
+    for key, same_source in by_source.items():
+        try:
+            yield source_for(key), same_source
+        except SourceUnavailable as exc:
+            yield exc, same_source
+
+
+def measure(
+    definitions: Sequence[SLODefinition],
+    at: datetime,
+    source_for: Callable[[SourceKey], Source],
+    windows_of: Callable[[SLODefinition], Iterable[float]],
+) -> Measurements:
+    """The events (or ratio) of each Occurrences SLO by window and group at `at`, for the
+    windows (seconds) that `windows_of` gives it; or why its source could not answer."""
+    run = Run(at)
+    measured: Measurements = {}
+    for source, same_source in _by_source(definitions, source_for):
+        if isinstance(source, SourceUnavailable):
+            measured.update(dict.fromkeys((d.name for d in same_source), str(source)))
+            continue
+        _, counted, expressions = _by_path(same_source)
+        measured.update(run.measure_counters(source, counted, windows_of))
+        measured.update(promql_path.measure(source, expressions, at, windows_of))
+    return measured
+
+
 def evaluate(
     definitions: Sequence[SLODefinition],
     at: datetime,
     source_for: Callable[[SourceKey], Source],
+    *,
+    max_groups: int = DEFAULT_MAX_GROUPS,
 ) -> list[Evaluation]:
-    """Evaluate every definition at `at`; the result keeps the order of `definitions`."""
-    run = Run(at)
-    by_source: dict[SourceKey, list[SLODefinition]] = defaultdict(list)
-    for definition in definitions:
-        by_source[definition.source].append(definition)
+    """Evaluate every definition at `at`; the result keeps the order of `definitions`, one
+    evaluation per definition (a grouped one holds its groups')."""
+    run = Run(at, max_groups)
     done: dict[str, Evaluation] = {}
-    for key, same_source in by_source.items():
-        try:
-            source = source_for(key)
-        except SourceUnavailable as exc:
-            done.update({d.name: run.unavailable(d, str(exc)) for d in same_source})
+    for source, same_source in _by_source(definitions, source_for):
+        if isinstance(source, SourceUnavailable):
+            done.update({d.name: run.unavailable(d, str(source)) for d in same_source})
             continue
-        sliced = [d for d in same_source if d.is_sliced]
-        counted = [d for d in same_source if not d.is_sliced]
-        for evaluation in [
-            *run.evaluate_occurrences(source, counted),
-            *run.evaluate_sliced(source, sliced),
-        ]:
+        sliced, counted, expressions = _by_path(same_source)
+        measured = {
+            **run.measure_counters(source, counted, run.windows),
+            **promql_path.measure(source, expressions, at, run.windows),
+        }
+        for definition in (*counted, *expressions):
+            done[definition.name] = run.conclude(definition, measured[definition.name])
+        for evaluation in run.evaluate_sliced(source, sliced):
             done[evaluation.name] = evaluation
     return [done[d.name] for d in definitions]

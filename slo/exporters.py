@@ -1,8 +1,10 @@
-"""`slo_export`: everything `slo_import` stored, written back out as OpenSLO v1 documents.
+"""`slo_export`: everything `slo_import` stored, written back out, each SLO in the format it came
+in (native_exports.py writes Sloth and Pyrra), everything else as OpenSLO v1.
 
-Sloth imports come out as OpenSLO too (their counters, window and alert settings kept), and the
-SSOps settings OpenSLO has no field for (owner team, alert labels, runbook) ride in
-`metadata.annotations` under `ssops.io/`, which slo_import reads back.
+The SSOps settings OpenSLO has no field for (owner team, alert labels, runbook) ride in
+`metadata.annotations` under `ssops.io/` (the grouping in the label `ssops.io/group-by`), which
+slo_import reads back; the fields of an imported document that SSOps does not use come back
+where they were.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
-from slo.choices import DataSourceKind, IndicatorType, WindowKind
+from slo import native_exports
+from slo.choices import DataSourceKind, IndicatorType, NumeratorKind, WindowKind
+from slo.importers.documents import put_kept
 from slo.importers.openslo import (
     ANNOTATION,
     API_VERSION,
     FLAG_ANNOTATIONS,
+    GROUP_BY_LABEL,
     JSON_ANNOTATIONS,
     ORIGIN_ANNOTATION,
     TEXT_ANNOTATIONS,
@@ -39,13 +44,17 @@ def _document(kind: str, obj, spec: dict, annotations: dict | None = None) -> di
     metadata: dict = {"name": obj.name}
     if obj.display_name:
         metadata["displayName"] = obj.display_name
-    if obj.labels:
-        metadata["labels"] = obj.labels
+    labels = dict(obj.labels or {})
+    if getattr(obj, "group_by", None):
+        labels[GROUP_BY_LABEL] = list(obj.group_by)
+    if labels:
+        metadata["labels"] = labels
     if annotations:
         metadata["annotations"] = annotations
     if getattr(obj, "description", ""):
         spec = {"description": obj.description, **spec}
-    return {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": spec}
+    document = {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": spec}
+    return put_kept(document, obj.kept_fields or [])
 
 
 def _metric_source(obj, query: str) -> dict:
@@ -59,6 +68,9 @@ def _metric_source(obj, query: str) -> dict:
 def indicator_spec(obj) -> dict:
     if obj.indicator_type == IndicatorType.THRESHOLD:
         return {"thresholdMetric": _metric_source(obj, obj.threshold_query)}
+    if obj.indicator_type == IndicatorType.RAW:
+        raw_type = "success" if obj.numerator_kind == NumeratorKind.GOOD else "failure"
+        return {"ratioMetric": {"rawType": raw_type, "raw": _metric_source(obj, obj.ratio_query)}}
     return {
         "ratioMetric": {
             "counter": True,
@@ -124,10 +136,10 @@ def slo_document(slo: SLO) -> dict:
 
 
 def export_documents(slos: QuerySet[SLO] | None = None) -> list[dict]:
-    """Documents for the SLOs (all by default) and every object they may refer to."""
-    slos = (slos if slos is not None else SLO.objects.all()).select_related(
-        "service__team", "team", "data_source", "indicator"
-    )
+    """Documents for the SLOs (all by default; the groups of a grouped SLO come from their
+    definition) and every object they may refer to."""
+    slos = (slos if slos is not None else SLO.objects.all()).filter(parent=None)
+    slos = slos.select_related("service__team", "team", "data_source", "indicator")
     documents: list[dict] = []
     documents += [
         _document("DataSource", s, _data_source_spec(s)) for s in DataSource.objects.all()
@@ -148,8 +160,11 @@ def export_documents(slos: QuerySet[SLO] | None = None) -> list[dict]:
         _document("SLI", i, indicator_spec(i))
         for i in Indicator.objects.select_related("data_source")
     ]
-    documents += [slo_document(slo) for slo in slos.prefetch_related("alert_policies")]
-    return documents
+    native, openslo = native_exports.native_documents(
+        list(slos.order_by("name").prefetch_related("alert_policies"))
+    )
+    documents += [slo_document(slo) for slo in openslo]
+    return documents + native
 
 
 def _data_source_spec(source: DataSource) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
-from slo.choices import DataStatus
+from slo.choices import DataStatus, EvaluationPath
 from slo.models import SLO
 
 
@@ -14,6 +14,7 @@ class SLOFilterSet(django_filters.FilterSet):
     team = django_filters.CharFilter(field_name="team__slug", label="Team (slug)")
     service = django_filters.CharFilter(field_name="service__name", label="Service")
     data_status = django_filters.ChoiceFilter(choices=DataStatus.choices, label="Data status")
+    evaluation = django_filters.ChoiceFilter(choices=EvaluationPath.choices, label="Evaluated by")
     firing = django_filters.BooleanFilter(method="filter_firing", label="Alert firing")
 
     class Meta:

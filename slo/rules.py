@@ -3,9 +3,12 @@
 Per SLO, one group records the error ratio over each burn-rate window and over the SLO window,
 event-weighted — (sum of increases of bad) / (sum of increases of all), never a mean of 5-minute
 ratios — then the budget left, and alerts with the multiwindow, multi-burn-rate thresholds
-scaled to the SLO's period. Timeslices SLOs average per-slice goodness over a subquery whose
-points are the slice ends inside the window, as the engine does. A calendar window is recorded
-as a rolling window of its nominal length (Prometheus rules cannot restart at a period start).
+scaled to the SLO's period. An SLI on the promql path records its own expressions with
+`{{.window}}` filled in, added up as the engine adds them; a grouped SLO records one series per
+group (its alerts fire per group). Timeslices SLOs average per-slice goodness over a subquery
+whose points are the slice ends inside the window, as the engine does. A calendar window is
+recorded as a rolling window of its nominal length (Prometheus rules cannot restart at a period
+start).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from slo import maths
 from slo.definitions import TIMESLICES, RatioIndicator, SLODefinition
-from slo.promql import Selector
+from slo.expressions import Counters, fill_window, sum_by
 from slo.windows import promql_duration
 
 ERROR_RATIO = "slo:sli_error:ratio_rate"
@@ -22,14 +25,47 @@ BUDGET_REMAINING = "slo:error_budget:remaining"
 THRESHOLD_OPS = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
 
-def _increase(selector: Selector, window: str) -> str:
-    return f"sum(increase({selector}[{window}]))"
+# Labels SSOps sets on the rules; a group label of the same name is kept as exported_<name>.
+RULE_LABELS = ("slo", "service", "team", "severity", "alertname")
 
 
-def _ratio_error(indicator: RatioIndicator, window: str) -> str:
-    numerator = f"({_increase(indicator.numerator, window)} or vector(0))"
-    ratio = f"{numerator} / {_increase(indicator.total, window)}"
-    return f"1 - {ratio}" if indicator.numerator_is_good else ratio
+def _increases(counters: Counters, window: str, group_by: Sequence[str]) -> str:
+    parts = []
+    for number, term in enumerate(counters.terms):
+        text = f"{sum_by(group_by)}(increase({term.selector}[{window}]))"
+        sign = "+" if term.sign > 0 else "-"
+        parts.append((text if term.sign > 0 else f"-{text}") if number == 0 else f"{sign} {text}")
+    return " ".join(parts) if len(parts) == 1 else f"({' '.join(parts)})"
+
+
+def _events_ratio(numerator: str, total: str, good: bool, group_by: Sequence[str]) -> str:
+    """Good or bad events over all events; no numerator series means none of those events."""
+    none = "vector(0)" if not group_by else f"0 * {total}"
+    ratio = f"({numerator} or {none}) / {total}"
+    return f"1 - {ratio}" if good else ratio
+
+
+def _ratio_error(definition: SLODefinition, window: str) -> str:
+    indicator, group_by = definition.indicator, definition.group_by
+    if isinstance(indicator, RatioIndicator):
+        numerator = _increases(indicator.numerator, window, group_by)
+        total = _increases(indicator.total, window, group_by)
+        return _events_ratio(numerator, total, indicator.numerator_is_good, group_by)
+    if indicator.is_raw:
+        ratio = f"({fill_window(indicator.ratio, window)})"
+        return f"1 - {ratio}" if indicator.numerator_is_good else ratio
+    numerator = f"{sum_by(group_by)}({fill_window(indicator.numerator, window)})"
+    total = f"{sum_by(group_by)}({fill_window(indicator.total, window)})"
+    return _events_ratio(numerator, total, indicator.numerator_is_good, group_by)
+
+
+def _exported(expr: str, group_by: Sequence[str]) -> str:
+    """The expression with each group label that a rule label would overwrite copied to
+    exported_<name> first (as the alerts SSOps sends name it)."""
+    for label in group_by:
+        if label in RULE_LABELS:
+            expr = f'label_replace({expr}, "exported_{label}", "$1", "{label}", "(.*)")'
+    return expr
 
 
 def slice_goodness_expr(definition: SLODefinition) -> str:
@@ -39,8 +75,8 @@ def slice_goodness_expr(definition: SLODefinition) -> str:
     if not isinstance(indicator, RatioIndicator):
         op = THRESHOLD_OPS[indicator.op]
         return f"(({indicator.query}) {op} bool {indicator.threshold!r})"
-    numerator = f"({_increase(indicator.numerator, step)} or vector(0))"
-    ratio = f"{numerator} / ({_increase(indicator.total, step)} > 0)"
+    numerator = f"({_increases(indicator.numerator, step, ())} or vector(0))"
+    ratio = f"{numerator} / ({_increases(indicator.total, step, ())} > 0)"
     good = ratio if indicator.numerator_is_good else f"1 - {ratio}"
     if definition.budgeting == TIMESLICES:
         return f"(({good}) >= bool {definition.timeslice_target!r})"
@@ -49,7 +85,8 @@ def slice_goodness_expr(definition: SLODefinition) -> str:
 
 def error_ratio_expr(definition: SLODefinition, window_seconds: int) -> str:
     if not definition.is_sliced:
-        return _ratio_error(definition.indicator, promql_duration(window_seconds))
+        expr = _ratio_error(definition, promql_duration(window_seconds))
+        return _exported(expr, definition.group_by)
     count = window_seconds // definition.timeslice_seconds
     if count == 0:
         return ""
@@ -68,6 +105,7 @@ def slo_rule_group(
     *,
     alert_labels: Mapping[str, Mapping[str, str]] | None = None,
     annotations: Mapping[str, str] | None = None,
+    severity_annotations: Mapping[str, Mapping[str, str]] | None = None,
     severities: Sequence[str] = ("page", "ticket"),
 ) -> dict:
     labels = {"slo": definition.name, "service": definition.service, "team": definition.team}
@@ -108,6 +146,7 @@ def slo_rule_group(
                     "summary": f"SLO {definition.name} of {definition.service} is burning its "
                     "error budget",
                     **(annotations or {}),
+                    **(severity_annotations or {}).get(severity, {}),
                 },
             }
         )

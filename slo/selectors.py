@@ -9,7 +9,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from slo.models import SLO, AlertEvent, AlertState, Snapshot
@@ -47,6 +48,22 @@ def slo_with_latest(slos: QuerySet[SLO]) -> QuerySet[SLO]:
         latest_burn_rates=Subquery(latest.values("burn_rates")[:1]),
         latest_exhaustion=Subquery(latest.values("time_to_exhaustion")[:1]),
         firing_severity=Subquery(firing.values("severity")[:1]),
+    )
+
+
+def slo_listing_order(slos: QuerySet[SLO]) -> QuerySet[SLO]:
+    """By name, the groups of a grouped SLO right under their definition."""
+    return slos.order_by(
+        Coalesce("parent__name", "name"), F("parent_id").asc(nulls_first=True), "display_name"
+    )
+
+
+def slo_groups(*, slo: SLO, user) -> list[SLO]:
+    """The groups of a grouped SLO with their latest figures, worst budget first."""
+    groups = slo_with_latest(slo_visible(user=user).filter(parent=slo))
+    return sorted(
+        groups.order_by("display_name"),
+        key=lambda g: (g.latest_budget is None, g.latest_budget if g.latest_budget else 0.0),
     )
 
 

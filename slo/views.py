@@ -16,14 +16,16 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from slo import maths
-from slo.choices import DataStatus
+from slo.choices import DataStatus, EvaluationPath
 from slo.filtersets import SLOFilterSet
 from slo.models import SLO
 from slo.selectors import (
     slo_alert_events,
     slo_can_edit,
     slo_get_visible,
+    slo_groups,
     slo_history,
+    slo_listing_order,
     slo_visible,
     slo_with_latest,
 )
@@ -64,18 +66,31 @@ def status_message(slo: SLO) -> StatusMessage | None:
     if slo.data_status == DataStatus.NO_DATA:
         return StatusMessage(
             "warn",
-            f"No data since {since}: the total counter ({slo.total_query or slo.threshold_query}) "
-            "has fewer than two samples or no events in the window. Check the selector in "
-            f"{source}; missing data is never counted as good and never pages.",
+            f"No data since {since}: the SLI's query ({what_measures(slo)}) gives no events (or "
+            f"fewer than two samples) in the window. Check it in {source}; missing data is never "
+            "counted as good and never pages."
+            + (f" {slo.data_status_detail}." if slo.data_status_detail else ""),
         )
     return None
+
+
+def what_measures(slo: SLO) -> str:
+    return slo.total_query or slo.ratio_query or slo.threshold_query
+
+
+PATHS = {
+    EvaluationPath.EXACT: "SSOps counts the increases of the counters itself (batched with the "
+    "SLOs that share their metrics)",
+    EvaluationPath.PROMQL: "Prometheus evaluates the SLI's own expressions over each window "
+    "({{.window}} filled in), one query per distinct expression and window",
+}
 
 
 @login_required
 def slo_list(request):
     visible = slo_with_latest(slo_visible(user=request.user))
     filterset = SLOFilterSet(request.GET, queryset=visible)
-    slos = list(filterset.qs.order_by("name")[:LIST_LIMIT])
+    slos = list(slo_listing_order(filterset.qs)[:LIST_LIMIT])
     return render(
         request,
         "slo/slo_list.html",
@@ -119,6 +134,7 @@ def slo_detail(request, key: str):
     slo = slo_get_visible(user=request.user, key=key)
     latest = slo.snapshots.order_by("-at").first()
     history = slo_history(slo=slo)
+    groups = slo_groups(slo=slo, user=request.user) if slo.is_grouped else []
     return render(
         request,
         "slo/slo_detail.html",
@@ -130,7 +146,10 @@ def slo_detail(request, key: str):
             "burns": burn_rows(slo, latest.burn_rates if latest else {}),
             "states": {s.severity: s for s in slo.alert_states.all()},
             "events": slo_alert_events(slo=slo),
-            "can_edit": slo_can_edit(user=request.user, team_id=slo.team_id),
+            "can_edit": slo_can_edit(user=request.user, team_id=slo.team_id) and not slo.is_group,
+            "groups": groups[:LIST_LIMIT],
+            "more_groups": max(0, len(groups) - LIST_LIMIT),
+            "path": PATHS.get(slo.evaluation, ""),
         },
     )
 

@@ -53,6 +53,8 @@ try:
     # SLO evaluation in batches of this many SLOs, one Celery task each, so several workers
     # share it; 0 evaluates every SLO in the beat job's own task (one machine).
     SLO_BATCH_SIZE = env.get_int("SSOPS_SLO_BATCH_SIZE", 0, minimum=0)
+    # A grouped SLO measured as more groups than this is reported unavailable, not evaluated.
+    SLO_MAX_GROUPS = env.get_int("SSOPS_SLO_MAX_GROUPS", 500, minimum=1)
     # Login throttling: this many failures for one account within the window lock it for the
     # rest of the window.
     LOGIN_FAILURE_LIMIT = env.get_int("SSOPS_LOGIN_FAILURE_LIMIT", 5, minimum=1)

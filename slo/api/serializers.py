@@ -58,6 +58,17 @@ class SLOSerializer(StrictInput, serializers.ModelSerializer):
     )
     window = serializers.CharField(source="window_label", read_only=True)
     status = SLOStatusSerializer(source="*", read_only=True)
+    parent = serializers.SlugRelatedField(
+        slug_field="name",
+        read_only=True,
+        allow_null=True,
+        help_text="Set on one group of a grouped SLO: its definition (groups are read-only)",
+    )
+    group_by = serializers.ListField(
+        child=serializers.RegexField(r"^[a-zA-Z_][a-zA-Z0-9_]*$"),
+        required=False,
+        help_text="Labels the SLI is grouped by (from the queries' by (...) when empty)",
+    )
 
     class Meta:
         model = SLO
@@ -79,10 +90,15 @@ class SLOSerializer(StrictInput, serializers.ModelSerializer):
             "timeslice_window",
             "indicator",
             "indicator_type",
+            "evaluation",
             "numerator_kind",
             "numerator_query",
             "total_query",
+            "ratio_query",
             "threshold_query",
+            "group_by",
+            "parent",
+            "group_labels",
             "threshold_op",
             "threshold_value",
             "data_source",
@@ -92,14 +108,24 @@ class SLOSerializer(StrictInput, serializers.ModelSerializer):
             "ticket_alerts",
             "alert_labels",
             "alert_annotations",
+            "severity_annotations",
             "runbook_url",
             "dashboard_url",
             "origin",
+            "kept_fields",
             "status",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["uuid", "origin", "created_at", "updated_at"]
+        read_only_fields = [
+            "uuid",
+            "origin",
+            "evaluation",
+            "group_labels",
+            "kept_fields",
+            "created_at",
+            "updated_at",
+        ]
 
     def save_with(self, save, instance: SLO | None, validated: dict) -> SLO:
         """Apply validated data to a (new) SLO and hand it to the service; model errors → 400."""

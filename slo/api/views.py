@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -66,7 +67,10 @@ class SLOViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         self._require_edit(instance.team_id)
-        slo_delete(actor=self.request.user, slo=instance)
+        try:
+            slo_delete(actor=self.request.user, slo=instance)
+        except DjangoValidationError as exc:
+            raise ValidationError({"detail": exc.messages}) from None
 
     @extend_schema(
         responses=SnapshotSerializer(many=True),

@@ -3,10 +3,17 @@
 The parsers turn each document into `Planned` objects — model field values plus references by
 name — without touching the database; `slo.services.slo_import_file` resolves the references and
 upserts the objects in one transaction.
+
+Nothing in a document is dropped silently: each mapping a parser reads names the fields its
+format has (`Node.expect`), so an unknown field is refused with its path; and the fields of the
+format that SSOps does not use are kept with the object they belong to (`settle`), so that
+slo_export writes them back.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +21,9 @@ from typing import Any
 import yaml
 
 from core import strict_yaml
+from slo import expressions
+
+QUERY_FIELDS = {"numerator": "numerator_query", "total": "total_query", "ratio": "ratio_query"}
 
 
 class Refused(Exception):
@@ -34,24 +44,57 @@ class ImportRefused(Exception):
         super().__init__(f"{where}: {message}")
 
 
-class Node:
-    """A mapping inside a document that knows its path, for precise error messages."""
+Keys = tuple[str | int, ...]
 
-    def __init__(self, data: Any, path: str = ""):
+
+class _Reads:
+    """Which parts of one document the parsers read whole, and which they went into."""
+
+    def __init__(self) -> None:
+        self.read: set[Keys] = set()
+        self.entered: set[Keys] = set()
+
+
+class Node:
+    """A mapping inside a document that knows its path, for precise error messages, and
+    remembers what was read of it."""
+
+    def __init__(self, data: Any, path: str = "", keys: Keys = (), reads: _Reads | None = None):
         if not isinstance(data, dict):
             raise Refused(path or "(document)", f"expected a mapping, got {_kind(data)}")
         self.data = data
         self.path = path
+        self.keys = keys
+        self.reads = reads or _Reads()
+        self.reads.entered.add(keys)
 
     def at(self, key: str | int) -> str:
         if isinstance(key, int):
             return f"{self.path}[{key}]"
         return f"{self.path}.{key}" if self.path else key
 
+    def expect(self, what: str, *known: str) -> None:
+        """Refuse a field that `what` (a part of the format) does not have."""
+        for key in self.data:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f"did you mean {close[0]}? " if close else ""
+                raise Refused(
+                    self.at(str(key)),
+                    f"is not a field of {what} ({hint}its fields: {', '.join(known)})",
+                )
+
     def has(self, key: str) -> bool:
         return self.data.get(key) is not None
 
+    def raw(self, key: str, default: Any = None) -> Any:
+        """A value as written (read whole: it is used, not kept)."""
+        self.reads.read.add((*self.keys, key))
+        value = self.data.get(key)
+        return default if value is None else value
+
     def value(self, key: str, kind: type | tuple = str, required: bool = True, default=None):
+        self.reads.read.add((*self.keys, key))
         value = self.data.get(key)
         if value is None:
             if required:
@@ -73,7 +116,7 @@ class Node:
             if required:
                 raise Refused(self.at(key), "is required")
             return None
-        return Node(self.data[key], self.at(key))
+        return Node(self.data[key], self.at(key), (*self.keys, key), self.reads)
 
     def nodes(self, key: str, required: bool = True) -> list[Node]:
         items = self.data.get(key)
@@ -83,7 +126,28 @@ class Node:
             return []
         if not isinstance(items, list):
             raise Refused(self.at(key), f"expected a list, got {_kind(items)}")
-        return [Node(item, f"{self.at(key)}[{i}]") for i, item in enumerate(items)]
+        self.reads.entered.add((*self.keys, key))
+        return [
+            Node(item, f"{self.at(key)}[{i}]", (*self.keys, key, i), self.reads)
+            for i, item in enumerate(items)
+        ]
+
+    def unread(self) -> list[tuple[Keys, Any]]:
+        """The fields under this node that no parser read (keys relative to the document)."""
+        found: list[tuple[Keys, Any]] = []
+
+        def visit(keys: Keys, value: Any) -> None:
+            if keys in self.reads.read:
+                return
+            if keys not in self.reads.entered:
+                found.append((keys, value))
+                return
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                visit((*keys, key), item)
+
+        visit(self.keys, self.data)
+        return found
 
 
 _NAMES = {"str": "text", "float": "a number", "int": "a whole number", "bool": "true or false"}
@@ -121,9 +185,68 @@ class Planned:
     team_names: list[str] = field(default_factory=list)
     team_path: str = "metadata.labels.team"
     source_kind: str = "prometheus"
+    # Values for a new object only (one already in SSOps keeps its own): what the file cannot
+    # say, such as a Sloth SLO's period.
+    defaults: dict[str, Any] = field(default_factory=dict)
+    keys: Keys = ()  # where the object's own part of the document begins
+    kept: list[list] = field(default_factory=list)  # [path, value] of fields SSOps does not use
 
     def path_of(self, field_name: str) -> str:
         return self.paths.get(field_name, field_name)
+
+
+def sli_texts(
+    planned: Planned, queries: dict[str, str], group_by: list[str], raw: bool = False
+) -> None:
+    """Check the SLI's queries as the model will (no Prometheus needed) and keep their texts;
+    a query that is not valid PromQL, or that cannot give an SLI, is refused at its path."""
+    try:
+        if raw:
+            found = expressions.raw_sli(queries["ratio"], group_by)
+        else:
+            found = expressions.ratio_sli(queries["numerator"], queries["total"], group_by)
+    except expressions.SLIError as exc:
+        role, message = next(iter(exc.errors.items()))
+        field = QUERY_FIELDS.get(role, role)
+        raise Refused(planned.path_of(field), message) from None
+    for role, text in found.texts.items():
+        planned.fields[QUERY_FIELDS[role]] = text
+
+
+def settle(root: Node, planned: Sequence[Planned]) -> None:
+    """Give each object the unread fields of its part of the document (the innermost object
+    whose part holds a field keeps it), as paths relative to that part."""
+    owners = sorted(planned, key=lambda item: -len(item.keys))
+    for keys, value in root.unread():
+        for item in owners:
+            if keys[: len(item.keys)] == item.keys:
+                item.kept.append([list(keys[len(item.keys) :]), value])
+                break
+    for item in planned:
+        item.fields["kept_fields"] = item.kept
+
+
+def put_kept(document: dict, kept: Sequence[Sequence], entry: int | None = None) -> dict:
+    """Write kept fields back into an exported document ("*" in a path: the entry's index in
+    a list of entries, such as a Sloth file's slos)."""
+    for path, value in kept:
+        where: Any = document
+        steps = [entry if step == "*" else step for step in path]
+        for step, following in zip(steps, steps[1:], strict=False):
+            blank = [] if isinstance(following, int) else {}
+            if isinstance(step, int):
+                while len(where) <= step:
+                    where.append(blank)
+                    blank = [] if isinstance(following, int) else {}
+                where = where[step]
+            else:
+                where = where.setdefault(step, blank)
+        last = steps[-1]
+        if isinstance(last, int):
+            while len(where) <= last:
+                where.append(None)
+        where[last] = value
+    return document
 
 
 def read_text(path: Path) -> str:
@@ -151,7 +274,7 @@ def load_documents(text: str, name: str) -> list[Any]:
 
 def labels_of(node: Node) -> dict:
     """OpenSLO labels: each value a string or a list of strings."""
-    labels = node.data.get("labels") or {}
+    labels = node.raw("labels", {})
     if not isinstance(labels, dict):
         raise Refused(node.at("labels"), "expected a mapping of names to values")
     for key, value in labels.items():

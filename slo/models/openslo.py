@@ -37,6 +37,12 @@ class OpenSLOObject(models.Model):
     display_name = models.CharField(max_length=200, blank=True)
     description = models.TextField(blank=True)
     labels = models.JSONField(default=dict, blank=True)
+    kept_fields = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Fields of the imported document that SSOps does not use, as [path, value] "
+        "pairs, written back by slo_export",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

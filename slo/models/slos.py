@@ -1,33 +1,55 @@
 """SLOs and their indicators (OpenSLO SLI).
 
 `clean()` is the one place where an SLO is checked: the admin, the API and `slo_import` all go
-through it, so a query or window that the engine cannot evaluate is refused at the door.
+through it, so a query or window that the engine cannot evaluate is refused at the door, and the
+evaluation path of the SLI (exact or promql, slo/expressions.py) is chosen there.
+
+A grouped SLO (its SLI grouped by labels) is one definition row, measured as one SLO per group:
+each group is a row of its own (`parent` set, `group_labels` its labels' values) that the
+evaluation creates when the group first shows up, so that a group has its snapshots, alert
+states and page like any SLO. A group row follows its definition's settings (`follow_definition`)
+and is never changed on its own.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from slo import promql, windows
+from slo import expressions, promql, windows
 from slo.choices import (
     BudgetingMethod,
     DataSourceKind,
     DataStatus,
+    EvaluationPath,
     IndicatorType,
     NumeratorKind,
     Origin,
     ThresholdOp,
     WindowKind,
 )
-from slo.definitions import RatioIndicator, SLODefinition, SourceKey, ThresholdIndicator, Window
+from slo.definitions import (
+    QueryIndicator,
+    RatioIndicator,
+    SLODefinition,
+    SourceKey,
+    ThresholdIndicator,
+    Window,
+)
 from slo.models.openslo import AlertPolicy, DataSource, OpenSLOObject, Service, web_address
 
 MIN_SLICE, MAX_SLICE = 10, 3600
+QUERY_FIELDS = {"numerator": "numerator_query", "total": "total_query", "ratio": "ratio_query"}
 
 
 class IndicatorFields(models.Model):
-    """What an SLI measures: a ratio of two counters, or a metric against a threshold."""
+    """What an SLI measures: good or bad events over all events, a ratio query, or a metric
+    against a threshold; and whether SSOps counts the events itself (exact) or Prometheus
+    evaluates the expressions (promql)."""
 
     indicator_type = models.CharField(
         max_length=16, choices=IndicatorType.choices, default=IndicatorType.RATIO
@@ -36,10 +58,32 @@ class IndicatorFields(models.Model):
         max_length=8, choices=NumeratorKind.choices, default=NumeratorKind.BAD, blank=True
     )
     numerator_query = models.TextField(
-        blank=True, help_text='Counter selector of good or bad events, e.g. x_total{code=~"5.."}'
+        blank=True,
+        help_text='Good or bad events: counter selectors (x_total{code=~"5.."}), or any PromQL '
+        "with {{.window}} where the window goes",
     )
-    total_query = models.TextField(blank=True, help_text="Counter selector of all events")
+    total_query = models.TextField(
+        blank=True, help_text="All events, written like the good or bad events"
+    )
+    ratio_query = models.TextField(
+        blank=True,
+        help_text="Raw SLIs: PromQL with {{.window}} giving the ratio (good share, or error "
+        "ratio when the numerator kind is bad)",
+    )
     threshold_query = models.TextField(blank=True, help_text="PromQL giving one value per slice")
+    group_by = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Labels the SLI is grouped by: one SLO per value (from the queries' by (...) "
+        "when empty)",
+    )
+    evaluation = models.CharField(
+        max_length=8,
+        choices=EvaluationPath.choices,
+        default=EvaluationPath.EXACT,
+        editable=False,
+        help_text="Chosen from the queries when the SLI is saved",
+    )
     data_source = models.ForeignKey(
         DataSource,
         on_delete=models.PROTECT,
@@ -53,7 +97,10 @@ class IndicatorFields(models.Model):
         "numerator_kind",
         "numerator_query",
         "total_query",
+        "ratio_query",
         "threshold_query",
+        "group_by",
+        "evaluation",
         "data_source",
     )
 
@@ -61,24 +108,63 @@ class IndicatorFields(models.Model):
         abstract = True
 
     def indicator_errors(self) -> dict[str, str]:
-        """Check (and write in canonical form) the indicator fields; return errors by field."""
+        """Check (and write in canonical form) the indicator fields, and choose the evaluation
+        path; return errors by field."""
+        if self.indicator_type == IndicatorType.THRESHOLD:
+            return self._threshold_errors()
         errors = {}
-        if self.indicator_type == IndicatorType.RATIO:
-            if self.numerator_kind not in NumeratorKind.values:
-                errors["numerator_kind"] = "choose good or bad"
-            for field in ("numerator_query", "total_query"):
-                try:
-                    setattr(self, field, str(promql.parse_counter(getattr(self, field) or "")))
-                except promql.QueryError as exc:
-                    errors[field] = str(exc)
-        else:
-            try:
-                self.threshold_query = promql.check_expression(self.threshold_query or "")
-            except promql.QueryError as exc:
-                errors["threshold_query"] = str(exc)
-            if self.data_source and self.data_source.kind != DataSourceKind.PROMETHEUS:
-                errors["data_source"] = "threshold metrics are read from Prometheus"
+        if self.numerator_kind not in NumeratorKind.values:
+            errors["numerator_kind"] = "choose good or bad"
+        # The kind of SLI says which queries it uses; the others are cleared (an SLO that changes
+        # kind on upsert keeps no stale query).
+        used = (
+            {"ratio_query"}
+            if self.indicator_type == IndicatorType.RAW
+            else {"numerator_query", "total_query"}
+        )
+        for field in {"numerator_query", "total_query", "ratio_query", "threshold_query"} - used:
+            setattr(self, field, "")
+        if not isinstance(self.group_by, list) or not all(
+            isinstance(label, str) and promql.LABEL_NAME.match(label) for label in self.group_by
+        ):
+            errors["group_by"] = 'give a list of label names, e.g. ["route"]'
+        if errors:
+            return errors
+        try:
+            found = self.sli_queries()
+        except expressions.SLIError as exc:
+            return {QUERY_FIELDS.get(role, role): message for role, message in exc.errors.items()}
+        for role, text in found.texts.items():
+            setattr(self, QUERY_FIELDS[role], text)
+        self.group_by = list(found.group_by)
+        self.evaluation = found.path
+        platform = self.data_source and self.data_source.kind == DataSourceKind.PLATFORM
+        if platform and found.path == EvaluationPath.PROMQL:
+            errors["data_source"] = (
+                "SSOps's own records answer counter selectors only; an SLI that Prometheus "
+                "evaluates is read from Prometheus"
+            )
         return errors
+
+    def _threshold_errors(self) -> dict[str, str]:
+        errors = {}
+        self.numerator_kind = self.numerator_query = self.total_query = self.ratio_query = ""
+        try:
+            self.threshold_query = promql.check_expression(self.threshold_query or "")
+        except promql.QueryError as exc:
+            errors["threshold_query"] = str(exc)
+        if self.data_source and self.data_source.kind != DataSourceKind.PROMETHEUS:
+            errors["data_source"] = "threshold metrics are read from Prometheus"
+        if self.group_by:
+            errors["group_by"] = "a threshold metric is one series: it is not grouped"
+        self.evaluation = EvaluationPath.PROMQL
+        return errors
+
+    def sli_queries(self) -> expressions.SLIQueries:
+        group_by = tuple(self.group_by or ())
+        if self.indicator_type == IndicatorType.RAW:
+            return expressions.raw_sli(self.ratio_query, group_by)
+        return expressions.ratio_sli(self.numerator_query, self.total_query, group_by)
 
     def copy_indicator_from(self, other: IndicatorFields) -> None:
         for field in self.INDICATOR_FIELDS:
@@ -138,9 +224,24 @@ class SLO(IndicatorFields, OpenSLOObject):
         help_text='Extra Alertmanager labels: {"*": {...}, "page": {...}, "ticket": {...}}',
     )
     alert_annotations = models.JSONField(default=dict, blank=True)
+    severity_annotations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Annotations of one severity\'s alerts: {"page": {...}, "ticket": {...}}',
+    )
     runbook_url = models.CharField(max_length=500, blank=True, validators=[web_address])
     dashboard_url = models.CharField(max_length=500, blank=True, validators=[web_address])
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.API)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="groups",
+        help_text="Set on one group of a grouped SLO: its definition",
+    )
+    group_labels = models.JSONField(default=dict, blank=True, editable=False)
 
     # The latest evaluation (written by the beat job with update(), so updated_at stays put).
     data_status = models.CharField(max_length=16, choices=DataStatus.choices, blank=True)
@@ -156,9 +257,24 @@ class SLO(IndicatorFields, OpenSLOObject):
 
     @property
     def slug(self) -> str:
+        """What addresses the SLO in URLs (a group's name holds a hash, its UUID reads as well)."""
         return self.name
 
+    @property
+    def is_group(self) -> bool:
+        return self.parent_id is not None
+
+    @property
+    def is_grouped(self) -> bool:
+        """A definition measured as one SLO per group."""
+        return bool(self.group_by) and not self.is_group
+
     def clean(self) -> None:
+        if self.is_group:
+            raise ValidationError(
+                f"{self.name} is one group of the grouped SLO {self.parent.name}: change the "
+                "definition, and every group follows"
+            )
         errors = self.indicator_errors()
         if self.indicator_type == IndicatorType.THRESHOLD:
             if self.threshold_op not in ThresholdOp.values:
@@ -184,6 +300,15 @@ class SLO(IndicatorFields, OpenSLOObject):
             if self.indicator_type == IndicatorType.THRESHOLD:
                 errors["budgeting_method"] = "a threshold metric is budgeted in Timeslices"
             return errors
+        if self.indicator_type == IndicatorType.RAW or (
+            self.indicator_type == IndicatorType.RATIO and self.evaluation == EvaluationPath.PROMQL
+        ):
+            errors["budgeting_method"] = (
+                "time slices are counted from counters SSOps can count or from a threshold "
+                "metric; an SLI that Prometheus evaluates per window is budgeted in Occurrences"
+            )
+        if self.group_by:
+            errors["group_by"] = "a grouped SLO is budgeted in Occurrences"
         if self.indicator_type == IndicatorType.THRESHOLD:
             if self.budgeting_method != BudgetingMethod.TIMESLICES:
                 errors["budgeting_method"] = "a threshold metric is budgeted in Timeslices"
@@ -232,14 +357,16 @@ class SLO(IndicatorFields, OpenSLOObject):
     def source_key(self) -> SourceKey:
         return self.data_source.source_key() if self.data_source else SourceKey("prometheus")
 
-    def indicator_definition(self) -> RatioIndicator | ThresholdIndicator:
-        if self.indicator_type == IndicatorType.RATIO:
-            return RatioIndicator(
-                promql.parse_counter(self.numerator_query),
-                promql.parse_counter(self.total_query),
-                self.numerator_kind == NumeratorKind.GOOD,
-            )
-        return ThresholdIndicator(self.threshold_query, self.threshold_op, self.threshold_value)
+    def indicator_definition(self) -> RatioIndicator | QueryIndicator | ThresholdIndicator:
+        good = self.numerator_kind == NumeratorKind.GOOD
+        if self.indicator_type == IndicatorType.THRESHOLD:
+            return ThresholdIndicator(self.threshold_query, self.threshold_op, self.threshold_value)
+        if self.indicator_type == IndicatorType.RAW:
+            return QueryIndicator(ratio=self.ratio_query, numerator_is_good=good)
+        found = self.sli_queries()
+        if found.path == EvaluationPath.EXACT:
+            return RatioIndicator(found.counters["numerator"], found.counters["total"], good)
+        return QueryIndicator(self.numerator_query, self.total_query, numerator_is_good=good)
 
     def definition(self) -> SLODefinition:
         """The engine's view of this SLO (needs service, team and data_source loaded)."""
@@ -254,4 +381,68 @@ class SLO(IndicatorFields, OpenSLOObject):
             timeslice_target=self.timeslice_target,
             timeslice_seconds=self.timeslice_seconds(),
             source=self.source_key(),
+            group_by=tuple(self.group_by or ()),
         )
+
+    # -- groups of a grouped SLO --------------------------------------------------------------
+
+    # What a group row holds of its own; every other field it takes from its definition.
+    GROUP_OWN_FIELDS = frozenset(
+        {
+            "id",
+            "uuid",
+            "name",
+            "display_name",
+            "created_at",
+            "updated_at",
+            "parent",
+            "group_labels",
+            "kept_fields",
+            "data_status",
+            "data_status_since",
+            "data_status_detail",
+            "evaluated_at",
+        }
+    )
+
+    @classmethod
+    def followed_fields(cls) -> list[str]:
+        return [f.attname for f in cls._meta.concrete_fields if f.name not in cls.GROUP_OWN_FIELDS]
+
+    @staticmethod
+    def group_row_name(definition: str, labels: dict[str, str]) -> str:
+        """A valid, unique and stable name for a group's row: the definition's, a dot, the
+        label values made name-safe, and a hash of the labels (which keeps two groups apart
+        whose values read alike); its page shows `definition{label="value"}`."""
+        values = "-".join(labels[key] for key in sorted(labels)).lower()
+        readable = re.sub(r"[^a-z0-9]+", "-", values).strip("-")[:40].strip("-")
+        digest = hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:8]
+        tail = f"{readable}.{digest}" if readable else digest
+        return f"{definition[: 199 - len(tail)]}.{tail}"
+
+    def group_row(self, labels: dict[str, str], display: str) -> SLO:
+        """A new (unsaved) group row of this definition."""
+        row = SLO(
+            name=self.group_row_name(self.name, labels),
+            display_name=display[:200],
+            parent=self,
+            group_labels=labels,
+        )
+        for attname in self.followed_fields():
+            setattr(row, attname, getattr(self, attname))
+        return row
+
+    def follow_definition(self) -> list[str]:
+        """Bring this definition's group rows in line with it (in the caller's transaction):
+        every followed field copied; groups under labels it no longer groups by removed (their
+        names are returned)."""
+        groups = SLO.objects.filter(parent=self)
+        stale = {
+            g.pk: g.display_name
+            for g in groups.only("group_labels", "display_name")
+            if set(g.group_labels) != set(self.group_by)
+        }
+        if stale:
+            SLO.objects.filter(pk__in=stale).delete()
+        groups.update(**{attname: getattr(self, attname) for attname in self.followed_fields()})
+        return sorted(stale.values())

@@ -38,14 +38,27 @@ def slo_page_url(slo: SLO) -> str:
     return f"{base}/slos/{slo.name}/"
 
 
+def group_alert_labels(group_labels: dict[str, str]) -> dict[str, str]:
+    """A group's labels as alert labels; one that SSOps sets itself is renamed exported_<name>,
+    as Prometheus renames a scraped label that collides."""
+    reserved = {"alertname", *REQUIRED_LABELS}
+    return {
+        (f"exported_{name}" if name in reserved else name): value
+        for name, value in group_labels.items()
+    }
+
+
 def alert_payload(*, slo: SLO, state: AlertState, evaluation: Evaluation) -> dict:
-    """One alert as Alertmanager's POST /api/v2/alerts takes it."""
+    """One alert as Alertmanager's POST /api/v2/alerts takes it. The alerts of a grouped SLO's
+    groups carry the definition's name as `slo` and the group's labels, so that Alertmanager
+    grouping by slo puts one definition's pages in one notification."""
     extra = slo.alert_labels or {}
     labels = {
         "alertname": ALERT_NAME,
         **extra.get("*", {}),
         **extra.get(state.severity, {}),
-        "slo": slo.name,
+        **group_alert_labels(slo.group_labels or {}),
+        "slo": slo.parent.name if slo.is_group else slo.name,
         "service": slo.service.name,
         "team": slo.team.slug,
         "severity": state.severity,
@@ -59,7 +72,9 @@ def alert_payload(*, slo: SLO, state: AlertState, evaluation: Evaluation) -> dic
     page = slo_page_url(slo)
     annotations = {
         **(slo.alert_annotations or {}),
-        "summary": f"SLO {slo.name} of {slo.service.name} is burning its error budget",
+        **(slo.severity_annotations or {}).get(state.severity, {}),
+        "summary": f"SLO {slo.display_name if slo.is_group else slo.name} of "
+        f"{slo.service.name} is burning its error budget",
         "description": (
             f"Objective {slo.objective:.4%} over {slo.window_label()}; windows above threshold: "
             f"{', '.join(state.windows) or 'none'}; burn rates: {burns or 'n/a'}."

@@ -81,6 +81,10 @@ def save_audited(
         payload = {"name": str(obj), "changes": changes}
         if source:
             payload["source"] = source
+        if isinstance(obj, SLO) and not created:
+            removed = obj.follow_definition()  # its groups follow a changed definition
+            if removed:
+                payload["groups_removed"] = removed
         audit_record(
             action=f"slo.{obj._meta.model_name}.{outcome}",
             actor=actor,
@@ -120,13 +124,19 @@ def slo_save(
 
 
 def slo_delete(*, actor, slo: SLO) -> None:
+    """Delete an SLO (a grouped one with its groups; a group alone cannot be deleted: it would
+    come back at the next evaluation)."""
+    if slo.is_group:
+        raise ValidationError(
+            f"{slo.display_name} is one group of {slo.parent.name}: delete or change the definition"
+        )
     with transaction.atomic():
+        payload = {"name": slo.name, "service": slo.service.name}
+        groups = sorted(slo.groups.values_list("display_name", flat=True))
+        if groups:
+            payload["groups"] = groups
         audit_record(
-            action="slo.slo.deleted",
-            actor=actor,
-            obj=slo,
-            team=slo.team_id,
-            payload={"name": slo.name, "service": slo.service.name},
+            action="slo.slo.deleted", actor=actor, obj=slo, team=slo.team_id, payload=payload
         )
         slo.delete()
 
@@ -167,13 +177,16 @@ class _Importer:
             )
         return found
 
-    def team(self, item: Planned) -> Team:
+    def team(self, item: Planned, current: Team | None) -> Team:
+        """The team its labels name, else --team, else (an object already in SSOps) its own."""
         teams = {t.slug: t for t in Team.objects.filter(slug__in=item.team_names)}
         for name in item.team_names:
             if name in teams:
                 return teams[name]
         if self.default_team is not None:
             return self.default_team
+        if current is not None:
+            return current
         named = ", ".join(repr(n) for n in item.team_names) or "none"
         raise Refused(
             item.team_path,
@@ -199,11 +212,15 @@ class _Importer:
 
     def apply(self, item: Planned) -> str:
         model = KIND_MODELS[item.kind]
-        obj = model.objects.filter(name=item.name).first() or model(name=item.name)
-        for name, value in item.fields.items():
+        found = model.objects.filter(name=item.name).first()
+        obj = found or model(name=item.name)
+        if item.kind == "SLO" and obj.is_group:
+            raise Refused("metadata.name", f"{item.name!r} is the name of a group of an SLO")
+        values = {"kept_fields": [], **(item.defaults if found is None else {}), **item.fields}
+        for name, value in values.items():
             setattr(obj, name, value)
         if item.kind in ("SLO", "Service"):
-            obj.team = self.team(item)
+            obj.team = self.team(item, obj.team if found is not None else None)
         if item.kind in ("SLO", "SLI") and "indicator" not in item.refs:
             obj.data_source = self.data_source(item)
         for name, ref in item.refs.items():
@@ -229,19 +246,26 @@ class _Importer:
         return outcome
 
 
-def slo_import_file(*, actor, path: Path, default_team: Team | None = None) -> ImportReport:
-    """Upsert by name every object of one OpenSLO or Sloth file, or nothing at all.
+def slo_import_file(
+    *, actor, path: Path, default_team: Team | None = None, sloth_period: str | None = None
+) -> ImportReport:
+    """Upsert by name every object of one SLO file (OpenSLO, Sloth, Pyrra), or nothing at all.
 
     Raises ImportRefused naming the file, the document and the field.
     """
-    return _import(actor, plan_file(path), str(path), default_team)
+    return _import(actor, plan_file(path, sloth_period=sloth_period), str(path), default_team)
 
 
 def slo_import_text(
-    *, actor, text: str, name: str, default_team: Team | None = None
+    *,
+    actor,
+    text: str,
+    name: str,
+    default_team: Team | None = None,
+    sloth_period: str | None = None,
 ) -> ImportReport:
     """slo_import_file for YAML held in memory (`name` stands for the file in messages)."""
-    return _import(actor, plan_text(text, name), name, default_team)
+    return _import(actor, plan_text(text, name, sloth_period=sloth_period), name, default_team)
 
 
 def _import(actor, planned: list[Planned], name: str, default_team: Team | None) -> ImportReport:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 
 from audit.services import audit_record
@@ -25,8 +26,10 @@ class UnknownSLO(LookupError):
 
 
 def slos_for_evaluation(names: Sequence[str] | None = None) -> list[SLO]:
-    """Every SLO (or those named, each of which must exist), by name, ready for definition()."""
-    slos = SLO.objects.select_related("service", "team", "data_source").order_by("name")
+    """Every SLO (or those named, each of which must exist), by name, ready for definition().
+    The groups of a grouped SLO are measured through their definition, so they are not listed."""
+    slos = SLO.objects.filter(parent=None).select_related("service", "team", "data_source")
+    slos = slos.order_by("name")
     found = list(slos.filter(name__in=names) if names else slos)
     missing = sorted(set(names or ()) - {slo.name for slo in found})
     if missing:
@@ -36,14 +39,20 @@ def slos_for_evaluation(names: Sequence[str] | None = None) -> list[SLO]:
 
 def slo_evaluate(*, slos: Sequence[SLO], at: datetime) -> list[Evaluation]:
     """Evaluate without recording anything (slo_evaluate's code path)."""
-    return engine.evaluate([slo.definition() for slo in slos], at, sources_for_run())
+    return engine.evaluate(
+        [slo.definition() for slo in slos],
+        at,
+        sources_for_run(),
+        max_groups=settings.SLO_MAX_GROUPS,
+    )
 
 
 def slo_batches(*, size: int) -> list[list[int]]:
     """Every SLO's id in batches of at most `size`, SLOs of one data source and service
     together, so that a batch still shares its Prometheus queries."""
+    definitions = SLO.objects.filter(parent=None)
     ids = list(
-        SLO.objects.order_by("data_source_id", "service_id", "name").values_list("pk", flat=True)
+        definitions.order_by("data_source_id", "service_id", "name").values_list("pk", flat=True)
     )
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
@@ -88,23 +97,81 @@ def slo_evaluation_record(
             done = set(recorded.values_list("slo_id", flat=True))
             kept = [(s, ev) for s, ev in zip(slos, evaluations, strict=True) if s.pk not in done]
             slos, evaluations = [s for s, _ in kept], [ev for _, ev in kept]
+        recorded = [*zip(slos, evaluations, strict=True), *_groups(slos, evaluations)]
         Snapshot.objects.bulk_create(
-            [snapshot_of(slo, at, ev) for slo, ev in zip(slos, evaluations, strict=True)],
-            ignore_conflicts=True,
+            [snapshot_of(slo, at, ev) for slo, ev in recorded], ignore_conflicts=True
         )
         states = {
             (state.slo_id, state.severity): state
-            for state in AlertState.objects.select_for_update().filter(slo__in=slos)
+            for state in AlertState.objects.select_for_update().filter(
+                slo__in=[slo for slo, _ in recorded]
+            )
         }
-        for slo, ev in zip(slos, evaluations, strict=True):
+        for slo, ev in recorded:
             _record_data_status(slo, ev)
+            if slo.is_grouped:
+                continue  # its groups alert, each on its own
             for severity in Severity.values:
                 state = states.get((slo.pk, severity)) or AlertState(slo=slo, severity=severity)
                 _record_alert(slo, state, ev)
-        SLO.objects.filter(pk__in=[s.pk for s in slos]).update(evaluated_at=at)
+        SLO.objects.filter(pk__in=[s.pk for s, _ in recorded]).update(evaluated_at=at)
         if AlertDelivery.objects.filter(delivered_at=None).exists():
             transaction.on_commit(_deliver_soon)  # one delivery run for the whole evaluation
     return evaluations
+
+
+def _group_key(labels: dict[str, str]) -> tuple:
+    return tuple(sorted(labels.items()))
+
+
+def _groups(slos: Sequence[SLO], evaluations: Sequence[Evaluation]) -> list[tuple[SLO, Evaluation]]:
+    """The group rows of the grouped SLOs with their evaluations. A group seen for the first
+    time gets its row (audited); one no longer measured is recorded without data (or
+    unavailable, with its definition)."""
+    grouped = [(slo, ev) for slo, ev in zip(slos, evaluations, strict=True) if slo.is_grouped]
+    if not grouped:
+        return []
+    rows: dict[int, dict[tuple, SLO]] = {slo.pk: {} for slo, _ in grouped}
+    existing = SLO.objects.filter(parent__in=[slo for slo, _ in grouped])
+    for row in existing.select_related("service", "team", "parent"):
+        rows[row.parent_id][_group_key(row.group_labels)] = row
+    found = []
+    for slo, ev in grouped:
+        own = rows[slo.pk]
+        for group in ev.groups or []:
+            key = _group_key(group.group)
+            if key not in own:
+                own[key] = row = slo.group_row(group.group, group.name)
+                row.save()
+                audit_record(
+                    action="slo.group.created",
+                    obj=row,
+                    team=row.team_id,
+                    payload={"definition": slo.name, "group": group.group},
+                )
+            found.append((own[key], group))
+        measured = {_group_key(group.group) for group in ev.groups or []}
+        for key, row in own.items():
+            if key in measured:
+                continue
+            gone = DataStatus.UNAVAILABLE if ev.data_status == DataStatus.UNAVAILABLE else ""
+            found.append(
+                (
+                    row,
+                    Evaluation(
+                        name=row.display_name,
+                        service=ev.service,
+                        objective=ev.objective,
+                        window=ev.window,
+                        at=ev.at,
+                        data_status=gone or DataStatus.NO_DATA,
+                        detail=ev.detail if gone else "no series of this group in any window",
+                        evaluation=ev.evaluation,
+                        group=row.group_labels,
+                    ),
+                )
+            )
+    return found
 
 
 def _record_data_status(slo: SLO, ev: Evaluation) -> None:

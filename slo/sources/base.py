@@ -49,3 +49,9 @@ class Source(Protocol):
 
     def slice_values(self, query: str, ends: np.ndarray) -> np.ndarray:
         """The value of a one-series query at each of `ends`; NaN where there is none."""
+
+    def instant_values(
+        self, queries: Sequence[str], at: datetime
+    ) -> dict[str, list[tuple[dict[str, str], float]] | SourceUnavailable]:
+        """Each query's series (labels and value) at `at`, or why that query failed (an
+        expression Prometheus refuses fails alone; a Prometheus that is down fails them all)."""

@@ -68,7 +68,9 @@ SLO_FILES = [
     ),
     (
         "sloth injection",
-        SLOTH.replace('job="myservice"}[{{ .window }}]', 'job="x"}[{{ .window }}]) or vector(1'),
+        # Any PromQL is an SLI now (the promql path), but one that only parses once SSOps wraps
+        # it in parentheses would break out of them: refused.
+        SLOTH.replace('job="myservice"}[{{ .window }}]', 'job="x"}[{{ .window }}]))) or (vector(1'),
         "slos[0].sli.events.total_query",
     ),
     (
@@ -103,7 +105,11 @@ def test_slo_import_refuses_a_hostile_file_naming_document_and_field(tmp_path, t
         ({"objective": "NaN"}, "objective", ""),
         ({"objective": 10**400}, "objective", ""),
         ({"window_duration": "99999999999d"}, "window_duration", ""),
-        ({"numerator_query": 'x_total{a="1"} or vector(1)'}, "numerator_query", "one counter"),
+        (
+            {"numerator_query": 'x_total{a="1"} or vector(1)'},
+            "numerator_query",
+            "is not a sum or difference of counters",
+        ),
         ({"service": "<script>"}, "service", ""),
         ({"runbook_url": "javascript:alert(1)"}, "runbook_url", "not an http(s) URL"),
         (

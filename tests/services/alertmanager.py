@@ -24,8 +24,14 @@ receivers:
 
 
 class AlertmanagerServer:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, group_by: list[str] | None = None):
+        """`group_by`: the labels the route groups alerts by into notifications."""
         self.workdir = workdir
+        self.config = CONFIG
+        if group_by:
+            self.config = CONFIG.replace(
+                '  receiver: "null"\n', f'  receiver: "null"\n  group_by: {group_by!r}\n'
+            )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -34,7 +40,7 @@ class AlertmanagerServer:
         require_binary(ALERTMANAGER)
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "alertmanager.yml"
-        config.write_text(CONFIG)
+        config.write_text(self.config)
         log = (self.workdir / "alertmanager.log").open("ab")
         self.process = subprocess.Popen(
             [

@@ -1,10 +1,15 @@
 """A real Prometheus for the tests (Debian `prometheus` 2.42), over history backfilled with
-`promtool tsdb create-blocks-from openmetrics` from a synthetic workload.
+`promtool tsdb create-blocks-from openmetrics` from synthetic workloads.
 
 One backfilled Prometheus serves the whole session. The blocks are cached under
 var/test/prometheus-blocks/<hash of the generator>/, so only a changed workload is backfilled
 again. promtool reads its whole input once per 2-hour block, so the input is split into one file
 per day (each read only for its own twelve blocks) and the days are backfilled in parallel.
+
+Native histograms: Prometheus 2.42 stores and queries them behind --enable-feature=
+native-histograms, but promtool 2.42 cannot backfill them (its OpenMetrics input has no native
+histograms). They are written through the remote-write receiver instead (`write_native`), which
+takes samples newer than the backfilled blocks.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import inspect
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import time
 from collections import defaultdict
@@ -105,11 +111,12 @@ def cached_blocks(
 
 
 class PrometheusServer:
-    """Prometheus on a free 127.0.0.1 port, its data in `workdir`, over a copy of `blocks`."""
+    """Prometheus on a free 127.0.0.1 port, its data in `workdir`, over a copy of `blocks` (one
+    directory of blocks or several)."""
 
-    def __init__(self, workdir: Path, blocks: Path | None = None):
+    def __init__(self, workdir: Path, blocks: Path | list[Path] | None = None):
         self.workdir = workdir
-        self.blocks = blocks
+        self.blocks = [blocks] if isinstance(blocks, Path) else list(blocks or [])
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -119,9 +126,10 @@ class PrometheusServer:
         data = self.workdir / "data"
         if not data.exists():
             data.mkdir(parents=True)
-            for block in self.blocks.iterdir() if self.blocks else ():
-                if block.is_dir():
-                    shutil.copytree(block, data / block.name)
+            for blocks in self.blocks:
+                for block in blocks.iterdir():
+                    if block.is_dir():
+                        shutil.copytree(block, data / block.name)
         config = self.workdir / "prometheus.yml"
         config.write_text("global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\n")
         self.log = (self.workdir / "prometheus.log").open("ab")
@@ -136,6 +144,8 @@ class PrometheusServer:
                 "--storage.tsdb.max-block-duration=2h",
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 "--log.level=warn",
+                "--enable-feature=native-histograms",
+                "--web.enable-remote-write-receiver",
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -181,14 +191,113 @@ class PrometheusServer:
         assert len(result) <= 1, (promql, result)
         return float(result[0]["value"][1]) if result else None
 
+    def write_native(self, series: dict[tuple, list[tuple[int, dict[int, int]]]]) -> None:
+        """Write native histograms (schema 0) through the remote-write API: per label set (a
+        tuple of name/value pairs), (unix seconds, {bucket index: count so far}) samples."""
+        request = b"".join(
+            _field(1, _time_series(labels, samples)) for labels, samples in series.items()
+        )
+        response = requests.post(
+            f"{self.url}/api/v1/write",
+            data=_snappy_literals(request),
+            headers={
+                "Content-Encoding": "snappy",
+                "Content-Type": "application/x-protobuf",
+                "X-Prometheus-Remote-Write-Version": "0.1.0",
+            },
+            timeout=60,
+        )
+        assert response.status_code == 204, response.text
+
+
+# -- the remote-write protocol (prompb WriteRequest), written out by hand -----------------------
+
+
+def _varint(number: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, number = number & 0x7F, number >> 7
+        out.append(byte | (0x80 if number else 0))
+        if not number:
+            return bytes(out)
+
+
+def _zigzag(number: int) -> int:
+    return (number << 1) ^ (number >> 63)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _uint(number: int, value: int) -> bytes:
+    return _varint(number << 3) + _varint(value)
+
+
+def _double(number: int, value: float) -> bytes:
+    return _varint(number << 3 | 1) + struct.pack("<d", value)
+
+
+def _histogram(ts: int, buckets: dict[int, int]) -> bytes:
+    """prompb.Histogram, schema 0, integer counts, one span over consecutive bucket indexes."""
+    indexes = sorted(buckets)
+    counts = [buckets[i] for i in indexes]
+    deltas = [counts[0], *(b - a for a, b in zip(counts, counts[1:], strict=False))]
+    total = sum(counts)
+    span = _uint(1, _zigzag(indexes[0]) & 0xFFFFFFFF) + _uint(2, len(indexes))
+    return (
+        _uint(1, total)  # count_int
+        + _double(3, total * 0.3)  # sum (unused by the SLIs)
+        + _uint(4, 0)  # schema
+        + _double(5, 0.0)  # zero_threshold
+        + _uint(6, 0)  # zero_count_int
+        + _field(11, span)  # positive_spans
+        + _field(12, b"".join(_varint(_zigzag(d) & 0xFFFFFFFFFFFFFFFF) for d in deltas))
+        + _uint(15, ts * 1000)  # timestamp, milliseconds
+    )
+
+
+def _time_series(labels: tuple, samples: list[tuple[int, dict[int, int]]]) -> bytes:
+    body = b"".join(_field(1, _field(1, k.encode()) + _field(2, v.encode())) for k, v in labels)
+    return body + b"".join(_field(4, _histogram(ts, buckets)) for ts, buckets in samples)
+
+
+def _snappy_literals(data: bytes) -> bytes:
+    """Snappy block format made of literal chunks only: valid (uncompressed) snappy."""
+    out = bytearray(_varint(len(data)))
+    for start in range(0, len(data), 65536):
+        chunk = data[start : start + 65536]
+        length = len(chunk) - 1
+        out += bytes([length << 2]) if length < 60 else bytes([61 << 2]) + struct.pack("<H", length)
+        out += chunk
+    return bytes(out)
+
+
+def workload_blocks() -> list[Path]:
+    """The backfilled blocks of the SLO workloads (tests/slo/workload*.py)."""
+    from tests.slo import workload, workload_shapes
+
+    return [
+        cached_blocks("slo-workload", workload.generate),
+        cached_blocks("slo-shapes", workload_shapes.generate),
+    ]
+
 
 @pytest.fixture(scope="session")
 def prometheus(tmp_path_factory):
-    """The session's backfilled Prometheus (workload: tests/slo/workload.py)."""
-    from tests.slo import workload
+    """The session's backfilled Prometheus (workloads: tests/slo/workload.py and
+    workload_shapes.py, whose native histograms are written once it runs)."""
+    from tests.slo import workload_shapes
 
-    blocks = cached_blocks("slo-workload", workload.generate)
-    server = PrometheusServer(tmp_path_factory.mktemp("prometheus"), blocks).start()
+    server = PrometheusServer(tmp_path_factory.mktemp("prometheus"), workload_blocks()).start()
+    server.write_native(
+        {
+            (("__name__", "shop_request_seconds"), ("job", "shop"), ("route", route)): [
+                (sample.ts, sample.buckets) for sample in samples
+            ]
+            for route, samples in workload_shapes.native_series().items()
+        }
+    )
     yield server
     server.stop()
 
@@ -196,12 +305,10 @@ def prometheus(tmp_path_factory):
 @pytest.fixture
 def prometheus_factory(tmp_path):
     """Start extra Prometheus servers (over the session's blocks, or empty) for one test."""
-    from tests.slo import workload
-
     servers = []
 
     def start(with_workload: bool = True) -> PrometheusServer:
-        blocks = cached_blocks("slo-workload", workload.generate) if with_workload else None
+        blocks = workload_blocks() if with_workload else None
         server = PrometheusServer(tmp_path / f"prometheus-{len(servers)}", blocks).start()
         servers.append(server)
         return server

@@ -91,7 +91,7 @@ def test_a_change_is_validated_like_an_import_and_changes_nothing_when_refused(
         format="json",
     )
     assert response.status_code == 400
-    assert "remove 'by (code)'" in response.json()["total_query"][0]
+    assert "group both by the same labels" in response.json()["total_query"][0]
     assert "between 0 and 1" in response.json()["objective"][0]
     slo = SLO.objects.get(name="checkout-availability")
     assert slo.objective == 0.999 and slo.total_query == 'http_requests_total{service="checkout"}'

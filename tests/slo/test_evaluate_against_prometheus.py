@@ -76,8 +76,10 @@ def test_the_json_has_exactly_the_contracts_keys(evaluated):
         "burn_rates",
         "alerts",
         "data_status",
+        "evaluation",
     ]
     assert result["window"] == "30d" and result["objective"] == 0.999
+    assert result["evaluation"] == "exact"  # counters SSOps counts itself
 
 
 def test_the_outage_pages_through_both_page_window_pairs(evaluated):

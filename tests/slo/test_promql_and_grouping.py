@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slo import engine, maths, promql, windows
+from slo import engine, expressions, maths, promql, windows
 from slo.definitions import RatioIndicator, SLODefinition, Window
+from slo.expressions import Counters
 from slo.promql import LabelMatcher, Selector
 from slo.sources.base import CounterGroup
 
@@ -144,23 +145,32 @@ def direct_increase(source: MemorySource, selector: Selector, window: int) -> fl
     return sum(found) if found else None
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(selectors, min_size=1, max_size=12), st.integers(0, 3))
-def test_grouped_sums_equal_each_selectors_own_sum(chosen, seed):
-    source = memory_source(seed)
-    total = Selector("http_requests_total")
-    definitions = [
+def bad_over_total(
+    bad: list[Selector], total: Selector, group_by: tuple[str, ...] = ()
+) -> list[SLODefinition]:
+    """One SLO per bad selector, over the same total, with a 1-day window."""
+    return [
         SLODefinition(
             name=f"slo-{i}",
             service="api",
             team="payments",
             objective=0.99,
             window=Window(windows.rolling_duration("1d")),
-            indicator=RatioIndicator(selector, total, numerator_is_good=False),
+            indicator=RatioIndicator(
+                Counters.of(selector), Counters.of(total), numerator_is_good=False
+            ),
+            group_by=group_by,
         )
-        for i, selector in enumerate(chosen)
+        for i, selector in enumerate(bad)
     ]
-    evaluations = engine.evaluate(definitions, AT, lambda key: source)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(selectors, min_size=1, max_size=12), st.integers(0, 3))
+def test_grouped_sums_equal_each_selectors_own_sum(chosen, seed):
+    source = memory_source(seed)
+    total = Selector("http_requests_total")
+    evaluations = engine.evaluate(bad_over_total(chosen, total), AT, lambda key: source)
     # One query per window for the whole metric, however many SLOs share it.
     assert source.queries == len(maths.BURN_WINDOWS)
     everything = direct_increase(source, total, 3600)
@@ -169,3 +179,59 @@ def test_grouped_sums_equal_each_selectors_own_sum(chosen, seed):
         assert evaluation.burn_rates["1h"] == pytest.approx(
             bad / everything / (1 - 0.99), rel=1e-12
         )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(selectors, min_size=1, max_size=6),
+    st.lists(st.sampled_from(["service", "code", "instance"]), max_size=2, unique=True),
+    st.integers(0, 3),
+)
+def test_grouped_sums_equal_each_groups_own_sum(chosen, group_by, seed):
+    """A grouped SLO on the exact path: per group, the same figure as the selector restricted
+    to the group's values, summed directly; all SLOs still share one query per window."""
+    source = memory_source(seed)
+    total = Selector("http_requests_total")
+    definitions = bad_over_total(chosen, total, tuple(sorted(group_by)))
+    evaluations = engine.evaluate(definitions, AT, lambda key: source)
+    assert source.queries == len(maths.BURN_WINDOWS)
+    for selector, evaluation in zip(chosen, evaluations, strict=True):
+        groups = evaluation.groups if group_by else [evaluation]
+        for group in groups:
+            own = tuple(LabelMatcher(k, "=", v) for k, v in (group.group or {}).items())
+            everything = direct_increase(source, Selector(total.metric, own), 3600)
+            bad = direct_increase(source, Selector(selector.metric, selector.matchers + own), 3600)
+            if everything is None:
+                assert group.burn_rates["1h"] is None
+                continue
+            assert group.burn_rates["1h"] == pytest.approx(
+                (bad or 0.0) / everything / (1 - 0.99), rel=1e-12
+            )
+
+
+def test_a_difference_of_counters_is_counted_term_by_term():
+    source = memory_source(1)
+    found = expressions.ratio_sli(
+        'sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))'
+        ' - sum(rate(http_requests_total{code="503"}[{{.window}}]))',
+        "sum(rate(http_requests_total[{{.window}}]))",
+    )
+    assert found.path == "exact"
+    definition = SLODefinition(
+        name="five-hundreds-but-503",
+        service="api",
+        team="payments",
+        objective=0.99,
+        window=Window(windows.rolling_duration("1d")),
+        indicator=RatioIndicator(found.counters["numerator"], found.counters["total"], False),
+    )
+    (evaluation,) = engine.evaluate([definition], AT, lambda key: source)
+    metric = "http_requests_total"
+    five = direct_increase(source, Selector(metric, (LabelMatcher("code", "=~", "5.."),)), 3600)
+    unavailable = direct_increase(
+        source, Selector(metric, (LabelMatcher("code", "=", "503"),)), 3600
+    )
+    everything = direct_increase(source, Selector(metric), 3600)
+    assert evaluation.burn_rates["1h"] == pytest.approx(
+        (five - unavailable) / everything / (1 - 0.99), rel=1e-12
+    )

@@ -21,7 +21,7 @@ def rfc3339(text: str) -> datetime:
 class Command(BaseCommand):
     help = (
         "Evaluate SLOs against their sources (PROMETHEUS_URL) now or --at a time; --json prints "
-        "the JSON array of docs/architecture.md, one object per SLO. Records nothing."
+        "a JSON array, one object per SLO (per group of a grouped SLO). Records nothing."
     )
 
     def add_arguments(self, parser):
@@ -36,13 +36,17 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         evaluations = slo_evaluate(slos=slos, at=options["at"] or datetime.now(tz=UTC))
         if options["json"]:
-            self.stdout.write(json.dumps([ev.contract() for ev in evaluations], indent=2))
+            objects = [found for ev in evaluations for found in ev.contract_objects()]
+            self.stdout.write(json.dumps(objects, indent=2))
             return
-        for ev in evaluations:
+        for ev in (group for found in evaluations for group in found.groups or [found]):
             sli = "-" if ev.sli is None else f"{ev.sli:.5%}"
             budget = (
                 "-" if ev.error_budget_remaining is None else f"{ev.error_budget_remaining:.1%}"
             )
             alerts = ",".join(sorted({a.severity for a in ev.alerts})) or "-"
-            line = f"{ev.name:40} {ev.data_status:12} sli {sli:>10} budget {budget:>8} {alerts}"
+            line = (
+                f"{ev.name:40} {ev.evaluation:6} {ev.data_status:12} sli {sli:>10} "
+                f"budget {budget:>8} {alerts}"
+            )
             self.stdout.write(line + (f"  ({ev.detail})" if ev.detail else ""))

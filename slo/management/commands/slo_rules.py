@@ -10,7 +10,8 @@ from slo.services import UnknownSLO, slos_for_evaluation
 class Command(BaseCommand):
     help = (
         "Print Prometheus recording and alerting rules for the SLOs (valid under "
-        "`promtool check rules`), so that Prometheus or Mimir can evaluate them."
+        "`promtool check rules`), so that Prometheus or Mimir can evaluate them; a grouped SLO "
+        "records one series per group."
     )
 
     def add_arguments(self, parser):
@@ -27,6 +28,7 @@ class Command(BaseCommand):
                 s.definition(),
                 alert_labels=s.alert_labels,
                 annotations=_annotations(s),
+                severity_annotations=s.severity_annotations,
                 severities=[
                     sev for sev, on in (("page", s.page_alerts), ("ticket", s.ticket_alerts)) if on
                 ],
