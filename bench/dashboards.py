@@ -347,10 +347,11 @@ def add_runs(rng, made, ids) -> None:
             if state in RUN_STATES
         ),
     )
-    runs = ProvisioningRun.objects.values_list("id", "state", "started_at")
+    # Read whole before writing: COPY holds the connection that a cursor would read through.
+    runs = list(ProvisioningRun.objects.values_list("id", "state", "started_at"))
 
     def steps():
-        for run_id, state, started in runs.iterator():
+        for run_id, state, started in runs:
             for position, (step_id, action) in enumerate(
                 (("ns", "kubernetes.namespace"), ("db", "postgres.database")), start=1
             ):
