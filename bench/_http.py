@@ -14,8 +14,9 @@ from _setup import ROOT
 
 WORKERS = 2
 # gunicorn's sync workers close every connection after one response; gthread workers keep
-# connections alive, and each thread keeps its own database connection.
-THREADS = 4
+# connections alive. One thread each, so that a worker serves one request at a time as a sync
+# worker does (and a request's timings do not include waits for another thread's GIL).
+THREADS = 1
 
 
 def start_gunicorn(
