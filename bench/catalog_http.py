@@ -3,10 +3,10 @@ of any audited write on the same server.
 
 The production configuration: PostgreSQL (`--postgres`; SQLite under var/bench/ without it, for
 the figures beside), persistent database connections (whatever the settings give: CONN_MAX_AGE
-is reported as `conn_max_age`), gunicorn with 2 gthread workers of one thread each on 127.0.0.1
-(bench/_http.py), and 16 clients
-over keep-alive connections. The benchmark creates its own database and fills it with the
-shipped templates and policies, a team with a member and an on-call engineer (API tokens).
+is reported as `conn_max_age`), gunicorn with 2 gthread workers of one thread each on
+127.0.0.1 (bench/_http.py), and 16 clients over keep-alive connections. The benchmark creates
+its own database and fills it with the shipped templates and policies, a team with a member
+and an on-call engineer (API tokens).
 
 In the same run, alternating in short slices so that whatever else the machine does weighs on
 both alike:

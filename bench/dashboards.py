@@ -16,8 +16,9 @@ the data was built (bench/_held_clock.py). One client signs in as an executive (
 team: the largest pages) through the login form and keeps its connection alive:
 
 - cold: the first request to each page after gunicorn starts and the client has signed in
-  (the application is loaded; first templates, queries and connections are included); `--starts` starts (3 with --quick, 10 without), the order of the
-  pages rotated from one start to the next; cold_p95_ms per page over the starts;
+  (the application is loaded; first templates, queries and connections are included);
+  `--starts` starts (3 with --quick, 10 without), the order of the pages rotated from one
+  start to the next; cold_p95_ms per page over the starts;
 - warm: then `--rounds` requests per page (20 with --quick, 60 without) after four warm-ups;
   p50 and p95.
 
