@@ -149,7 +149,7 @@ def execute(run: Run, args: argparse.Namespace) -> dict:
     label = f"{run.bench} ({run.database})"
     print(f"==> {label}", file=sys.stderr, flush=True)
     log = ROOT / "var" / "bench" / f"{run.bench}-{run.database}.log"
-    started = time.monotonic()
+    started, load_before = time.monotonic(), os.getloadavg()[0]
     with log.open("w") as stderr:
         finished = subprocess.run(
             command(run, args), cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True
@@ -170,6 +170,8 @@ def execute(run: Run, args: argparse.Namespace) -> dict:
         ),
         "exit_status": finished.returncode,
         "seconds": round(seconds, 1),
+        # 1-minute load average before and after: how busy the machine was meanwhile
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "log": str(log.relative_to(ROOT)),
         "figures": figures,
         "targets": [
@@ -185,7 +187,12 @@ def execute(run: Run, args: argparse.Namespace) -> dict:
         "shown": list(run.shown),
     }
     state = "ok" if finished.returncode == 0 and figures else f"FAILED ({finished.returncode})"
-    print(f"    {state} in {seconds:.0f} s; log: {outcome['log']}", file=sys.stderr, flush=True)
+    print(
+        f"    {state} in {seconds:.0f} s (load average {outcome['load_average'][0]} → "
+        f"{outcome['load_average'][1]}); log: {outcome['log']}",
+        file=sys.stderr,
+        flush=True,
+    )
     return outcome
 
 
@@ -243,25 +250,28 @@ def _value(value) -> str:
 
 
 def table(report: dict) -> str:
-    rows = [("benchmark", "database", "figure", "value", "target", "met")]
+    rows = [("benchmark", "database", "figure", "value", "target", "met", "load")]
     for outcome in report["runs"]:
-        name = outcome["bench"]
+        name, database = outcome["bench"], outcome["database"]
+        load = outcome.get("load_average")
+        first = len(rows)
         if outcome["exit_status"] != 0 or not outcome["figures"]:
-            rows.append((name, outcome["database"], "exit status", str(outcome["exit_status"])))
-            rows[-1] += ("0", "FAILED")
+            rows.append((name, database, "exit status", str(outcome["exit_status"]), "0", "FAILED"))
         figures = outcome["figures"] or {}
         for target in outcome["targets"]:
             met = {True: "yes", False: "NO", None: "-"}[target["met"]]
             rows.append(
-                (name, outcome["database"], target["figure"], _value(target["value"]))
-                + (target["target"], met)
+                (name, database, target["figure"], _value(target["value"]), target["target"], met)
             )
         for figure in outcome["shown"]:
-            rows.append((name, outcome["database"], figure, _value(figures.get(figure)), "", ""))
-    widths = [max(len(row[i]) for row in rows) for i in range(6)]
+            rows.append((name, database, figure, _value(figures.get(figure)), "", ""))
+        for index in range(first, len(rows)):
+            note = f"{load[0]:g}→{load[1]:g}" if load and index == first else ""
+            rows[index] = (*rows[index], note)
+    widths = [max(len(row[i]) for row in rows) for i in range(7)]
     lines = [
         "  ".join(
-            cell.ljust(widths[i]) if i != 3 else cell.rjust(widths[i]) for i, cell in enumerate(row)
+            cell.rjust(widths[i]) if i == 3 else cell.ljust(widths[i]) for i, cell in enumerate(row)
         ).rstrip()
         for row in rows
     ]
@@ -273,7 +283,8 @@ def table(report: dict) -> str:
         f"{m['cores']} cores ({m['cpu_model']}), {m['memory_gb']} GB, Python {m['python']}, "
         + ", ".join(f"{k} {v}" for k, v in m["databases"].items())
         + f"; load average {m['load_average_at_start'][0]} at start, "
-        f"{report['load_average_at_end'][0]} at end"
+        f"{report['load_average_at_end'][0]} at end (load: each run's 1-minute load average "
+        "before → after)"
     )
     return "\n".join(lines)
 

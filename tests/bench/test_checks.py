@@ -118,6 +118,7 @@ def test_the_table_shows_missed_targets_and_failed_runs():
             "bench": "slo_eval",
             "database": "sqlite",
             "exit_status": 1,
+            "load_average": [1.5, 3.25],
             "figures": {"speedup": 6.0},
             "targets": [{"figure": "speedup", "target": ">= 5", "value": 6.0, "met": True}],
             "shown": [],
@@ -145,5 +146,5 @@ def test_the_table_shows_missed_targets_and_failed_runs():
     assert any(line.split()[:4] == ["audit", "sqlite", "append_ratio", "0.3"] for line in lines)
     assert any(line.endswith("NO") and "append_ratio" in line for line in lines)
     assert any("1,500" in line for line in lines)
-    assert any(line.startswith("slo_eval") and line.endswith("FAILED") for line in lines)
+    assert any(line.startswith("slo_eval") and line.endswith("FAILED  1.5→3.25") for line in lines)
     assert "2 cores (AMD EPYC)" in text and "load average 1.0 at start, 2.0 at end" in text
