@@ -89,16 +89,18 @@ def _longest_increasing(positions: list[int]) -> set[int]:
     return keep
 
 
-def verify_links(rows: Iterable[tuple[int, str, str, str]]) -> tuple[list[Problem], int, str]:
+def verify_links(
+    rows: Iterable[tuple[int, str, str, str]], expected: str = GENESIS
+) -> tuple[list[Problem], int, str]:
     """Check every event's own hash and its link to the one before, in one streaming pass.
 
-    rows are (seq, prev_hash, hash, body) in seq order. Returns (problems, count, head hash);
-    problems name seqs only (the caller adds ids). A broken link is reported as kind "link":
-    run `explain_breaks` over the whole chain to classify it. The pass does little besides
-    hashing, so verification keeps pace with SHA-256 itself.
+    rows are (seq, prev_hash, hash, body) in seq order; the first must link to `expected` (the
+    hash of the event before them: GENESIS for a whole chain, the boundary for a segment).
+    Returns (problems, count, head hash); problems name seqs only (the caller adds ids). A
+    broken link is reported as kind "link": run `explain_breaks` over the whole chain to
+    classify it. The pass does little besides hashing, so that the common case stays cheap.
     """
     problems: list[Problem] = []
-    expected = GENESIS
     count = 0
     sha256 = hashlib.sha256
     for seq, prev_hash, hash_, body in rows:

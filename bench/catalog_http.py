@@ -1,247 +1,218 @@
-"""Catalog HTTP benchmark: request submissions per second through gunicorn.
+"""Catalog HTTP benchmark: request submissions per second through gunicorn, against the floor
+of any audited write on the same server.
 
-One gunicorn (2 sync workers, 127.0.0.1 only, a free port) serves a throwaway SQLite database
-that this script creates under var/bench/ and fills with the shipped templates and policies.
-16 concurrent clients (bounded by time and by count) then call, in the same run:
+The production configuration: PostgreSQL (`--postgres`; SQLite under var/bench/ without it, for
+the figures beside), persistent database connections (whatever the settings give: CONN_MAX_AGE
+is reported as `conn_max_age`), gunicorn with 2 gthread workers of one thread each on
+127.0.0.1 (bench/_http.py), and 16 clients over keep-alive connections. The benchmark creates
+its own database and fills it with the shipped templates and policies, a team with a member
+and an on-call engineer (API tokens).
 
-- baseline_rps: GET /api/me/ — a trivial authenticated JSON view (token auth, the caller's
-                teams and groups);
-- submit_rps:   POST /api/requests/ — a low-risk namespace request through the whole path:
-                JSON Schema validation, the four shipped policies (regopy), quota and budget
-                reserved under lock, three audited transitions, the hand-off to provisioning
-                (one Celery message to the embedded broker);
+In the same run, alternating in short slices so that whatever else the machine does weighs on
+both alike:
 
-The two alternate in short slices so that whatever else the machine does weighs on both alike.
-ratio = submit_rps / baseline_rps. policy_p99_ms is the 99th percentile, over the submitted
-requests, of the time spent evaluating all policies for one request (from the stored
-decisions). `--postgres URL` runs on a database the benchmark creates on that server instead.
-The last line printed is one JSON object with the figures.
+- submit_rps:  POST /api/requests/, a low-risk namespace request through the whole path (JSON
+               Schema validation, the four shipped policies, quota and budget reserved under
+               lock, the audited transitions, the hand-off to provisioning: one Celery message to
+               the embedded broker); submit_p95_ms is its latency seen by the clients;
+- write_rps:   POST /api/incidents/ {title}, as on-call: authentication, one row and one audit
+               event in one transaction, the JSON answer — the floor a submission cannot beat;
+- ratio = submit_rps / write_rps; policy_p99_ms is the 99th percentile, over the submitted
+  requests, of the time spent evaluating all policies for one request (stored decisions).
+
+Checks (exit 1 on failure): every call answered as expected (201), each 201 left its row (the
+requests and incidents stored equal the answers counted), every request its policy decisions,
+and `audit_verify` passes at the end.
 """
 
 from __future__ import annotations
 
-import argparse
-import http.client
 import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import threading
 import time
-from pathlib import Path
 
-from _setup import free_port, fresh_postgres_database, server_environment
+from _http import THREADS, WORKERS, Client, phase, start_gunicorn, stop
+from _setup import (
+    ROOT,
+    Checks,
+    arguments,
+    finish,
+    free_port,
+    fresh_database,
+    percentile,
+    server_environment,
+    setup_django,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "bench" / "catalog_http"
 CLIENTS = 16
 ROUNDS = 4
-WORKERS = 2
+# Asks the settings for persistent connections, if they read it; the figure reports what the
+# settings actually gave (DATABASES["default"]["CONN_MAX_AGE"]).
+PERSISTENT = {"DATABASE_CONN_MAX_AGE": "60"}
 
 
-DATABASE_URL = f"sqlite:///{WORK / 'db.sqlite3'}"
-
-
-def environment() -> dict[str, str]:
-    # One bench user makes thousands of calls a minute: measure throughput, not the limit.
-    env = server_environment(WORK, DATABASE_URL, SSOPS_API_RATE_USER="off")
+def environment(database_url: str) -> dict[str, str]:
+    # Two bench users make thousands of calls a minute: measure throughput, not the limit.
+    env = server_environment(WORK, database_url, SSOPS_API_RATE_USER="off", **PERSISTENT)
     env.pop("CELERY_BROKER_URL", None)  # the embedded filesystem broker, under WORK
     return env
 
 
-def prepare() -> str:
-    """A fresh database with the shipped catalog, one member with a token; returns the token."""
-    shutil.rmtree(WORK, ignore_errors=True)
-    WORK.mkdir(parents=True)
-    os.environ.update(environment())
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+def prepare(database_url: str) -> tuple[str, str, int]:
+    """Migrate and fill the database; (member's token, on-call's token, CONN_MAX_AGE)."""
+    env = environment(database_url)
+    os.environ.update(env)
+    setup_django(database_url)
+    from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
     from django.core.management import call_command
     from django.db import connections
     from rest_framework.authtoken.models import Token
 
     from catalog.importer import catalog_import
     from catalog.services import budget_set, membership_set, quota_set, team_create
+    from teams.choices import PlatformGroup
 
     call_command("migrate", verbosity=0)
     report = catalog_import(actor=None)
     assert report.ok, report.errors
     team = team_create(actor=None, slug="bench", name="Bench")
-    user = get_user_model().objects.create_user("bench")
-    membership_set(actor=None, team=team, user=user)
+    User = get_user_model()
+    member = User.objects.create_user("bench")
+    membership_set(actor=None, team=team, user=member)
     quota_set(actor=None, team=team, kind="kubernetes-namespace", max_count=1_000_000)
     budget_set(actor=None, team=team, monthly_limit=10_000_000)
-    token = Token.objects.create(user=user).key
+    oncall = User.objects.create_user("pager")
+    oncall.groups.add(Group.objects.get_or_create(name=PlatformGroup.ONCALL)[0])
+    tokens = Token.objects.create(user=member).key, Token.objects.create(user=oncall).key
+    conn_max_age = settings.DATABASES["default"].get("CONN_MAX_AGE", 0)
     connections.close_all()
-    return token
+    return *tokens, conn_max_age
 
 
-def start_server(port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "ssops_site.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(WORKERS),
-            "--backlog",
-            "256",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=environment(),
-        stdout=subprocess.DEVNULL,
-        stderr=open(WORK / "gunicorn.log", "w"),  # noqa: SIM115 (closed with the process)
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            status, _ = call(port, "GET", "/healthz", {})
-            if status == 200:
-                return server
-        except OSError:
-            pass
-        time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not start; see var/bench/catalog_http/gunicorn.log")
+def check_rows(counted: dict[str, int], checks: Checks) -> float:
+    """The rows the answers promise are there; returns the policy p99 in ms."""
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django.db.models import Count, Sum
 
-
-def call(port: int, method: str, path: str, headers: dict, body: bytes | None = None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
-def phase(port: int, make_request, seconds: float, limit: int, expected: int) -> dict:
-    """CLIENTS threads call until `seconds` pass or `limit` calls are made in all."""
-    lock = threading.Lock()
-    counts = {"done": 0, "errors": 0, "issued": 0}
-    start = threading.Barrier(CLIENTS + 1)
-    stop_at = [0.0]
-
-    def client(number: int) -> None:
-        start.wait()
-        sequence = 0
-        while time.monotonic() < stop_at[0]:
-            with lock:
-                if counts["issued"] >= limit:
-                    return
-                counts["issued"] += 1
-            sequence += 1
-            method, path, headers, body = make_request(number, sequence)
-            status, _ = call(port, method, path, headers, body)
-            with lock:
-                counts["done" if status == expected else "errors"] += 1
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    stop_at[0] = time.monotonic() + seconds
-    started = time.perf_counter()
-    start.wait()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    return {"rps": counts["done"] / elapsed, **counts, "seconds": elapsed}
-
-
-def policy_p99_ms() -> tuple[float, int]:
-    from django.db.models import Sum
-
+    from audit.models import AuditEvent
     from catalog.models import Request
+    from metrics.models import Incident
 
+    requests = Request.objects.count()
+    checks.expect(
+        requests == counted["submit"], f"{requests} requests stored, {counted['submit']} answered"
+    )
+    incidents = Incident.objects.count()
+    checks.expect(
+        incidents == counted["write"], f"{incidents} incidents stored, {counted['write']} answered"
+    )
+    opened = AuditEvent.objects.filter(action="incident.opened").count()
+    checks.expect(opened == incidents, f"{opened} incident.opened events for {incidents}")
+    undecided = Request.objects.annotate(n=Count("decisions")).filter(n=0).count()
+    checks.expect(undecided == 0, f"{undecided} requests without policy decisions")
+    try:
+        call_command("audit_verify", "--processes", "1", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    except CommandError as exc:
+        checks.expect(False, f"audit_verify: {exc}")
     totals = list(
         Request.objects.annotate(policy_ms=Sum("decisions__latency_ms"))
         .exclude(policy_ms=None)
         .values_list("policy_ms", flat=True)
     )
-    return statistics.quantiles(totals, n=100)[98], len(totals)
+    return statistics.quantiles(totals, n=100)[98] if len(totals) > 1 else totals[0]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a smaller run (under a minute)")
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        help="a PostgreSQL server URL (postgresql://USER:PASSWORD@HOST:PORT/ANY) on which the "
-        "benchmark creates and drops its own database ssops_bench_catalog_http",
-    )
-    args = parser.parse_args()
-    global DATABASE_URL
-    if args.postgres:
-        DATABASE_URL = fresh_postgres_database(args.postgres, "ssops_bench_catalog_http")
-    seconds, limit = (8.0, 20_000) if args.quick else (30.0, 200_000)
-
-    token = prepare()
+    args = arguments(__doc__, postgres=True)
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    database_url = fresh_database("catalog_http", args.postgres)
+    if args.smoke:
+        seconds, limit, rounds = 1.0, 200, 1
+    elif args.quick:
+        seconds, limit, rounds = 8.0, 20_000, ROUNDS
+    else:
+        seconds, limit, rounds = 40.0, 400_000, ROUNDS
+    member, oncall, conn_max_age = prepare(database_url)
     port = free_port()
-    server = start_server(port)
-    auth = {"Authorization": f"Token {token}", "Accept": "application/json"}
-    json_auth = {**auth, "Content-Type": "application/json"}
+    server = start_gunicorn(environment(database_url), WORK / "gunicorn.log", port)
 
-    def baseline(number: int, sequence: int):
-        return "GET", "/api/me/", auth, None
+    def clients(token: str) -> list[Client]:
+        headers = {
+            "Authorization": f"Token {token}",
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+        }
+        return [Client(port, headers) for _ in range(CLIENTS)]
+
+    submitters, writers = clients(member), clients(oncall)
 
     def submit(number: int, sequence: int):
         body = {
             "template": "kubernetes-namespace",
             "team": "bench",
-            "parameters": {"name": f"bench-{number}-{sequence}", "environment": "dev"},
+            "parameters": {"name": f"b{time.monotonic_ns()}-{number}", "environment": "dev"},
         }
-        return "POST", "/api/requests/", json_auth, json.dumps(body).encode()
+        return "POST", "/api/requests/", json.dumps(body).encode()
 
-    totals = {"baseline": [0, 0, 0.0], "submit": [0, 0, 0.0]}  # done, errors, seconds
+    def write(number: int, sequence: int):
+        return "POST", "/api/incidents/", json.dumps({"title": f"bench {number}"}).encode()
+
+    kinds = {"submit": (submitters, submit), "write": (writers, write)}
+    totals = {kind: {"done": 0, "errors": 0, "seconds": 0.0, "latencies": []} for kind in kinds}
+    unexpected: dict[str, dict[int, int]] = {kind: {} for kind in kinds}
+    warmed: dict[str, int] = {}
+    checks = Checks()
     try:
-        phase(port, baseline, 1.0, 200, 200)  # warm both workers up
-        phase(port, submit, 1.0, 50, 201)
-        # Alternate short slices of each, so that whatever else the machine does at the time
-        # weighs on both figures alike.
-        for _ in range(ROUNDS):
-            for name, make, expected in (("baseline", baseline, 200), ("submit", submit, 201)):
-                result = phase(port, make, seconds / ROUNDS, limit // ROUNDS, expected)
-                print(f"{name}: {result['rps']:.1f} requests/s", file=sys.stderr)
-                total = totals[name]
-                total[0] += result["done"]
-                total[1] += result["errors"]
-                total[2] += result["seconds"]
+        for kind, (group, make) in kinds.items():  # warm both workers and every connection up
+            warm = phase(group, make, 1.0, 4 * CLIENTS, 201)
+            unexpected[kind].update(warm["unexpected"])
+            warmed[kind] = warm["done"]
+        for _ in range(rounds):
+            for kind, (group, make) in kinds.items():
+                result = phase(group, make, seconds / rounds, limit // rounds, 201)
+                rps = result["done"] / result["seconds"]
+                print(f"{kind}: {rps:.1f} calls/s", file=sys.stderr)
+                total = totals[kind]
+                for key in ("done", "errors", "seconds", "latencies"):
+                    total[key] += result[key]
+                for status, n in result["unexpected"].items():
+                    unexpected[kind][status] = unexpected[kind].get(status, 0) + n
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    base = {
-        "done": totals["baseline"][0],
-        "errors": totals["baseline"][1],
-        "rps": totals["baseline"][0] / totals["baseline"][2],
-    }
-    sub = {
-        "done": totals["submit"][0],
-        "errors": totals["submit"][1],
-        "rps": totals["submit"][0] / totals["submit"][2],
-    }
-    p99, measured = policy_p99_ms()
+        stop(server)
+    for kind, statuses in unexpected.items():
+        checks.expect(not statuses, f"{kind}: unexpected answers {statuses}; see gunicorn.log")
+    counted = {kind: totals[kind]["done"] + warmed[kind] for kind in kinds}
+    policy_p99 = check_rows(counted, checks)
+    from django.db import connection
+
+    submit_rps = totals["submit"]["done"] / totals["submit"]["seconds"]
+    write_rps = totals["write"]["done"] / totals["write"]["seconds"]
     figures = {
+        "database": connection.vendor,
+        "conn_max_age": conn_max_age,
         "clients": CLIENTS,
         "workers": WORKERS,
-        "baseline_requests": base["done"],
-        "submit_requests": sub["done"],
-        "errors": base["errors"] + sub["errors"],
-        "baseline_rps": round(base["rps"], 1),
-        "submit_rps": round(sub["rps"], 1),
-        "ratio": round(sub["rps"] / base["rps"], 3),
-        "policy_p99_ms": round(p99, 3),
-        "policy_requests_measured": measured,
+        "threads": THREADS,
+        "connections_opened": sum(c.connects for c in submitters + writers),
+        "submit_calls": totals["submit"]["done"],
+        "write_calls": totals["write"]["done"],
+        "errors": totals["submit"]["errors"] + totals["write"]["errors"],
+        "submit_rps": round(submit_rps, 1),
+        "submit_p95_ms": round(percentile(totals["submit"]["latencies"], 0.95), 1),
+        "write_rps": round(write_rps, 1),
+        "write_p95_ms": round(percentile(totals["write"]["latencies"], 0.95), 1),
+        "ratio": round(submit_rps / write_rps, 3),
+        "policy_p99_ms": round(policy_p99, 3),
     }
-    print(json.dumps(figures))
+    finish(figures, checks)
 
 
 if __name__ == "__main__":

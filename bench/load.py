@@ -7,7 +7,7 @@ three approvers (approvers in all three teams), each with an API token, plus pag
 the developers, `exec` and `oncall`. Search keeps a tight namespace quota (25), so some of its
 submissions are denied under load. Then it starts gunicorn (3 sync workers, a free port on
 127.0.0.1, API rate limits off) and a real Celery worker (prefork, 2 processes) on Redis
-(db 12, flushed first), and runs, from one thread per person, for `--seconds`:
+(`--redis`, flushed first), and runs, from one thread per person, for `--seconds`:
 
 - catalog:   developers browse the catalog pages (list, search, a template, its request form);
 - submit:    developers file requests through the API — a namespace (low risk: approved at
@@ -48,11 +48,18 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import requests
-from _setup import free_port, fresh_postgres_database, percentile, server_environment
+from _setup import (
+    POSTGRES_SERVER,
+    database_name,
+    free_port,
+    fresh_postgres_database,
+    percentile,
+    server_environment,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "ssops_bench_load"
-REDIS_URL = "redis://127.0.0.1:6379/12"
+DATABASE = database_name("load")
+REDIS_URL = os.environ.get("SSOPS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 WORKERS = 3
 TEAMS = ("payments", "search", "ledger")
 DEVELOPERS_PER_TEAM = 3
@@ -601,20 +608,22 @@ def request_states() -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="20 s of load: done within a minute")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="20 s of load: done within a minute")
+    size.add_argument("--smoke", action="store_true", help="5 s of load (CI); no figures")
     parser.add_argument("--seconds", type=float, help="seconds of load (default 180; --quick 20)")
     parser.add_argument("--drain", type=float, help="seconds to wait for the queue afterwards")
     parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers")
     parser.add_argument(
         "--postgres",
-        default="postgresql://ssops:ssops@127.0.0.1:5432/postgres",
+        default=POSTGRES_SERVER,
         help="an admin URL of the PostgreSQL server on which the benchmark's database is made",
     )
     parser.add_argument("--database", default=DATABASE, help="its name (dropped first)")
     parser.add_argument("--redis", default=REDIS_URL, help="the broker (a Redis db, flushed)")
     args = parser.parse_args()
     began = time.monotonic()
-    seconds = args.seconds or (20.0 if args.quick else 180.0)
+    seconds = args.seconds or (5.0 if args.smoke else 20.0 if args.quick else 180.0)
     drain_limit = args.drain if args.drain is not None else max(20.0, min(120.0, seconds))
     work = ROOT / "var" / "bench" / args.database
     work.mkdir(parents=True, exist_ok=True)

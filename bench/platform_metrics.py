@@ -9,6 +9,9 @@ month_seconds: M1–M12 computed and stored for the month (what the 10-minute be
 the current month), end to end.
 slowest_metric / slowest_seconds: the metric that takes longest, and its time.
 overview_ms: the overview page's reads (metrics_overview over 12 periods) from the snapshots.
+
+Checks (exit 1): every billing row imported; M2's p95, M11 and M12's average as stored equal
+what the benchmark computes from the records it wrote. --smoke: 100 requests.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import random
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from _setup import arguments, django_with_fresh_sqlite
+from _setup import Checks, arguments, django_with_fresh_sqlite, finish
 
 MONTH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -177,7 +181,10 @@ def main() -> None:
     from metrics.services import billing_import, metric_snapshots_record
 
     rng = random.Random(6)
-    requests, resources = (2_000, 100) if args.quick else (20_000, 1_000)
+    if args.smoke:
+        requests, resources = 100, 10
+    else:
+        requests, resources = (2_000, 100) if args.quick else (20_000, 1_000)
     seed_requests(requests, rng)
     ProbeResult.objects.bulk_create(
         [
@@ -210,19 +217,58 @@ def main() -> None:
     overview_ms = (time.perf_counter() - started) * 1000
 
     slowest = max(per_metric, key=per_metric.get)
-    print(
-        json.dumps(
-            {
-                "requests": requests,
-                "billing_rows": record.row_count,
-                "import_rows_per_s": round(record.row_count / import_seconds),
-                "month_seconds": round(month_seconds, 2),
-                "slowest_metric": slowest,
-                "slowest_seconds": round(per_metric[slowest], 2),
-                "overview_ms": round(overview_ms, 1),
-            }
-        )
+    checks = Checks()
+    checks.expect(
+        record.row_count == resources * 31, f"{record.row_count} billing rows of {resources * 31}"
     )
+    check_against_records(month, checks)
+    finish(
+        {
+            "requests": requests,
+            "billing_rows": record.row_count,
+            "import_rows_per_s": round(record.row_count / import_seconds),
+            "month_seconds": round(month_seconds, 2),
+            "slowest_metric": slowest,
+            "slowest_seconds": round(per_metric[slowest], 2),
+            "overview_ms": round(overview_ms, 1),
+        },
+        checks,
+    )
+
+
+def check_against_records(month, checks: Checks) -> None:
+    """Three stored platform-wide figures against the same quantity computed here from the
+    records the benchmark wrote: M2's p95 (submitted → ready, no approval wait), M11 (every
+    transition audited: 100 %) and M12's average score."""
+    import numpy as np
+    from django.db.models import Avg
+
+    from catalog.models import RequestTransition
+    from metrics.models import MetricSnapshot, SatisfactionRating
+
+    def stored(metric: str) -> float | None:
+        found = MetricSnapshot.objects.filter(
+            metric=metric, period_start=month.start, team=None, dimension=""
+        ).values_list("value", flat=True)
+        return found.first()
+
+    at: dict[int, dict[str, datetime]] = {}
+    for request_id, state, created in RequestTransition.objects.values_list(
+        "request_id", "to_state", "created_at"
+    ):
+        at.setdefault(request_id, {})[state] = created
+    waits = [(t["ready"] - t["submitted"]).total_seconds() for t in at.values()]
+    expected = {
+        "M2": float(np.percentile(waits, 95)),
+        "M11": 1.0,
+        "M12": SatisfactionRating.objects.aggregate(mean=Avg("score"))["mean"],
+    }
+    for metric, value in expected.items():
+        found = stored(metric)
+        checks.expect(
+            found is not None and math.isclose(found, value, rel_tol=1e-9),
+            f"{metric}: stored {found}, the records give {value}",
+        )
 
 
 if __name__ == "__main__":

@@ -1,24 +1,25 @@
 """Provisioning latency benchmark (the M2 figure): seconds from "approved" to "ready" for the
 PostgreSQL template, end to end.
 
-The script creates its own database `ssops_bench_provisioning` on the local PostgreSQL (the
-`--postgres` server URL), migrates it, publishes the shipped `postgres-database` 1.0.0 template
-with one change — its inventory webhook points at a receiver this script runs on 127.0.0.1,
-since inventory.internal.example does not exist here — and starts a real Celery worker
-(prefork, 2 processes) on Redis (db 13, flushed first). Each request is filed by a member,
-approved by an approver, and then provisioned by the worker: a real database and owning role
-on the same PostgreSQL (prefix `ssopsbench_`, dropped at the end), the password encrypted,
-then the signed webhook. Requests go one after another, so the figure is latency, not
-queueing. Latency is read from the request's timeline (the `approved` and `ready` rows).
+The script creates its own database `<prefix>provisioning` (prefix: SSOPS_BENCH_DB_PREFIX,
+default `ssops_bench_`) on the local PostgreSQL (the `--postgres` server URL), migrates it,
+publishes the shipped `postgres-database` 1.0.0 template with one change — its inventory
+webhook points at a receiver this script runs on 127.0.0.1, since inventory.internal.example
+does not exist here — and starts a real Celery worker (prefork, 2 processes) on Redis
+(`--redis`, flushed first). Each request is filed by a member, approved by an approver, and then
+provisioned by the worker: a real database and owning role on the same PostgreSQL (named
+`<prefix>made_…`, dropped at the end), the password encrypted, then the signed webhook.
+Requests go one after another, so the figure is latency, not queueing. Latency is read from
+the request's timeline (the `approved` and `ready` rows).
 
 The last line printed is one JSON object: requests, p50_seconds, p95_seconds, max_seconds,
-mean_seconds, step_p50_ms (the database step alone).
+mean_seconds, step_p50_ms (the database step alone). Checks (exit 1): every request ends ready
+and the server holds a database for each of them. --smoke: two requests.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -29,13 +30,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
-from _setup import fresh_postgres_database, percentile, server_environment
+from _setup import (
+    POSTGRES_SERVER,
+    Checks,
+    database_name,
+    finish,
+    fresh_postgres_database,
+    percentile,
+    server_environment,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "bench" / "provisioning"
-REDIS_URL = "redis://127.0.0.1:6379/13"
-PREFIX = "ssopsbench_"
-DATABASE = "ssops_bench_provisioning"
+REDIS_URL = os.environ.get("SSOPS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+# What the worker creates (databases and roles) carries this prefix; dropped before and after.
+PREFIX = database_name("made_")
+DATABASE = database_name("provisioning")
 SECRET = "bench-webhook-signing-key"
 
 
@@ -67,11 +77,11 @@ def drop_prefixed(server_url: str) -> None:
             connection.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
 
 
-def environment(database_url: str, server_url: str, hook: str) -> dict[str, str]:
+def environment(database_url: str, server_url: str, hook: str, redis: str) -> dict[str, str]:
     return server_environment(
         WORK,
         database_url,
-        CELERY_BROKER_URL=REDIS_URL,
+        CELERY_BROKER_URL=redis,
         SSOPS_CELERY_EAGER="0",
         SSOPS_PROVISION_POSTGRES_URL=server_url,
         SSOPS_PROVISION_PREFIX=PREFIX,
@@ -177,33 +187,54 @@ def provision_one(requester, approver, n: int) -> tuple[float, float]:
     return (at["ready"] - at["approved"]).total_seconds(), step.duration_ms
 
 
+def made_databases(server_url: str) -> set[str]:
+    import psycopg
+
+    pattern = PREFIX.replace("_", r"\_") + "%"
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", [pattern]
+        ).fetchall()
+    return {name for (name,) in rows}
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer requests (within a minute)")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="fewer requests (within a minute)")
+    size.add_argument("--smoke", action="store_true", help="two requests (CI); no figures")
     parser.add_argument(
         "--postgres",
-        default="postgresql://ssops:ssops@127.0.0.1:5432/postgres",
+        default=POSTGRES_SERVER,
         help="an admin URL of the PostgreSQL server (SSOps's database and the new ones)",
     )
+    parser.add_argument("--redis", default=REDIS_URL, help="the broker (a Redis db, flushed)")
     args = parser.parse_args()
-    count = 12 if args.quick else 60
+    count = 2 if args.smoke else 12 if args.quick else 60
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "worker.log").unlink(missing_ok=True)
     import redis
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(args.redis).flushdb()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     hook = f"http://127.0.0.1:{server.server_address[1]}"
     drop_prefixed(args.postgres)
-    env = environment(fresh_postgres_database(args.postgres, DATABASE), args.postgres, hook)
+    database_url = fresh_postgres_database(args.postgres, DATABASE)
+    env = environment(database_url, args.postgres, hook, args.redis)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     requester, approver = prepare(hook)
     worker = start_worker(env)
+    checks = Checks()
     try:
         provision_one(requester, approver, 0)  # warm-up: imports, connections, first fork
         results = [provision_one(requester, approver, n) for n in range(1, count + 1)]
+        made = made_databases(args.postgres)
+        checks.expect(
+            len(made) == count + 1,
+            f"{count + 1} requests ready but {len(made)} databases made: {sorted(made)[:5]}",
+        )
     finally:
         os.killpg(worker.pid, 15)
         worker.wait(30)
@@ -221,7 +252,7 @@ def main() -> None:
         "mean_seconds": round(statistics.fmean(latencies), 3),
         "step_p50_ms": round(statistics.median(ms for _, ms in results), 1),
     }
-    print(json.dumps(figures))
+    finish(figures, checks)
 
 
 if __name__ == "__main__":

@@ -4,50 +4,29 @@ the audit chain, quotas and stuck requests, and ends with the JSON line it promi
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+import os
 
 import pytest
-from django.conf import settings
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.conftest import postgres_server
+
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
-def server_url() -> str:
-    """The suite's PostgreSQL server (its maintenance database: the bench makes its own)."""
-    db = settings.DATABASES["default"]
-    return (
-        f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/postgres"
+def test_a_short_load_passes_every_check(run_bench):
+    status, figures, stderr = run_bench(
+        "load",
+        "--smoke",
+        "--drain",
+        "30",
+        "--postgres",
+        postgres_server(),
+        "--database",
+        f"bench_{os.environ.get('SSOPS_TEST_DB_SUFFIX', 'main')}_load_smoke",
+        "--redis",
+        os.environ.get("SSOPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     )
-
-
-def test_a_short_load_passes_every_check():
-    result = subprocess.run(
-        [
-            sys.executable,
-            "bench/load.py",
-            "--seconds",
-            "5",
-            "--drain",
-            "30",
-            "--postgres",
-            server_url(),
-            "--database",
-            "ssops_bench_load_smoke",
-            "--redis",
-            "redis://127.0.0.1:6379/14",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert status == 0, stderr[-3000:]
     assert figures["errors_5xx"] == 0
     assert figures["audit_chain_ok"] is True
     assert figures["quotas_ok"] is True
