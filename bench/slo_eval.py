@@ -50,7 +50,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -86,7 +86,7 @@ class Size:
 
 
 SIZES = {
-    "smoke": Size(12, 2, (24,), 1),
+    "smoke": Size(12, 2, (30,), 1),
     "quick": Size(100, 2, (200,), 3),
     "full": Size(1000, 5, (1000, 10_000), 3),
 }
@@ -96,12 +96,13 @@ SIZES = {
 class Variant:
     """One kind of SLO in the mix."""
 
-    format: str  # "openslo" | "sloth"
+    format: str  # as stored in SLO.origin: "openslo" | "sloth" | "sloth_k8s" | "pyrra"
     numerator: str  # "good" | "bad"
     window: str
     objective: float
     path: str = "exact"  # how the engine evaluates it: "exact" (counters) or "promql"
-    grouped: bool = False
+    grouped: bool = False  # one SLO per service of the metric
+    shape: str = "counters"  # how the SLI is written (see documents())
 
 
 VARIANTS = (
@@ -115,14 +116,19 @@ VARIANTS = (
     Variant("sloth", "bad", "30d", 0.99),
     Variant("openslo", "good", "7d", 0.999),
 )
-# The hook for the SLO-formats issue: once the engine evaluates promql-path SLIs (Sloth's
-# `{{.window}}` semantics: differences, subqueries, raw ratios) and grouped SLOs (one result per
-# label value), add their variants here — at least 25 % promql and 10 % grouped of the mix —
-# write their documents in `documents()`, and give the baseline (tests/slo/oracle.py) their
-# semantics: Prometheus evaluating the SLI with `{{.window}}` replaced by each window, one result
-# per group. `compare()` then holds them to the same agreement; `check_mix()` checks the shares.
-EXTRA_VARIANTS: tuple[Variant, ...] = ()
+# Promql-path SLIs (Prometheus evaluates the expression with `{{.window}}` filled in, Sloth's
+# semantics) and grouped SLOs (one result per service), as their users write them: 5 of the 15
+# kinds are promql (a third), 2 grouped (13 %).
+EXTRA_VARIANTS: tuple[Variant, ...] = (
+    Variant("sloth", "bad", "30d", 0.999, "promql", shape="or-vector"),
+    Variant("pyrra", "bad", "28d", 0.995, grouped=True, shape="ratio"),
+    Variant("sloth", "bad", "30d", 0.995, "promql", shape="raw"),
+    Variant("sloth_k8s", "bad", "30d", 0.99, "promql", shape="total-minus-good"),
+    Variant("openslo", "good", "28d", 0.999, "promql", shape="raw"),
+    Variant("openslo", "bad", "7d", 0.99, "promql", grouped=True, shape="raw"),
+)
 MIX = VARIANTS + EXTRA_VARIANTS
+WINDOW = "{{.window}}"
 
 
 # --- the SLOs, as their users write them ---------------------------------------------------------
@@ -130,16 +136,26 @@ MIX = VARIANTS + EXTRA_VARIANTS
 
 def placement(number: int, size: Size) -> tuple[int, int, Variant]:
     """SLO `number` → (metric, service slot, variant): round-robin over the metrics first, so
-    that any count of SLOs spreads over as many metrics as it can."""
+    that any count of SLOs spreads over as many metrics as it can. A grouped SLO covers every
+    service of its metric."""
     metric = number % size.metrics
     slot = number // size.metrics % size.services_per_metric
     variant = MIX[number % len(MIX)]
     return metric, slot, variant
 
 
-def openslo(name: str, service: str, selector: str, variant: Variant) -> str:
-    numerator = f'{selector},code="200"}}' if variant.numerator == "good" else None
-    numerator = numerator or f'{selector},code=~"5.."}}'
+def selector(metric: int, service: str | None, code: str = "") -> str:
+    """`app<k>_http_requests_total{service="...", code...}`; all services when None."""
+    matchers = [f'service="{service}"'] if service else []
+    matchers += [code] if code else []
+    return f"{metric_name(metric)}{{{','.join(matchers)}}}" if matchers else metric_name(metric)
+
+
+ERRORS, SUCCESS = 'code=~"5.."', 'code="200"'
+
+
+def openslo(name: str, service: str, metric: int, variant: Variant) -> str:
+    numerator = selector(metric, service, SUCCESS if variant.numerator == "good" else ERRORS)
     return f"""---
 apiVersion: openslo/v1
 kind: SLO
@@ -164,7 +180,7 @@ spec:
           metricSource:
             type: Prometheus
             spec:
-              query: sum({selector}}})
+              query: sum({selector(metric, service)})
   timeWindow:
     - duration: {variant.window}
       isRolling: true
@@ -174,7 +190,64 @@ spec:
 """
 
 
-def sloth(name: str, service: str, selector: str, variant: Variant) -> str:
+def openslo_raw(name: str, service: str, metric: int, variant: Variant) -> str:
+    """OpenSLO v1 raw ratio: the good share (rawType success) of one service, or the error
+    ratio of every service of the metric, grouped through SSOps's label."""
+    if variant.grouped:
+        by, group_label = "sum by (service) ", "\n    ssops.io/group-by: service"
+        part, whole = selector(metric, None, ERRORS), selector(metric, None)
+    else:
+        by, group_label = "sum", ""
+        part, whole = selector(metric, service, SUCCESS), selector(metric, service)
+    raw_type = "success" if variant.numerator == "good" else "failure"
+    return f"""---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: {name}
+  labels:
+    team: bench{group_label}
+spec:
+  service: {service}
+  description: Share of requests answered without a server error, as Prometheus computes it.
+  indicator:
+    metadata:
+      name: {name}-sli
+    spec:
+      ratioMetric:
+        rawType: {raw_type}
+        raw:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: >-
+                {by}(rate({part}[{WINDOW}]))
+                / {by}(rate({whole}[{WINDOW}]))
+  timeWindow:
+    - duration: {variant.window}
+      isRolling: true
+  budgetingMethod: Occurrences
+  objectives:
+    - displayName: good enough
+      target: {variant.objective}
+"""
+
+
+def sloth(name: str, service: str, metric: int, variant: Variant) -> str:
+    errors = f"sum(rate({selector(metric, service, ERRORS)}[{WINDOW}]))"
+    total = f"sum(rate({selector(metric, service)}[{WINDOW}]))"
+    if variant.shape == "raw":
+        sli = f"""raw:
+        error_ratio_query: |
+          {errors}
+          /
+          {total}"""
+    else:
+        # `or on() vector(0)`: no 5xx series at all still counts as no errors.
+        extra = " or on() vector(0)" if variant.shape == "or-vector" else ""
+        sli = f"""events:
+        error_query: {errors}{extra}
+        total_query: {total}"""
     return f"""---
 version: prometheus/v1
 service: {service}
@@ -185,24 +258,85 @@ slos:
     objective: {round(variant.objective * 100, 4)}
     description: {service} answers without server errors.
     sli:
-      events:
-        error_query: sum(rate({selector},code=~"5.."}}[{{{{.window}}}}]))
-        total_query: sum(rate({selector}}}[{{{{.window}}}}]))
+      {sli}
 """
 
 
+def sloth_k8s(name: str, service: str, metric: int, variant: Variant) -> str:
+    """Sloth's Kubernetes form: errors as every request minus the good ones, never below 0."""
+    total = f"sum(rate({selector(metric, service)}[{WINDOW}]))"
+    good = f"sum(rate({selector(metric, service, SUCCESS)}[{WINDOW}]))"
+    return f"""---
+apiVersion: sloth.slok.dev/v1
+kind: PrometheusServiceLevel
+metadata:
+  name: {service}-{name}
+  namespace: monitoring
+spec:
+  service: "{service}"
+  labels:
+    team: bench
+  slos:
+    - name: "{name}"
+      objective: {round(variant.objective * 100, 4)}
+      sli:
+        events:
+          errorQuery: clamp_min({total} - {good}, 0)
+          totalQuery: {total}
+      alerting:
+        name: {metric_name(metric)}-errors
+"""
+
+
+def pyrra(name: str, service: str, metric: int, variant: Variant) -> str:
+    """Pyrra's ratio indicator over every service of the metric, grouped by service."""
+    return f"""---
+apiVersion: pyrra.dev/v1alpha1
+kind: ServiceLevelObjective
+metadata:
+  name: {name}
+  namespace: monitoring
+  labels:
+    team: bench
+    service: {service}
+spec:
+  target: "{round(variant.objective * 100, 4)}"
+  window: {variant.window}
+  indicator:
+    ratio:
+      errors:
+        metric: {selector(metric, None, ERRORS)}
+      total:
+        metric: {selector(metric, None)}
+      grouping:
+        - service
+"""
+
+
+WRITERS = {
+    ("openslo", "counters"): openslo,
+    ("openslo", "raw"): openslo_raw,
+    ("sloth", "counters"): sloth,
+    ("sloth", "or-vector"): sloth,
+    ("sloth", "raw"): sloth,
+    ("sloth_k8s", "total-minus-good"): sloth_k8s,
+    ("pyrra", "ratio"): pyrra,
+}
+
+
 def documents(count: int, size: Size) -> dict[str, str]:
-    """The YAML files (OpenSLO, Sloth) that define `count` SLOs."""
-    files: dict[str, list[str]] = {"openslo": [], "sloth": []}
+    """The YAML files (one per format) that define `count` SLOs."""
+    files: dict[str, list[str]] = defaultdict(list)
     for number in range(count):
         metric, slot, variant = placement(number, size)
-        service = service_name(metric, slot, size.services_per_metric)
-        selector = f'{metric_name(metric)}{{service="{service}"'
-        if variant.format == "openslo":
-            files["openslo"].append(openslo(f"{service}-v{number}", service, selector, variant))
+        if variant.grouped:  # the service of the whole app
+            service = f"app{metric:04d}"
         else:
-            files["sloth"].append(sloth(f"v{number}", service, selector, variant))
-    return {name: "".join(parts) for name, parts in files.items() if parts}
+            service = service_name(metric, slot, size.services_per_metric)
+        name = f"{service}-v{number}" if variant.format in ("openslo", "pyrra") else f"v{number}"
+        write = WRITERS[variant.format, variant.shape]
+        files[variant.format].append(write(name, service, metric, variant))
+    return {name: "".join(parts) for name, parts in files.items()}
 
 
 def import_slos(count: int, size: Size) -> None:
@@ -215,9 +349,15 @@ def import_slos(count: int, size: Size) -> None:
     team, _ = Team.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
     for name, text in documents(count, size).items():
         slo_import_text(actor=None, text=text, name=f"{name}.yaml", default_team=team)
-    found = SLO.objects.count()
+    found = SLO.objects.filter(parent=None).count()
     if found != count:
         raise SystemExit(f"imported {found} SLOs, expected {count}")
+
+
+def answers(count: int, size: Size) -> int:
+    """How many objects slo_evaluate gives for `count` SLOs: one per group of a grouped one."""
+    grouped = sum(placement(number, size)[2].grouped for number in range(count))
+    return count - grouped + grouped * size.services_per_metric
 
 
 def check_mix(count: int, size: Size, checks: Checks) -> dict:
@@ -233,9 +373,12 @@ def check_mix(count: int, size: Size, checks: Checks) -> dict:
     }
     from slo.models import SLO
 
+    definitions = SLO.objects.filter(parent=None)
     stored = {
-        "formats": dict(Counter(SLO.objects.values_list("origin", flat=True))),
-        "windows": dict(Counter(SLO.objects.values_list("window_duration", flat=True))),
+        "formats": dict(Counter(definitions.values_list("origin", flat=True))),
+        "windows": dict(Counter(definitions.values_list("window_duration", flat=True))),
+        "paths": dict(Counter(definitions.values_list("evaluation", flat=True))),
+        "grouped": sum(bool(g) for g in definitions.values_list("group_by", flat=True)),
     }
     for key, found in stored.items():
         checks.expect(found == mix[key], f"imported {key} {found}, placed {mix[key]}")
@@ -286,13 +429,13 @@ def engine_once() -> tuple[float, list[dict]]:
 
 
 class Session:
-    """The oracle's `value(promql, at)` over one keep-alive session per thread."""
+    """The oracle's Prometheus (`query`, `value`) over one keep-alive session per thread."""
 
     def __init__(self, url: str):
         self.url = url
         self.local = threading.local()
 
-    def value(self, promql: str, at: float) -> float | None:
+    def query(self, promql: str, at: float) -> list[dict]:
         session = getattr(self.local, "session", None)
         if session is None:
             session = self.local.session = requests.Session()
@@ -302,7 +445,10 @@ class Session:
         body = response.json()
         if body["status"] != "success":
             raise RuntimeError(f"Prometheus refused {promql}: {body}")
-        result = body["data"]["result"]
+        return body["data"]["result"]
+
+    def value(self, promql: str, at: float) -> float | None:
+        result = self.query(promql, at)
         if len(result) > 1:
             raise RuntimeError(f"{promql} returned {len(result)} series")
         return float(result[0]["value"][1]) if result else None
@@ -314,11 +460,12 @@ def naive_once(url: str, threads: int) -> tuple[float, dict[str, dict]]:
 
     prometheus = Session(url)
     started = time.perf_counter()
-    slos = list(SLO.objects.select_related("service").order_by("name"))
+    slos = list(SLO.objects.filter(parent=None).select_related("service").order_by("name"))
     with ThreadPoolExecutor(threads) as pool:
-        found = list(pool.map(lambda slo: oracle.expected(prometheus, slo, END), slos))
+        found = pool.map(lambda slo: oracle.expected_objects(prometheus, slo, END), slos)
+        objects = [item for items in found for item in items]
     seconds = time.perf_counter() - started
-    return seconds, {item["name"]: item for item in found}
+    return seconds, {item["name"]: item for item in objects}
 
 
 def best_of(rounds: int, once, counter: Counted) -> tuple[float, object, float, float]:
@@ -418,7 +565,10 @@ def measure(count: int, size: Size, url: str, checks: Checks, profile: bool) -> 
     )
     worst = compare(results, naive, checks)
     statuses = Counter(r["data_status"] for r in results)
-    checks.expect(statuses.get("ok") == count, f"data status of the SLOs: {dict(statuses)}")
+    checks.expect(
+        set(statuses) == {"ok"} and len(results) == answers(count, size),
+        f"data status of the {len(results)} answers: {dict(statuses)}",
+    )
     alerts = Counter(a["severity"] for r in results for a in r["alerts"])
     print(
         f"{count} SLOs: mix {json.dumps(mix)}; alerts firing {dict(alerts)}; "

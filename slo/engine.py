@@ -3,12 +3,14 @@
 Each SLI takes one of two paths, chosen at import (expressions.py):
 
 - exact: counters SSOps counts itself. SLOs whose selectors share a metric form one
-  `CounterGroup`: the matchers every selector shares are pushed into the query, a union of the
-  values they select narrows it further, and the series come back summed `by` the labels the
-  selectors (and the SLOs' groupings) still need. Each selector then adds up the series it
-  matches, here, with Prometheus's own matching rules. Because `increase()` is computed per
+  `CounterGroup`, one question to the source for all its windows: the matchers every selector
+  shares are pushed into the query, a union of the values they select narrows it further, and
+  the series come back summed `by` the labels the selectors (and the SLOs' groupings) still
+  need. Each selector then adds up the series it matches, here, with Prometheus's own matching
+  rules. Because `increase()` is computed per
   series before any sum, the totals equal `sum(increase(selector[w]))` for every selector.
-- promql: Prometheus evaluates each distinct expression once per window (promql_path.py).
+- promql: Prometheus evaluates each distinct expression over each window (promql_path.py), one
+  question per expression for all its windows.
 
 Both paths give the same thing — per SLO and window, the events (or a ratio) by group — through
 `measure()`, which works at any moment and for any windows; `evaluate()` turns those into SLIs,
@@ -42,7 +44,13 @@ from slo.definitions import (
 )
 from slo.expressions import Counters
 from slo.promql import Selector, union_matcher
-from slo.sources.base import CounterGroup, SeriesKey, Source, SourceUnavailable
+from slo.sources.base import (
+    CounterGroup,
+    SeriesKey,
+    Source,
+    SourceUnavailable,
+    increases_of_groups,
+)
 
 BURN_SECONDS = tuple(maths.BURN_WINDOWS.values())
 LONGEST_BURN = max(BURN_SECONDS)
@@ -173,7 +181,7 @@ class Run:
         windows_of: Callable[[SLODefinition], Iterable[float]],
     ) -> Measurements:
         """The exact path: counter increases of every SLO over its windows, by group, with one
-        query per metric and window."""
+        question per metric (all its windows), every metric asked at once."""
         wanted: dict[Selector, set[float]] = defaultdict(set)
         groupings: dict[Selector, set[tuple[str, ...]]] = defaultdict(set)
         keep: dict[str, set[str]] = defaultdict(set)
@@ -188,12 +196,15 @@ class Run:
             members[group].append(selector)
         values: dict[tuple[Selector, tuple[str, ...], float], dict[GroupKey, float]] = {}
         failures: dict[Selector, str] = {}
+        windows_of_group = {
+            group: sorted(w for w in set().union(*(wanted[s] for s in selectors)) if w > 0)
+            for group, selectors in members.items()
+        }
+        answers = increases_of_groups(source, windows_of_group, self.at)
         for group, selectors in members.items():
-            windows = sorted(set().union(*(wanted[s] for s in selectors)))
-            try:
-                found = source.increases(group, [w for w in windows if w > 0], self.at)
-            except SourceUnavailable as exc:
-                failures.update(dict.fromkeys(selectors, str(exc)))
+            found = answers[group]
+            if isinstance(found, SourceUnavailable):
+                failures.update(dict.fromkeys(selectors, str(found)))
                 continue
             index = SeriesIndex(group, (key for values in found.values() for key in values))
             columns = {w: index.column(values) for w, values in found.items()}

@@ -2,8 +2,8 @@
 
 Sloth's semantics: `{{.window}}` in an expression is replaced by the window (5m, 30d, ...), and the
 error ratio over that window is the error (or good) expression divided by the total expression;
-a raw SLI's ratio expression is taken as it is. Every distinct expression is sent once per
-window, however many SLOs share it, and the answers are put together here: the series an events
+a raw SLI's ratio expression is taken as it is. Every distinct expression is asked once for all
+its windows, however many SLOs share it, and the answers are put together here: the series an events
 expression gives are added up (by the SLO's grouping labels when it is grouped), so that an
 expression without an outer sum counts like the exact path's selectors do.
 
@@ -14,15 +14,12 @@ imports.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from slo.definitions import GroupKey, Measured, QueryIndicator, SLODefinition
-from slo.expressions import fill_window
-from slo.sources.base import Source, SourceUnavailable
-from slo.windows import promql_duration
-
-Series = list[tuple[dict[str, str], float]]
+from slo.sources.base import Series, Source, SourceUnavailable, expression_values
 
 
 class SeveralSeries(ValueError):
@@ -34,12 +31,6 @@ def roles(indicator: QueryIndicator) -> dict[str, str]:
     if indicator.is_raw:
         return {"ratio": indicator.ratio}
     return {"numerator": indicator.numerator, "total": indicator.total}
-
-
-def queries(indicator: QueryIndicator, window_seconds: float) -> dict[str, str]:
-    """The queries that measure an SLI over one window, by role."""
-    window = promql_duration(window_seconds)
-    return {role: fill_window(text, window) for role, text in roles(indicator).items()}
 
 
 def by_group(series: Series, group_by: Sequence[str], add: bool) -> dict[GroupKey, float]:
@@ -69,31 +60,27 @@ def measure(
     windows_of: Callable[[SLODefinition], Iterable[float]],
 ) -> dict:
     """Per definition, {window seconds: Measured}, or why it could not be measured."""
-    plans = {
-        d.name: {w: queries(d.indicator, w) for w in windows_of(d) if w > 0} for d in definitions
-    }
-    distinct = sorted({q for plan in plans.values() for qs in plan.values() for q in qs.values()})
-    if not distinct:
+    wanted: dict[str, set[float]] = defaultdict(set)
+    for definition in definitions:
+        windows = {w for w in windows_of(definition) if w > 0}
+        for expression in roles(definition.indicator).values():
+            wanted[expression] |= windows
+    if not any(wanted.values()):
         return {d.name: {w: Measured() for w in windows_of(d)} for d in definitions}
     try:
-        answers = source.instant_values(distinct, at)
+        answers = expression_values(source, {e: sorted(w) for e, w in wanted.items() if w}, at)
     except SourceUnavailable as exc:
         return dict.fromkeys((d.name for d in definitions), str(exc))
     measured: dict = {}
     for definition in definitions:
-        plan = plans[definition.name]
-        failed = [
-            answers[q]
-            for qs in plan.values()
-            for q in qs.values()
-            if not isinstance(answers[q], list)
-        ]
+        expressions = roles(definition.indicator)
+        failed = [answers[e] for e in expressions.values() if isinstance(answers.get(e), Exception)]
         if failed:
             measured[definition.name] = str(failed[0])
             continue
         try:
             measured[definition.name] = {
-                window: _measured(definition, plan.get(window), answers)
+                window: _measured(definition, expressions, answers, window)
                 for window in windows_of(definition)
             }
         except SeveralSeries as exc:
@@ -101,14 +88,16 @@ def measure(
     return measured
 
 
-def _measured(definition: SLODefinition, queries_by_role: dict | None, answers: dict) -> Measured:
+def _measured(
+    definition: SLODefinition, expressions: dict[str, str], answers: dict, window: float
+) -> Measured:
     raw = definition.indicator.is_raw
-    if queries_by_role is None:  # an empty window (a calendar period that has just begun)
+    if window <= 0:  # an empty window (a calendar period that has just begun)
         return Measured({}, None if raw else {})
     group_by = definition.group_by
     if raw:
-        return Measured(by_group(answers[queries_by_role["ratio"]], group_by, False), None)
+        return Measured(by_group(answers[expressions["ratio"]][window], group_by, False), None)
     return Measured(
-        by_group(answers[queries_by_role["numerator"]], group_by, True),
-        by_group(answers[queries_by_role["total"]], group_by, True),
+        by_group(answers[expressions["numerator"]][window], group_by, True),
+        by_group(answers[expressions["total"]][window], group_by, True),
     )

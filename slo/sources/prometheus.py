@@ -1,6 +1,15 @@
 """Prometheus through prometheus-api-client, failing loudly rather than answering wrongly.
 
-- Every request has a timeout (the client's default is none) and is retried on 408/429/5xx.
+- One request answers every window of a question: the query for each window is labelled with
+  its window (`label_replace(..., "__ssops_window__", ...)`, a label name Prometheus reserves
+  for internal use, so no series of a user's carries it) and the parts are joined with `or`,
+  which keeps them all since their labels differ. Prometheus evaluates each part exactly as it
+  would alone; what this saves is a request, an answer and a thread hand-off per window.
+- The questions of a run go out over one pool of `parallel` threads for the whole run
+  (`increases_of_groups`, `expression_values`), so that as many are in flight from the first
+  to the last.
+- Every request has a timeout (the client's default is none): `timeout` per window it carries,
+  and is retried on 408/429/5xx.
 - RetryError, ConnectionError, timeouts, HTTP errors and responses carrying Prometheus `warnings`
   (possibly partial data, which the client would drop silently) raise SourceUnavailable.
 - After a transport failure the source stays down for the rest of the run, so an unreachable
@@ -11,7 +20,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -20,11 +29,28 @@ import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 from urllib3.util.retry import Retry
 
-from slo.sources.base import CounterGroup, SeriesKey, SourceUnavailable
+from slo.expressions import fill_window
+from slo.sources.base import (
+    CounterGroup,
+    ExpressionValues,
+    GroupIncreases,
+    Series,
+    SeriesKey,
+    SourceUnavailable,
+)
 from slo.windows import promql_duration
 
 # Prometheus refuses a range query of more than 11,000 points per series.
 MAX_POINTS = 10_000
+WINDOW_LABEL = "__ssops_window__"
+
+
+def by_window(queries: Sequence[str]) -> str:
+    """One query that answers several, each part's series labelled with its position."""
+    return " or ".join(
+        f'label_replace(({query}), "{WINDOW_LABEL}", "{position}", "", "")'
+        for position, query in enumerate(queries)
+    )
 
 
 class PrometheusWarnings(SourceUnavailable):
@@ -81,13 +107,39 @@ class PrometheusSource:
             raise SourceUnavailable(f"Prometheus gave an unreadable answer: {exc}") from None
         raise self.down
 
-    def instant(self, query: str, at: float) -> list[tuple[dict[str, str], float]]:
+    def instant(self, query: str, at: float, parts: int = 1) -> Series:
+        """The series of an instant query; `parts` windows' worth of time to answer."""
+        timeout = self.timeout * parts
         result = self._call(
             self.client.custom_query,
             query,
-            params={"time": repr(at), "timeout": f"{self.timeout}s"},
+            params={"time": repr(at), "timeout": f"{timeout}s"},
+            timeout=timeout,
         )
         return [(item["metric"], float(item["value"][1])) for item in result]
+
+    def windowed(self, queries: Sequence[str], at: float) -> list[Series]:
+        """The answers of several queries (one per window), asked in one request."""
+        found: list[Series] = [[] for _ in queries]
+        for labels, value in self.instant(by_window(queries), at, parts=len(queries)):
+            position = labels.pop(WINDOW_LABEL, None)
+            if position is None:
+                raise SourceUnavailable(f"Prometheus answered a series without {WINDOW_LABEL}")
+            found[int(position)].append((labels, value))
+        return found
+
+    def _each(self, questions: Iterable, answer: Callable) -> list:
+        """`answer` of every question over one pool (a failed question gives its exception)."""
+        questions = list(questions)
+
+        def one(question):
+            try:
+                return answer(question)
+            except SourceUnavailable as exc:
+                return exc
+
+        with ThreadPoolExecutor(min(self.parallel, len(questions)) or 1) as pool:
+            return list(pool.map(one, questions))
 
     def range(
         self, query: str, ends: np.ndarray, step: int
@@ -125,15 +177,36 @@ class PrometheusSource:
 
     def increases(
         self, group: CounterGroup, windows: Sequence[float], at: datetime
-    ) -> dict[float, dict[SeriesKey, float]]:
+    ) -> GroupIncreases:
+        if not windows:
+            return {}
+        queries = [self.increase_query(group, window) for window in windows]
+        found = self.windowed(queries, at.timestamp())
+        return {
+            window: {
+                group.key_of(labels): value for labels, value in series if not math.isnan(value)
+            }
+            for window, series in zip(windows, found, strict=True)
+        }
+
+    def increases_of_groups(
+        self, wanted: Mapping[CounterGroup, Sequence[float]], at: datetime
+    ) -> dict[CounterGroup, GroupIncreases | SourceUnavailable]:
+        answers = self._each(wanted.items(), lambda item: self.increases(*item, at))
+        return dict(zip(wanted, answers, strict=True))
+
+    def expression_values(
+        self, wanted: Mapping[str, Sequence[float]], at: datetime
+    ) -> dict[str, ExpressionValues | SourceUnavailable]:
         moment = at.timestamp()
 
-        def one(window: float) -> dict[SeriesKey, float]:
-            found = self.instant(self.increase_query(group, window), moment)
-            return {group.key_of(labels): value for labels, value in found if not math.isnan(value)}
+        def values(item: tuple[str, Sequence[float]]) -> ExpressionValues:
+            expression, windows = item
+            queries = [fill_window(expression, promql_duration(w)) for w in windows]
+            return dict(zip(windows, self.windowed(queries, moment), strict=True))
 
-        with ThreadPoolExecutor(min(self.parallel, len(windows)) or 1) as pool:
-            return dict(zip(windows, pool.map(one, windows), strict=True))
+        answers = self._each(wanted.items(), values)
+        return dict(zip(wanted, answers, strict=True))
 
     def slice_increases(
         self, group: CounterGroup, slice_seconds: int, ends: np.ndarray
@@ -143,17 +216,10 @@ class PrometheusSource:
 
     def instant_values(
         self, queries: Sequence[str], at: datetime
-    ) -> dict[str, list[tuple[dict[str, str], float]] | SourceUnavailable]:
+    ) -> dict[str, Series | SourceUnavailable]:
         moment = at.timestamp()
-
-        def one(query: str) -> list[tuple[dict[str, str], float]] | SourceUnavailable:
-            try:
-                return self.instant(query, moment)
-            except SourceUnavailable as exc:
-                return exc
-
-        with ThreadPoolExecutor(min(self.parallel, len(queries)) or 1) as pool:
-            return dict(zip(queries, pool.map(one, queries), strict=True))
+        answers = self._each(queries, lambda query: self.instant(query, moment))
+        return dict(zip(queries, answers, strict=True))
 
     def slice_values(self, query: str, ends: np.ndarray) -> np.ndarray:
         step = int(ends[1] - ends[0]) if len(ends) > 1 else 60
