@@ -88,8 +88,22 @@ RUNS = (
         (
             Target("speedup", ">=", 5, "at 200 SLOs, same concurrency and timing for both"),
             Target("max_rel_diff", "<=", 1e-6, "every figure agrees with the baseline's"),
+            Target("promql_batched", "is", True, "as many queries with 4x the promql SLOs"),
         ),
-        ("slos", "metrics", "seconds", "queries", "naive_seconds", "naive_queries"),
+        (
+            "slos",
+            "answers",
+            "metrics",
+            "seconds",
+            "queries",
+            "prometheus_cpu_seconds",
+            "engine_cpu_seconds",
+            "naive_seconds",
+            "naive_queries",
+            "naive_prometheus_cpu_seconds",
+            "batching_promql_slos",
+            "batching_queries",
+        ),
     ),
     Run(
         "catalog_http",

@@ -46,13 +46,14 @@ import io
 import json
 import math
 import pstats
+import re
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -324,22 +325,38 @@ WRITERS = {
 }
 
 
-def documents(count: int, size: Size) -> dict[str, str]:
-    """The YAML files (one per format) that define `count` SLOs."""
+def slo_of(number: int, size: Size) -> tuple[str, str, int, Variant]:
+    """SLO `number`: (name in its file, service, metric, variant)."""
+    metric, slot, variant = placement(number, size)
+    if variant.grouped:  # the service of the whole app
+        service = f"app{metric:04d}"
+    else:
+        service = service_name(metric, slot, size.services_per_metric)
+    name = f"{service}-v{number}" if variant.format in ("openslo", "pyrra") else f"v{number}"
+    return name, service, metric, variant
+
+
+def documents(count: int, size: Size, copies: int = 0) -> dict[str, str]:
+    """The YAML files (one per format) that define `count` SLOs; with `copies`, each promql
+    SLO has that many more beside it over the same expressions, as teams write them: the same
+    SLI with another objective (and, in OpenSLO, another window)."""
     files: dict[str, list[str]] = defaultdict(list)
     for number in range(count):
-        metric, slot, variant = placement(number, size)
-        if variant.grouped:  # the service of the whole app
-            service = f"app{metric:04d}"
-        else:
-            service = service_name(metric, slot, size.services_per_metric)
-        name = f"{service}-v{number}" if variant.format in ("openslo", "pyrra") else f"v{number}"
+        name, service, metric, variant = slo_of(number, size)
         write = WRITERS[variant.format, variant.shape]
         files[variant.format].append(write(name, service, metric, variant))
+        if variant.path != "promql":
+            continue
+        for copy in range(1, copies + 1):
+            other = replace(variant, objective=round(variant.objective - 0.001 * copy, 4))
+            if variant.format == "openslo":
+                other = replace(other, window=("7d", "28d", "30d")[copy % 3])
+            files[variant.format].append(write(f"{name}-c{copy}", service, metric, other))
     return {name: "".join(parts) for name, parts in files.items()}
 
 
-def import_slos(count: int, size: Size) -> None:
+def import_slos(count: int, size: Size, copies: int = 0) -> int:
+    """Import the SLOs of `documents()` into an empty database; how many there are."""
     from slo.models import SLO, Service
     from slo.services.definitions import slo_import_text
     from teams.models import Team
@@ -347,11 +364,13 @@ def import_slos(count: int, size: Size) -> None:
     SLO.objects.all().delete()
     Service.objects.all().delete()
     team, _ = Team.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
-    for name, text in documents(count, size).items():
+    for name, text in documents(count, size, copies).items():
         slo_import_text(actor=None, text=text, name=f"{name}.yaml", default_team=team)
+    promql = sum(placement(number, size)[2].path == "promql" for number in range(count))
     found = SLO.objects.filter(parent=None).count()
-    if found != count:
-        raise SystemExit(f"imported {found} SLOs, expected {count}")
+    if found != count + copies * promql:
+        raise SystemExit(f"imported {found} SLOs, expected {count + copies * promql}")
+    return found
 
 
 def answers(count: int, size: Size) -> int:
@@ -391,15 +410,30 @@ def check_mix(count: int, size: Size, checks: Checks) -> dict:
 # --- the two ways --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Load:
+    """What one run cost: queries Prometheus answered, the time it spent evaluating them (its
+    query-duration summary: wall time, which other work on the machine stretches), the CPU
+    time its process used, and the CPU time of this process (the engine or the baseline)."""
+
+    queries: float = 0.0
+    prometheus_seconds: float = 0.0
+    prometheus_cpu_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+    def __sub__(self, other: Load) -> Load:
+        return Load(*(getattr(self, f) - getattr(other, f) for f in self.__dataclass_fields__))
+
+
 class Counted:
-    """Prometheus's own count of the queries it answered and of the time it spent on them."""
+    """Prometheus's own counts (queries, evaluation time, CPU), and this process's CPU."""
 
     def __init__(self, url: str):
         self.url = url
 
-    def read(self) -> tuple[float, float]:
+    def read(self) -> Load:
         text = requests.get(f"{self.url}/metrics", timeout=10).text
-        queries = seconds = 0.0
+        queries = seconds = cpu = 0.0
         for line in text.splitlines():
             if line.startswith("prometheus_http_requests_total{") and (
                 'handler="/api/v1/query"' in line or 'handler="/api/v1/query_range"' in line
@@ -407,7 +441,9 @@ class Counted:
                 queries += float(line.rsplit(" ", 1)[1])
             elif line.startswith("prometheus_engine_query_duration_seconds_sum{"):
                 seconds += float(line.rsplit(" ", 1)[1])
-        return queries, seconds
+            elif line.startswith("process_cpu_seconds_total "):
+                cpu = float(line.rsplit(" ", 1)[1])
+        return Load(queries, seconds, cpu, time.process_time())
 
 
 def concurrency() -> int:
@@ -468,18 +504,18 @@ def naive_once(url: str, threads: int) -> tuple[float, dict[str, dict]]:
     return seconds, {item["name"]: item for item in objects}
 
 
-def best_of(rounds: int, once, counter: Counted) -> tuple[float, object, float, float]:
-    """Warm up once, then the best of `rounds`; (seconds, answer, queries, Prometheus seconds)
-    where the counts are those of one run."""
+def best_of(rounds: int, once, counter: Counted) -> tuple[float, object, Load]:
+    """Warm up once, then the best of `rounds`: (seconds, answer, what one run cost), the cost
+    counted over the warm-up run."""
     before = counter.read()
     once()
-    after = counter.read()
+    cost = counter.read() - before
     best, answer = float("inf"), None
     for _ in range(rounds):
         seconds, result = once()
         if seconds < best:
             best, answer = seconds, result
-    return best, answer, after[0] - before[0], after[1] - before[1]
+    return best, answer, cost
 
 
 # --- the comparison ------------------------------------------------------------------------------
@@ -559,10 +595,8 @@ def measure(count: int, size: Size, url: str, checks: Checks, profile: bool) -> 
     counter = Counted(url)
     threads = concurrency()
     rounds = size.rounds if count < 10_000 else 2
-    seconds, results, queries, prometheus_seconds = best_of(rounds, engine_once, counter)
-    naive_seconds, naive, naive_queries, naive_prometheus_seconds = best_of(
-        rounds, lambda: naive_once(url, threads), counter
-    )
+    seconds, results, cost = best_of(rounds, engine_once, counter)
+    naive_seconds, naive, naive_cost = best_of(rounds, lambda: naive_once(url, threads), counter)
     worst = compare(results, naive, checks)
     statuses = Counter(r["data_status"] for r in results)
     checks.expect(
@@ -572,14 +606,15 @@ def measure(count: int, size: Size, url: str, checks: Checks, profile: bool) -> 
     alerts = Counter(a["severity"] for r in results for a in r["alerts"])
     print(
         f"{count} SLOs: mix {json.dumps(mix)}; alerts firing {dict(alerts)}; "
-        f"engine {seconds:.2f} s ({queries:.0f} queries), naive {naive_seconds:.2f} s "
-        f"({naive_queries:.0f} queries); largest difference {worst:.2e}",
+        f"engine {seconds:.2f} s ({cost.queries:.0f} queries), naive {naive_seconds:.2f} s "
+        f"({naive_cost.queries:.0f} queries); largest difference {worst:.2e}",
         file=sys.stderr,
     )
     if profile:
         write_profile(count)
     return {
         "slos": count,
+        "answers": len(results),
         "metrics": mix["metrics"],
         "services": mix["services"],
         "mix": mix,
@@ -587,14 +622,79 @@ def measure(count: int, size: Size, url: str, checks: Checks, profile: bool) -> 
         "concurrency": threads,
         "rounds": rounds,
         "seconds": round(seconds, 3),
-        "queries": round(queries),
-        "prometheus_seconds": round(prometheus_seconds, 2),
+        "queries": round(cost.queries),
+        "prometheus_seconds": round(cost.prometheus_seconds, 2),
+        "prometheus_cpu_seconds": round(cost.prometheus_cpu_seconds, 2),
+        "engine_cpu_seconds": round(cost.cpu_seconds, 2),
         "naive_seconds": round(naive_seconds, 3),
-        "naive_queries": round(naive_queries),
-        "naive_prometheus_seconds": round(naive_prometheus_seconds, 2),
+        "naive_queries": round(naive_cost.queries),
+        "naive_prometheus_seconds": round(naive_cost.prometheus_seconds, 2),
+        "naive_prometheus_cpu_seconds": round(naive_cost.prometheus_cpu_seconds, 2),
+        "naive_cpu_seconds": round(naive_cost.cpu_seconds, 2),
         "speedup": round(naive_seconds / seconds, 2),
         "max_rel_diff": worst,
     }
+
+
+COPIES = 3
+METRIC = re.compile(r"app\d+_http_requests_total")
+
+
+def measure_batching(count: int, size: Size, url: str, checks: Checks) -> dict:
+    """The promql path stays batched: one evaluation of the `count` SLOs, then of the same with
+    COPIES more promql SLOs beside each over the same expressions (other objectives and
+    windows). Prometheus answers the same number of queries at both sizes: one per metric of
+    the exact path and one per distinct expression (all its windows in one), not per SLO."""
+    from slo.models import SLO
+
+    counter = Counted(url)
+    found = []
+    for copies in (0, COPIES):
+        slos = import_slos(count, size, copies)
+        definitions = SLO.objects.filter(parent=None)
+        promql = definitions.filter(evaluation="promql")
+        expressions = {
+            text
+            for row in promql.values_list("numerator_query", "total_query", "ratio_query")
+            for text in row
+            if text
+        }
+        metrics = {
+            name
+            for row in definitions.filter(evaluation="exact").values_list("total_query")
+            for name in METRIC.findall(row[0])
+        }
+        engine_once()  # warm-up
+        before = counter.read()
+        seconds, results = engine_once()
+        cost = counter.read() - before
+        statuses = Counter(r["data_status"] for r in results)
+        checks.expect(set(statuses) == {"ok"}, f"batching, copies {copies}: {dict(statuses)}")
+        checks.expect(
+            cost.queries == len(metrics) + len(expressions),
+            f"batching, copies {copies}: {cost.queries:.0f} queries for {len(metrics)} "
+            f"metrics and {len(expressions)} distinct expressions",
+        )
+        found.append(
+            {
+                "slos": slos,
+                "promql_slos": promql.count(),
+                "promql_share": round(promql.count() / slos, 3),
+                "exact_metrics": len(metrics),
+                "distinct_expressions": len(expressions),
+                "queries": round(cost.queries),
+                "seconds": round(seconds, 3),
+            }
+        )
+    small, large = found
+    same = small["queries"] == large["queries"]
+    checks.expect(same, f"queries grew with the promql SLOs: {small} then {large}")
+    print(
+        f"batching: {small['promql_slos']} then {large['promql_slos']} promql SLOs, "
+        f"{small['queries']} then {large['queries']} queries",
+        file=sys.stderr,
+    )
+    return {"small": small, "large": large, "same_queries": same}
 
 
 def write_profile(count: int) -> None:
@@ -631,12 +731,18 @@ def main() -> None:
     checks = Checks()
     try:
         runs = [measure(count, size, server.url, checks, args.profile) for count in size.slos]
+        batching = measure_batching(size.slos[0], size, server.url, checks)
     finally:
         server.stop()
     figures = runs[-1]
     for earlier in runs[:-1]:
         figures[f"at_{earlier['slos']}"] = earlier
+    small, large = batching["small"], batching["large"]
     figures.update(
+        batching=batching,
+        promql_batched=batching["same_queries"],
+        batching_promql_slos=f"{small['promql_slos']} → {large['promql_slos']}",
+        batching_queries=f"{small['queries']} → {large['queries']}",
         series=size.metrics * size.services_per_metric * 2,
         days=DAYS,
         resolution=RESOLUTION,

@@ -134,6 +134,19 @@ class SeriesIndex:
                 found[tuple(self.keys[row][p] for p in positions)] += float(value)
         return dict(found)
 
+    def totals_by_window(
+        self, matrix: np.ndarray, rows: np.ndarray, windows: Sequence[float]
+    ) -> dict[float, dict]:
+        """`totals(column, rows, ())` of each column of the matrix (one per window), at once."""
+        chosen = matrix[rows]
+        present = ~np.isnan(chosen)
+        sums = np.where(present, chosen, 0.0).sum(axis=0)
+        found = present.any(axis=0)
+        return {
+            window: {(): float(sums[number])} if found[number] else {}
+            for number, window in enumerate(windows)
+        }
+
     def column(self, values: dict[SeriesKey, float]) -> np.ndarray:
         column = np.full(len(self.keys), np.nan)
         for key, value in values.items():
@@ -207,15 +220,20 @@ class Run:
                 failures.update(dict.fromkeys(selectors, str(found)))
                 continue
             index = SeriesIndex(group, (key for values in found.values() for key in values))
-            columns = {w: index.column(values) for w, values in found.items()}
+            asked = list(found)
+            matrix = np.column_stack([index.column(found[w]) for w in asked]) if asked else None
             for selector in selectors:
                 rows = index.rows(selector)
+                totals = {} if matrix is None else index.totals_by_window(matrix, rows, asked)
                 for window in wanted[selector]:
-                    column = columns.get(window)
                     for labels in groupings[selector]:
-                        values[selector, labels, window] = (
-                            {} if column is None else index.totals(column, rows, labels)
-                        )
+                        if window not in found:  # an empty window: no query, no data
+                            values[selector, labels, window] = {}
+                        elif labels:
+                            column = matrix[:, asked.index(window)]
+                            values[selector, labels, window] = index.totals(column, rows, labels)
+                        else:
+                            values[selector, labels, window] = totals[window]
         measured: Measurements = {}
         for definition in definitions:
             indicator = definition.indicator
@@ -431,11 +449,15 @@ def _slices_of(counters: Counters, per_slice: dict[Selector, np.ndarray]) -> np.
 
 
 def _by_path(definitions: Sequence[SLODefinition]) -> tuple[list, list, list]:
-    sliced = [d for d in definitions if d.is_sliced]
-    counted = [
-        d for d in definitions if not d.is_sliced and isinstance(d.indicator, RatioIndicator)
-    ]
-    expressions = [d for d in definitions if not d.is_sliced and d not in counted]
+    """(time-sliced, counted on the exact path, expressions on the promql path)."""
+    sliced, counted, expressions = [], [], []
+    for definition in definitions:
+        if definition.is_sliced:
+            sliced.append(definition)
+        elif isinstance(definition.indicator, RatioIndicator):
+            counted.append(definition)
+        else:
+            expressions.append(definition)
     return sliced, counted, expressions
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -137,6 +138,7 @@ def budget_remaining(error_ratio: float | None, objective: float) -> float | Non
     return 1 - error_ratio / (1 - objective)
 
 
+@lru_cache(maxsize=1024)  # a few periods, asked for every SLO at every evaluation
 def burn_rate_threshold(
     budget_percent: int, period_seconds: int, long_window_seconds: int
 ) -> float:
