@@ -67,7 +67,10 @@ class Run:
 APPEND = Target("append_ratio", ">=", 0.5, "chain appends/s over bare INSERT + COMMIT/s")
 VERIFY = Target("verify_ratio", ">=", 0.5, "audit_verify events/s over SHA-256/s on one core")
 AUDIT_SHOWN = (
+    "table_ratio",
+    "append_over_table_ratio",
     "append_per_s",
+    "table_insert_per_s",
     "bare_insert_per_s",
     "verify_per_s",
     "sha256_per_s",

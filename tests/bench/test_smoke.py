@@ -24,7 +24,11 @@ def assert_ran(result, *figures: str) -> dict:
 
 def test_audit(run_bench):
     found = assert_ran(
-        run_bench("audit", "--smoke", *database_arguments()), "append_ratio", "verify_ratio"
+        run_bench("audit", "--smoke", *database_arguments()),
+        "append_ratio",
+        "table_ratio",
+        "append_over_table_ratio",
+        "verify_ratio",
     )
     assert found["database"] == ("postgresql" if on_postgres() else "sqlite")
     assert found["events"] == 2_000 and found["verify_processes"] >= 1
