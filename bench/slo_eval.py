@@ -35,7 +35,8 @@ disagreement is listed and the exit status is 1.
 --smoke: 24 SLOs over 12 metrics. --quick: 200 SLOs over 100 metrics. Without either: 1,000 and
 then 10,000 SLOs, both over 1,000 metrics (the last line's figures are the 10,000's, the
 1,000's under "at_1000"); `--profile` also writes where the engine's time goes to
-var/bench/slo_eval-profile.txt.
+var/bench/slo_eval-profile-<n>.txt, and `--rules` reads the largest size's figures from
+SSOps's own recording rules as an experiment (bench/_slo_rules.py).
 """
 
 from __future__ import annotations
@@ -636,6 +637,24 @@ def measure(count: int, size: Size, url: str, checks: Checks, profile: bool) -> 
     }
 
 
+def from_rules(server: PrometheusServer, checks: Checks) -> dict:
+    """The experiment of bench/_slo_rules.py on the SLOs imported last."""
+    import _slo_rules
+
+    _, results = engine_once()
+    figures = _slo_rules.measure(
+        server,
+        END,
+        concurrency(),
+        Counted(server.url),
+        Session(server.url),
+        results,
+        lambda mine, read: compare(mine, read, checks),
+    )
+    print(f"from the recording rules: {json.dumps(figures)}", file=sys.stderr)
+    return figures
+
+
 COPIES = 3
 METRIC = re.compile(r"app\d+_http_requests_total")
 
@@ -717,6 +736,11 @@ def main() -> None:
 
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", action="store_true", help="also profile the engine")
+    parser.add_argument(
+        "--rules",
+        action="store_true",
+        help="also read the largest size's figures from SSOps's recording rules (an experiment)",
+    )
     args = arguments(__doc__, parser=parser)
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     size = SIZES[mode]
@@ -731,6 +755,8 @@ def main() -> None:
     checks = Checks()
     try:
         runs = [measure(count, size, server.url, checks, args.profile) for count in size.slos]
+        if args.rules:
+            runs[-1]["from_rules"] = from_rules(server, checks)
         batching = measure_batching(size.slos[0], size, server.url, checks)
     finally:
         server.stop()
