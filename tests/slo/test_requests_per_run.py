@@ -1,6 +1,7 @@
-"""What an evaluation asks of Prometheus: one request per metric on the exact path and one per
-distinct expression on the promql path, each for all its windows at once, however many SLOs
-share them. Counted by the real Prometheus itself (its own request counter)."""
+"""What an evaluation asks of Prometheus: on the exact path one question per metric, on the
+promql path one per distinct expression, however many SLOs share them, each question one query
+per window; whole questions go to a request until it holds PARTS_PER_REQUEST queries. Requests
+counted by the real Prometheus itself (its own request counter)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import requests
 from django.core.management import call_command
 
 from slo.models import SLO
+from slo.sources import prometheus as prometheus_source
 from tests.slo import workload
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.django_db]
@@ -34,26 +36,23 @@ def evaluate(names: list[str]) -> None:
     call_command("slo_evaluate", *args, stdout=io.StringIO())
 
 
-def test_one_request_per_metric_and_per_expression_for_all_windows(
-    settings, prometheus, shape_slos, workload_slos
+@pytest.mark.parametrize("per_request", [1, 10_000])
+def test_every_metric_and_expression_is_one_question_many_to_a_request(
+    settings, prometheus, shape_slos, workload_slos, monkeypatch, per_request
 ):
     settings.PROMETHEUS_URL = prometheus.url
+    monkeypatch.setattr(prometheus_source, "PARTS_PER_REQUEST", per_request)
     slos = SLO.objects.filter(parent=None, budgeting_method="Occurrences")
-    exact, promql = slos.filter(evaluation="exact"), slos.filter(evaluation="promql")
-    metrics = {
-        name
-        for row in exact.values_list("numerator_query", "total_query")
-        for text in row
-        for name in METRIC.findall(text)
-    }
-    expressions = {
-        text
-        for row in promql.values_list("numerator_query", "total_query", "ratio_query")
-        for text in row
-        if text
-    }
-    assert len(metrics) >= 3 and len(expressions) >= 5 and slos.count() > len(metrics)
-    names = list(slos.values_list("name", flat=True))
+    questions: dict[str, set[str]] = {"exact": set(), "promql": set()}
+    for slo in slos:
+        if slo.evaluation == "exact":
+            texts = METRIC.findall(slo.numerator_query + slo.total_query)
+        else:
+            texts = [t for t in (slo.numerator_query, slo.total_query, slo.ratio_query) if t]
+        questions[slo.evaluation].update(texts)
+    assert len(questions["exact"]) >= 3 and len(questions["promql"]) >= 5
     before = answered(prometheus)
-    evaluate(names)
-    assert answered(prometheus) - before == len(metrics) + len(expressions)
+    evaluate(list(slos.values_list("name", flat=True)))
+    # Each path asks its own questions: one request each, or all in one.
+    expected = sum(len(asked) if per_request == 1 else 1 for asked in questions.values())
+    assert answered(prometheus) - before == expected
