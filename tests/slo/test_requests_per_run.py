@@ -56,3 +56,42 @@ def test_every_metric_and_expression_is_one_question_many_to_a_request(
     # Each path asks its own questions: one request each, or all in one.
     expected = sum(len(asked) if per_request == 1 else 1 for asked in questions.values())
     assert answered(prometheus) - before == expected
+
+
+BROKEN_AND_FINE = """
+version: prometheus/v1
+service: checkout
+labels: {owner: payments}
+slos:
+  # Parses, but Prometheus refuses it once it has data: several series on the right of on().
+  - name: broken
+    objective: 99
+    sli:
+      events:
+        error_query: >-
+          sum(rate(http_requests_total{service="checkout",code="500"}[{{.window}}]))
+          / on() rate(http_requests_total{service="checkout"}[{{.window}}])
+        total_query: sum(rate(http_requests_total{service="checkout"}[{{.window}}]))
+  - name: fine
+    objective: 99
+    sli:
+      events:
+        error_query: >-
+          sum(rate(http_requests_total{service="checkout",code="500"}[{{.window}}]))
+          or on() vector(0)
+        total_query: sum(rate(http_requests_total{service="checkout"}[{{.window}}]))
+"""
+
+
+def test_an_expression_prometheus_refuses_fails_alone(settings, prometheus, slo_import, team):
+    """Both SLOs' queries go in one request, which Prometheus refuses; asked again one by one,
+    only the broken expression fails."""
+    settings.PROMETHEUS_URL = prometheus.url
+    slo_import(BROKEN_AND_FINE, team="payments", name="sloth.yaml")
+    out = io.StringIO()
+    moment = datetime.fromtimestamp(workload.END - 600, UTC).isoformat()
+    args = ["--at", moment, "--slo", "checkout-broken", "--slo", "checkout-fine"]
+    call_command("slo_evaluate", *args, stdout=out)
+    lines = {line.split()[0]: line for line in out.getvalue().splitlines()}
+    assert "unavailable" in lines["checkout-broken"] and "refused" in lines["checkout-broken"]
+    assert " ok " in lines["checkout-fine"]
