@@ -138,7 +138,7 @@ def budget_remaining(error_ratio: float | None, objective: float) -> float | Non
     return 1 - error_ratio / (1 - objective)
 
 
-@lru_cache(maxsize=1024)  # a few periods, asked for every SLO at every evaluation
+@lru_cache(maxsize=1024)
 def burn_rate_threshold(
     budget_percent: int, period_seconds: int, long_window_seconds: int
 ) -> float:
@@ -148,7 +148,12 @@ def burn_rate_threshold(
 
 
 def alert_thresholds(period_seconds: int) -> list[Alert]:
-    return [
+    return list(_thresholds(period_seconds))
+
+
+@lru_cache(maxsize=256)  # a few periods, asked for every SLO at every evaluation
+def _thresholds(period_seconds: int) -> tuple[Alert, ...]:
+    return tuple(
         Alert(
             w.severity,
             w.long_window,
@@ -156,7 +161,7 @@ def alert_thresholds(period_seconds: int) -> list[Alert]:
             burn_rate_threshold(w.budget_percent, period_seconds, BURN_WINDOWS[w.long_window]),
         )
         for w in ALERT_WINDOWS
-    ]
+    )
 
 
 def alerts_firing(burn_rates: Mapping[str, float | None], period_seconds: int) -> list[Alert]:
