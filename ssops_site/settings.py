@@ -150,7 +150,9 @@ INSTALLED_APPS = [
     "ssops_site",
 ]
 
+# OpenTelemetry's middleware goes right after the first entry (core.telemetry.setup).
 MIDDLEWARE = [
+    "core.telemetry.RequestTargetMiddleware",
     "core.middleware.RequestIdMiddleware",
     "core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -248,7 +250,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["core.filters.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.schema.field_errors_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "core.throttles.UserRate",
         "core.throttles.AnonRate",
