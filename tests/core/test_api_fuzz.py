@@ -30,7 +30,6 @@ import pytest
 import schemathesis
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import transaction
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -137,26 +136,9 @@ def _keep_the_test_connection():
     signals.request_finished.connect(close_old_connections)
 
 
-@pytest.fixture(scope="module")
-def demo_token(django_db_setup, django_db_blocker):
-    """The demo, seeded once for the module inside a transaction that is rolled back at its
-    end; each example runs in a savepoint within it (as Django's TestCase.setUpTestData does),
-    so an example's writes do not reach the next one."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            call_command("seed_demo", stdout=io.StringIO())
-            admin = get_user_model().objects.get(username="admin")
-            yield Token.objects.get_or_create(user=admin)[0].key
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-
-
 @pytest.fixture
-def admin_token(demo_token, db, _keep_the_test_connection):
-    return demo_token
+def admin_token(demo_admin, db, _keep_the_test_connection):
+    return Token.objects.get_or_create(user=demo_admin)[0].key
 
 
 @pytest.mark.once
