@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -241,7 +241,13 @@ class SnapshotViewSet(CSVExportMixin, mixins.ListModelMixin, viewsets.GenericVie
         )
         params = self.request.query_params
         if params.get("metric"):
-            rows = rows.filter(metric=metric_or_404(params["metric"]).key)
+            try:
+                metric = catalogue.metric_lookup(params["metric"])
+            except KeyError:  # a filter, not the object of the URL: a bad parameter
+                raise ValidationError(
+                    {"metric": [f"no metric {params['metric']}: use M1 to M12 or a slug"]}
+                ) from None
+            rows = rows.filter(metric=metric.key)
         if "period" in params:
             if params["period"] not in KINDS:
                 raise ValidationError({"period": f"use one of {', '.join(KINDS)}"})
@@ -453,7 +459,10 @@ class RatingViewSet(
     def get_queryset(self):
         return selectors.ratings_visible(user=self.request.user).order_by("-created_at", "-id")
 
-    @extend_schema(request=s.RatingInputSerializer, responses={201: s.RatingSerializer})
+    @extend_schema(
+        request=s.RatingInputSerializer,
+        responses={201: s.RatingSerializer, 404: OpenApiResponse(description="No such request")},
+    )
     def create(self, request, *args, **kwargs):
         incoming = s.RatingInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

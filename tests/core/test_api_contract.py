@@ -204,3 +204,13 @@ def test_a_refused_field_answers_in_the_declared_shape(admin_api):
     assert refused.status_code == 400
     assert refused.json() == {"since": ["use ISO 8601, e.g. 2026-01-01T00:00:00Z"]}
     assert_conforms(refused, "/api/slos/{key}/snapshots/")
+
+
+def test_an_unknown_metric_filter_is_a_bad_parameter_and_an_unknown_request_not_found(admin_api):
+    refused = admin_api.get("/api/platform-metric-snapshots/?metric=M99")
+    assert refused.status_code == 400 and list(refused.json()) == ["metric"]
+    assert_conforms(refused, "/api/platform-metric-snapshots/")
+    rating = {"request": "00000000-0000-4000-8000-000000000000", "score": 5}
+    missing = admin_api.post("/api/ratings/", rating, format="json")
+    assert missing.status_code == 404
+    assert_conforms(missing, "/api/ratings/", "POST")
