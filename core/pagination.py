@@ -3,7 +3,7 @@ says in the schema which values it takes."""
 
 from __future__ import annotations
 
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, LimitOffsetPagination
 
 # The largest whole number every JSON client reads exactly (2**53 - 1); beyond the databases'
@@ -57,6 +57,15 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
 class StrictCursorPagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 1000
+
+    def decode_cursor(self, request):
+        # DRF answers 404 for a cursor it cannot read, as if the list were missing.
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError(
+                {self.cursor_query_param: ["not a cursor of this list: follow next or previous"]}
+            ) from None
 
     def get_page_size(self, request):
         size = _whole_number(

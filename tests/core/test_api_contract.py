@@ -214,3 +214,30 @@ def test_an_unknown_metric_filter_is_a_bad_parameter_and_an_unknown_request_not_
     missing = admin_api.post("/api/ratings/", rating, format="json")
     assert missing.status_code == 404
     assert_conforms(missing, "/api/ratings/", "POST")
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_a_nul_in_a_form_sent_with_put_or_patch_is_refused_like_one_posted(admin_api, method):
+    """Django parses form bodies for POST only; the API's parsers read them for PUT and PATCH
+    too, so a NUL there reached PostgreSQL (a 500 on `PUT /api/slos/{key}/`)."""
+    urlencoded = admin_api.generic(
+        method.upper(),
+        "/api/slos/checkout-availability/",
+        "name=v0&team=a%00b",
+        content_type="application/x-www-form-urlencoded",
+    )
+    multipart = getattr(admin_api, method)(
+        "/api/slos/checkout-availability/", {"name": "v0", "team": "a\x00b"}, format="multipart"
+    )
+    for refused in (urlencoded, multipart):
+        assert refused.status_code == 400
+        assert refused.json()["detail"].startswith("Refused: the form field 'team' contains")
+        assert_conforms(refused, "/api/slos/{key}/", method)
+
+
+def test_a_cursor_the_list_did_not_give_is_a_bad_parameter(admin_api):
+    first = admin_api.get("/api/audit/events/?limit=2")
+    assert admin_api.get(first.json()["next"]).status_code == 200
+    refused = admin_api.get("/api/audit/events/?cursor=not-a-cursor")
+    assert refused.status_code == 400 and list(refused.json()) == ["cursor"]
+    assert_conforms(refused, "/api/audit/events/")

@@ -61,6 +61,8 @@ def fuzz_config(*, token: str, slo_keys: list[str], report_dir: Path) -> str:
             "workers = 2",
             "color = false",
             'suppress-health-check = ["all"]',
+            # Each run starts afresh: no failures replayed from an earlier run's cache.
+            f"cache = {{ directory = {json.dumps(str(report_dir / 'cache'))} }}",
             f'headers = {{ Authorization = "Token {token}" }}',
             "[generation]",
             f"max-examples = {EXAMPLES}",
