@@ -29,11 +29,16 @@ from rest_framework import permissions
 from rest_framework.exceptions import ValidationError
 from rest_framework.views import exception_handler
 
-ERROR = ResolvedComponent(
-    name="Error",
-    type=ResolvedComponent.SCHEMA,
-    object="core.schema.Error",
-    schema={
+
+def _component(name: str, schema: dict) -> ResolvedComponent:
+    return ResolvedComponent(
+        name=name, type=ResolvedComponent.SCHEMA, object=f"core.schema.{name}", schema=schema
+    )
+
+
+ERROR = _component(
+    "Error",
+    {
         "type": "object",
         "description": "Why the request was refused.",
         "properties": {"detail": {"type": "string"}},
@@ -41,11 +46,9 @@ ERROR = ResolvedComponent(
         "additionalProperties": False,
     },
 )
-FIELD_ERRORS = ResolvedComponent(
-    name="FieldErrors",
-    type=ResolvedComponent.SCHEMA,
-    object="core.schema.FieldErrors",
-    schema={
+FIELD_ERRORS = _component(
+    "FieldErrors",
+    {
         "type": "object",
         "description": (
             "Errors per field: the messages about a field, or the errors of the fields (or, by "

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import requests
 
+from tests.helpers import stop_group
 from tests.services.celery_worker import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,14 +87,8 @@ class WebServer:
         raise RuntimeError(f"{self.kind} did not answer in {START_TIMEOUT} s; see {self.log_path}")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+        if self.process is not None and self.process.poll() is None:
+            stop_group(self.process)
 
     @contextlib.contextmanager
     def running(self):
