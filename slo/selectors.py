@@ -93,8 +93,10 @@ def slo_history(*, slo: SLO, until: datetime | None = None) -> list[tuple]:
     return list(snapshots.values_list("at", "sli", "error_budget_remaining", "data_status"))
 
 
-def slo_alert_events(*, slo: SLO, limit: int = 100) -> QuerySet[AlertEvent]:
-    return slo.alert_events.order_by("-at", "-id")[:limit]
+def slo_alert_events(*, slo: SLO, limit: int | None = 100) -> QuerySet[AlertEvent]:
+    """The SLO's alert events, newest first: the last `limit`, or all (for a paginated list)."""
+    events = slo.alert_events.order_by("-at", "-id")
+    return events[:limit] if limit is not None else events
 
 
 def slo_snapshots(*, slo: SLO, since: datetime | None = None) -> QuerySet[Snapshot]:

@@ -152,7 +152,9 @@ INSTALLED_APPS = [
     "ssops_site",
 ]
 
+# OpenTelemetry's middleware goes right after the first entry (core.telemetry.setup).
 MIDDLEWARE = [
+    "core.telemetry.RequestTargetMiddleware",
     "core.middleware.RequestIdMiddleware",
     "core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -248,9 +250,11 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["core.filters.StrictFilterBackend"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.negotiation.StrictContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "core.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.schema.field_errors_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "core.throttles.UserRate",
         "core.throttles.AnonRate",

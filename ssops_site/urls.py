@@ -16,6 +16,8 @@ api_patterns = [
     path("", include("dashboards.api.urls")),
 ]
 
+handler404 = core_views.not_found
+
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),

@@ -24,8 +24,8 @@ pytest_plugins = [
 
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests run in the PostgreSQL pass and are deselected on SQLite; tests
-    marked `once` (the demo drill, which brings its own SQLite database) run in the SQLite pass
-    only."""
+    marked `once` (the demo drill, which brings its own SQLite database; the in-process API
+    fuzzing, which the PostgreSQL pass does against real servers) run in the SQLite pass only."""
     from django.conf import settings
 
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")

@@ -75,7 +75,10 @@ class VersionSummarySerializer(serializers.ModelSerializer):
 
 class TemplateSerializer(serializers.ModelSerializer):
     tags = serializers.ListField(source="tag_list", child=serializers.CharField(), read_only=True)
-    latest_version = serializers.CharField(source="latest_version.version", default=None)
+    # None when every version is deprecated (the template stays readable, not requestable).
+    latest_version = serializers.CharField(
+        source="latest_version.version", default=None, allow_null=True
+    )
 
     class Meta:
         model = Template
@@ -84,7 +87,7 @@ class TemplateSerializer(serializers.ModelSerializer):
 
 
 class TemplateDetailSerializer(TemplateSerializer):
-    latest = TemplateVersionSerializer(source="latest_version", read_only=True)
+    latest = TemplateVersionSerializer(source="latest_version", read_only=True, allow_null=True)
     versions = VersionSummarySerializer(many=True, read_only=True)
 
     class Meta(TemplateSerializer.Meta):
@@ -152,7 +155,8 @@ class RequestSerializer(serializers.Serializer):
 class TransitionSerializer(serializers.Serializer):
     from_state = serializers.CharField()
     to_state = serializers.CharField()
-    actor = serializers.CharField(source="actor.username", default=None)
+    # None for what SSOps did by itself (provisioning, expiry, a timeout), with no one acting.
+    actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
     reason = serializers.CharField()
     audit_seq = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
@@ -211,7 +215,8 @@ class RequestDetailSerializer(RequestSerializer):
     transitions = TransitionSerializer(many=True, read_only=True)
     approvals = ApprovalSerializer(many=True, read_only=True)
     decisions = PolicyDecisionSerializer(many=True, read_only=True)
-    reservation = ReservationSerializer(read_only=True, default=None)
+    # None when nothing was reserved (a denied request).
+    reservation = ReservationSerializer(read_only=True, default=None, allow_null=True)
 
 
 class DecisionSerializer(StrictInput, serializers.Serializer):

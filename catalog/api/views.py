@@ -97,8 +97,12 @@ class TeamViewSet(ServiceErrorsMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses=s.QuotaSerializer(many=True))
     @action(detail=True)
     def quotas(self, request, slug=None):
-        quotas = Quota.objects.filter(team=self.get_object()).select_related("team")
-        return Response(s.QuotaSerializer(quotas, many=True).data)
+        """The team's quotas, one per resource kind, paginated like every list."""
+        quotas = (
+            Quota.objects.filter(team=self.get_object()).select_related("team").order_by("kind")
+        )
+        page = self.paginate_queryset(quotas)
+        return self.get_paginated_response(s.QuotaSerializer(page, many=True).data)
 
     @extend_schema(request=s.QuotaSerializer, responses=s.QuotaSerializer)
     @action(
@@ -229,26 +233,26 @@ class RequestViewSet(
             ),
         )
 
-    @extend_schema(request=s.DecisionSerializer, responses=s.RequestSerializer)
+    @extend_schema(request=s.DecisionSerializer, responses={200: s.RequestSerializer, 409: None})
     @action(detail=True, methods=["post"])
     def approve(self, request, uuid=None):
         """Approve (a team approver or platform admin; never the requester)."""
         return self._decision(request, services.request_approve)
 
-    @extend_schema(request=s.DecisionSerializer, responses=s.RequestSerializer)
+    @extend_schema(request=s.DecisionSerializer, responses={200: s.RequestSerializer, 409: None})
     @action(detail=True, methods=["post"])
     def reject(self, request, uuid=None):
         """Reject with a comment saying why (who may: as for approve)."""
         return self._decision(request, services.request_reject)
 
-    @extend_schema(request=None, responses=s.RequestSerializer)
+    @extend_schema(request=None, responses={200: s.RequestSerializer, 409: None})
     @action(detail=True, methods=["post"])
     def cancel(self, request, uuid=None):
         return self._decided(
             request, lambda item: services.request_cancel(request=item, actor=request.user)
         )
 
-    @extend_schema(request=s.BreakGlassSerializer, responses=s.RequestSerializer)
+    @extend_schema(request=s.BreakGlassSerializer, responses={200: s.RequestSerializer, 409: None})
     @action(detail=True, methods=["post"], url_path="break-glass")
     def break_glass(self, request, uuid=None):
         incoming = s.BreakGlassSerializer(data=request.data)

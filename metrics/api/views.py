@@ -10,9 +10,8 @@ from dataclasses import asdict
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -22,6 +21,7 @@ from rest_framework.views import APIView
 
 from catalog.models import Request
 from catalog.selectors import request_list_visible
+from core.filters import utc_moment
 from core.jobs import job_runs_overview
 from core.models import JobRun
 from metrics import catalogue, selectors, services
@@ -202,7 +202,7 @@ def query_moment(request, name: str):
     empty or unreadable value is a 400 (never a silently ignored filter)."""
     if name not in request.query_params:
         return None
-    moment = parse_datetime(request.query_params[name])
+    moment = utc_moment(request.query_params[name])
     if moment is None:
         raise ValidationError({name: "use an ISO 8601 time such as 2026-11-01T00:00:00Z"})
     return moment
@@ -241,7 +241,13 @@ class SnapshotViewSet(CSVExportMixin, mixins.ListModelMixin, viewsets.GenericVie
         )
         params = self.request.query_params
         if params.get("metric"):
-            rows = rows.filter(metric=metric_or_404(params["metric"]).key)
+            try:
+                metric = catalogue.metric_lookup(params["metric"])
+            except KeyError:  # a filter, not the object of the URL: a bad parameter
+                raise ValidationError(
+                    {"metric": [f"no metric {params['metric']}: use M1 to M12 or a slug"]}
+                ) from None
+            rows = rows.filter(metric=metric.key)
         if "period" in params:
             if params["period"] not in KINDS:
                 raise ValidationError({"period": f"use one of {', '.join(KINDS)}"})
@@ -400,7 +406,7 @@ class IncidentViewSet(
         except services.PlatformInvalid as exc:
             raise ValidationError(exc.errors) from None
 
-    @extend_schema(request=None, responses=s.IncidentSerializer)
+    @extend_schema(request=None, responses={200: s.IncidentSerializer, 409: None})
     @action(detail=True, methods=["post"])
     def resolve(self, request, uuid=None):
         try:
@@ -409,14 +415,23 @@ class IncidentViewSet(
             return Response(exc.errors, status=status.HTTP_409_CONFLICT)
         return Response(s.IncidentSerializer(incident).data)
 
-    @extend_schema(request=s.OncallActionSerializer, responses=s.OncallActionSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=s.OncallActionSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=s.OncallActionSerializer,
+        responses={201: s.OncallActionSerializer},
+    )
     @action(detail=True, methods=["get", "post"])
     def actions(self, request, uuid=None):
-        """GET: the actions logged; POST {description, performed_at?}: log one (on-call)."""
+        """GET: the actions logged, paginated like every list; POST {description,
+        performed_at?}: log one (on-call)."""
         incident = self.get_object()
         if request.method == "GET":
             rows = OncallAction.objects.filter(incident=incident).select_related("actor")
-            return Response(s.OncallActionSerializer(rows, many=True).data)
+            page = self.paginate_queryset(rows)
+            if page is None:  # CSV: the whole list
+                return Response(s.OncallActionSerializer(rows, many=True).data)
+            return self.get_paginated_response(s.OncallActionSerializer(page, many=True).data)
         incoming = s.OncallActionSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
@@ -444,7 +459,10 @@ class RatingViewSet(
     def get_queryset(self):
         return selectors.ratings_visible(user=self.request.user).order_by("-created_at", "-id")
 
-    @extend_schema(request=s.RatingInputSerializer, responses={201: s.RatingSerializer})
+    @extend_schema(
+        request=s.RatingInputSerializer,
+        responses={201: s.RatingSerializer, 404: OpenApiResponse(description="No such request")},
+    )
     def create(self, request, *args, **kwargs):
         incoming = s.RatingInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

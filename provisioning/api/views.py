@@ -325,12 +325,12 @@ class RunbookRunViewSet(ServiceErrorsMixin, viewsets.ReadOnlyModelViewSet):
         )
         return Response(RunbookRunSerializer(self.get_queryset().get(pk=decided.pk)).data)
 
-    @extend_schema(request=CommentSerializer, responses=RunbookRunSerializer)
+    @extend_schema(request=CommentSerializer, responses={200: RunbookRunSerializer, 409: None})
     @action(detail=True, methods=["post"])
     def approve(self, request, uuid=None):
         return self._decide(request, runbook_services.runbook_run_approve)
 
-    @extend_schema(request=CommentSerializer, responses=RunbookRunSerializer)
+    @extend_schema(request=CommentSerializer, responses={200: RunbookRunSerializer, 409: None})
     @action(detail=True, methods=["post"])
     def reject(self, request, uuid=None):
         return self._decide(request, runbook_services.runbook_run_reject)

@@ -75,11 +75,20 @@ def _request_of(request_id: int, *, lock: bool = False) -> Request | None:
 
 
 def _locked_run(run_id: int) -> ProvisioningRun:
-    """The run, locked, with the quota and budget counters that its end may give back.
+    """The run, locked, with its request and the quota and budget counters that its end may
+    give back.
 
-    THE LOCK ORDER, kept here for every writer of a run: the run's row, then the counters, then
-    the audit chain (appended by whatever the caller records next). A submission takes the
-    counters before the chain too, so neither waits for the other in reverse (a deadlock)."""
+    THE LOCK ORDER, kept here for every writer of a run: the request's row, the run's row, the
+    counters, then the audit chain (appended by whatever the caller records next). A run's end
+    changes its request (ready, deleted…) after it has appended to the chain, while the
+    request's own writers (an extension, a decision) lock the request before they append, and
+    a submission takes the counters before the chain too: so none waits for another in reverse
+    (a deadlock)."""
+    request_id = (
+        ProvisioningRun.objects.filter(pk=run_id).values_list("request_id", flat=True).first()
+    )
+    if request_id is not None:
+        _request_of(request_id, lock=True)
     run = (
         ProvisioningRun.objects.select_for_update(of=("self",))
         .select_related("request__team", "request__template_version__template")

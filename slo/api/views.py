@@ -1,12 +1,11 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.response import Response
 
+from core.filters import utc_moment
 from slo.api.serializers import AlertEventSerializer, SLOSerializer, SnapshotSerializer
 from slo.filtersets import SLOFilterSet
 from slo.selectors import (
@@ -80,7 +79,7 @@ class SLOViewSet(viewsets.ModelViewSet):
     def snapshots(self, request, key=None):
         """Stored evaluations of the SLO, newest first (every minute, hourly after two days)."""
         since = request.query_params.get("since")
-        moment = parse_datetime(since) if since else None
+        moment = utc_moment(since) if since else None
         if since and moment is None:
             raise ValidationError({"since": "use ISO 8601, e.g. 2026-01-01T00:00:00Z"})
         snapshots = slo_snapshots(slo=self.get_object(), since=moment)
@@ -90,6 +89,7 @@ class SLOViewSet(viewsets.ModelViewSet):
     @extend_schema(responses=AlertEventSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="alert-events")
     def alert_events(self, request, key=None):
-        """The SLO's alert history: each page or ticket that fired or resolved."""
-        events = slo_alert_events(slo=self.get_object())
-        return Response(AlertEventSerializer(events, many=True).data)
+        """The SLO's alert history: each page or ticket that fired or resolved, paginated."""
+        events = slo_alert_events(slo=self.get_object(), limit=None)
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(AlertEventSerializer(page, many=True).data)

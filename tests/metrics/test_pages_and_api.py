@@ -166,9 +166,8 @@ def test_oncall_opens_an_incident_and_logs_a_manual_action(api_as, oncall, bob, 
     uuid = opened.json()["uuid"]
     logged = api.post(f"/api/incidents/{uuid}/actions/", {"description": "restarted ledger"})
     assert logged.status_code == 201 and logged.json()["by_oncall"] is True
-    assert [a["description"] for a in api.get(f"/api/incidents/{uuid}/actions/").json()] == [
-        "restarted ledger"
-    ]
+    actions = api.get(f"/api/incidents/{uuid}/actions/").json()["results"]
+    assert [a["description"] for a in actions] == ["restarted ledger"]
     assert api.post(f"/api/incidents/{uuid}/resolve/").status_code == 200
     assert api.post(f"/api/incidents/{uuid}/resolve/").status_code == 409
     member = api_as(bob)
