@@ -63,8 +63,8 @@ def prepare() -> str:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connections
-    from rest_framework.authtoken.models import Token
 
+    from accounts.services import personal_token_create
     from catalog.importer import catalog_import
     from catalog.services import budget_set, membership_set, quota_set, team_create
 
@@ -76,7 +76,7 @@ def prepare() -> str:
     membership_set(actor=None, team=team, user=user)
     quota_set(actor=None, team=team, kind="kubernetes-namespace", max_count=1_000_000)
     budget_set(actor=None, team=team, monthly_limit=10_000_000)
-    token = Token.objects.create(user=user).key
+    token = str(personal_token_create(actor=None, user=user, name="bench", scopes=["write"]).key)
     connections.close_all()
     return token
 

@@ -22,6 +22,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 240},
     },
+    # API tokens: warn owners before their tokens expire.
+    "accounts-token-expiry-warnings": {
+        "task": "accounts.tasks.token_expiry_warnings",
+        "schedule": crontab(minute=41),
+        "options": {"expires": 3000},
+    },
     "catalog-expire-requests": {
         "task": "catalog.tasks.expire_requests",
         "schedule": crontab(minute="*"),

@@ -311,6 +311,8 @@ class RunbookRunViewSet(ServiceErrorsMixin, viewsets.ReadOnlyModelViewSet):
     lookup_field = "uuid"
     serializer_class = RunbookRunSerializer
     filterset_class = RunbookRunFilterSet
+    # Decisions need a token with the approve scope (accounts.authentication reads this).
+    token_scopes = {"approve": "approve", "reject": "approve"}
 
     def get_queryset(self):
         return selectors.runbook_run_list_visible(user=self.request.user)

@@ -16,7 +16,6 @@ from django.core.management import call_command
 from django.db import transaction
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import (
     negative_data_rejection,
     not_a_server_error,
@@ -24,6 +23,7 @@ from schemathesis.checks import (
 )
 
 from ssops_site.wsgi import application
+from tests.factories import api_key
 
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
 schema.app = application
@@ -59,7 +59,7 @@ def demo_token(django_db_setup, django_db_blocker):
         try:
             call_command("seed_demo", stdout=io.StringIO())
             admin = get_user_model().objects.get(username="admin")
-            yield Token.objects.get_or_create(user=admin)[0].key
+            yield api_key(admin)
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
