@@ -486,8 +486,9 @@ def _warning_mail(token: ApiToken, days_left: float, recipients: list[str]) -> N
     )
     page = settings.SSOPS_BASE_URL.rstrip("/") + reverse(where)
     whose = f"team {token.team.slug}'s service token" if token.team else "your API token"
+    days = max(0, round(days_left))
     send_mail(
-        subject=f"[SSOps] {whose} {token.name} expires in {max(0, int(days_left))} days",
+        subject=f"[SSOps] {whose} {token.name} expires in {days} day{'' if days == 1 else 's'}",
         message=(
             f"{whose[0].upper()}{whose[1:]} {token.name} ({token.key_prefix}…) expires on "
             f"{token.expires_at:%Y-%m-%d %H:%M} UTC. After that every call with it is refused.\n\n"

@@ -34,7 +34,15 @@ class ApiTokenSerializer(serializers.Serializer):
 
 
 class MintedSerializer(ApiTokenSerializer):
-    key = serializers.CharField(help_text="The key: shown in this answer only, never again.")
+    """A new token with its key (given in the context: the model has none)."""
+
+    key = serializers.SerializerMethodField(
+        help_text="The key: shown in this answer only, never again."
+    )
+
+    @extend_schema_field(serializers.CharField())
+    def get_key(self, obj) -> str:
+        return str(self.context["key"])
 
 
 class _Lifetime(serializers.Serializer):

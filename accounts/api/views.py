@@ -22,7 +22,7 @@ def _made_with_token(request):
 
 
 def _minted(minted: services.Minted) -> Response:
-    data = s.MintedSerializer(minted.token).data | {"key": str(minted.key)}
+    data = s.MintedSerializer(minted.token, context={"key": minted.key}).data
     response = Response(data, status=status.HTTP_201_CREATED)
     response["Cache-Control"] = "no-store"
     return response
