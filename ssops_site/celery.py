@@ -44,6 +44,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=23),
         "options": {"expires": 3000},
     },
+    "provisioning-drift-scan": {
+        "task": "provisioning.tasks.drift_scan",
+        "schedule": crontab(minute=43),
+        "options": {"expires": 3000},
+    },
     "slo-evaluate": {
         "task": "slo.tasks.evaluate",
         "schedule": crontab(),
