@@ -80,6 +80,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=7),
         "options": {"expires": 3000},
     },
+    "metrics-unexpected-actors": {
+        "task": "metrics.tasks.unexpected_actors",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
+    },
     "metrics-budget-burn": {
         "task": "metrics.tasks.budget_burn",
         "schedule": crontab(minute=13),
