@@ -110,3 +110,23 @@ def test_a_service_identity_gets_no_personal_token(alice, team):
     with pytest.raises(CommandError, match="service identity"):
         call_command("drf_create_token", minted.token.user.username, stdout=io.StringIO())
     assert UserFactory(username="plain")
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"SSOPS_TOKEN_MAX_DAYS": "0"}, "SSOPS_TOKEN_MAX_DAYS=0 is below the minimum of 1"),
+        (
+            {"SSOPS_TOKEN_DEFAULT_DAYS": "400", "SSOPS_TOKEN_MAX_DAYS": "365"},
+            "SSOPS_TOKEN_DEFAULT_DAYS=400 is above SSOPS_TOKEN_MAX_DAYS=365",
+        ),
+        ({"SSOPS_TOKEN_WARNING_DAYS": "soon"}, "SSOPS_TOKEN_WARNING_DAYS='soon' must list"),
+        ({"SSOPS_TOKEN_ROTATION_OVERLAP_HOURS": "x"}, "is not a whole number"),
+    ],
+)
+def test_a_bad_token_setting_stops_start_up_naming_it(environment, message):
+    from tests.helpers import start_up
+
+    result = start_up(**environment)
+    assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr

@@ -32,9 +32,10 @@ from audit.authz import HIDDEN_OBJECTS
 from audit.models import AuditEvent
 from catalog.services import policy_save, request_submit
 from metrics import catalogue
+from metrics.models import UnexpectedActor
 from metrics.services import incident_open, rating_submit
 from provisioning import crypto
-from provisioning.models import OrphanFinding, Resource, ResourceSecret
+from provisioning.models import DriftFinding, OrphanFinding, Resource, ResourceSecret
 from provisioning.services import runbook_run_start
 from teams.choices import PlatformGroup, TeamRole
 from tests.catalog.conftest import publish, template_document
@@ -139,6 +140,11 @@ MATRIX = [
     ("api:resource-reveal-secret", "POST", "resource",
                                                    401, 404, 200, 403, 403, 404, 403, 403),
     ("api:orphan-finding-list", "GET", None,       401, 200, 200, 200, 200, 200, 200, 200),
+    # Drift: the team's admins (and platform admins) accept a change; they and on-call re-apply.
+    ("api:drift-finding-list", "GET", None,        401, 200, 200, 200, 200, 200, 200, 200),
+    ("api:drift-finding-detail", "GET", "drift",   401, 404, 200, 200, 200, 200, 200, 200),
+    ("api:drift-finding-accept", "POST", "drift",  401, 404, 403, 403, 200, 403, 403, 200),
+    ("api:drift-finding-reapply", "POST", "drift", 401, 404, 403, 403, 200, 200, 403, 200),
     # --- API: runbooks (on-call and the team's members run; another on-call engineer or a team
     # approver approves, never the one who asked) ----------------------------------------------
     ("api:runbook-list", "GET", None,              401, 200, 200, 200, 200, 200, 200, 200),
@@ -172,6 +178,7 @@ MATRIX = [
     ("api:billing-row-list", "GET", None,          401, 403, 403, 403, 403, 200, 200, 200),
     ("api:budget-list", "GET", None,               401, 200, 200, 200, 200, 200, 200, 200),
     ("api:audit-gap-list", "GET", None,            401, 200, 200, 200, 200, 200, 200, 200),
+    ("api:unexpected-actor-list", "GET", None,     401, 200, 200, 200, 200, 200, 200, 200),
     ("api:job-run-list", "GET", None,              401, 403, 403, 403, 403, 200, 200, 200),
     ("api:job-run-overview", "GET", None,          401, 403, 403, 403, 403, 200, 200, 200),
     ("api:probe-list", "GET", None,                401, 200, 200, 200, 200, 200, 200, 200),
@@ -206,6 +213,8 @@ MATRIX = [
                                                    REFUSED),
     ("provisioning:resource-list", "GET", None,         LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("provisioning:orphan-report", "GET", None,         LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    ("provisioning:drift-accept", "POST", "drift",      LOGIN, 404, 403, 403, DONE, 403, 403, DONE),
+    ("provisioning:drift-reapply", "POST", "drift",     LOGIN, 404, 403, 403, DONE, DONE, 403, DONE),  # noqa: E501
     ("provisioning:resource-detail", "GET", "resource", LOGIN, 404, 200, 200, 200, 404, 200, 200),
     ("provisioning:resource-extend", "POST", "resource", LOGIN, 404, DONE, DONE, DONE, 404, 403, DONE),  # noqa: E501
     ("provisioning:resource-delete", "POST", "resource", LOGIN, 404, DONE, DONE, DONE, 404, 403, DONE),  # noqa: E501
@@ -420,6 +429,26 @@ def build_world() -> SimpleNamespace:
     )
     rating_submit(actor=users["outsider"], request=ready[1], score=5, comment="search-rated")
     personal = personal_token_create(actor=users["member"], name="bob's", scopes=["read"]).token
+    drifts = both(
+        lambda user, team: DriftFinding.objects.create(
+            resource=Resource.objects.filter(team=team).first(),
+            team=team,
+            differences=[{"what": "role.connection_limit", "expected": -1, "found": 5}],
+            first_seen_at=now,
+            last_seen_at=now,
+        )
+    )
+    both(
+        lambda user, team: UnexpectedActor.objects.create(
+            rule="no_role",
+            key=f"{team.slug}-1",
+            actor="intruder",
+            team=team,
+            occurred_at=now,
+            detail=f"{team.slug}-intruder did something",
+            found_at=now,
+        )
+    )
     service_tokens = [
         service_token_create(actor=users["platform_admin"], team=t, name="ci", scopes=["read"])
         for t in (payments, search)
@@ -454,6 +483,7 @@ def build_world() -> SimpleNamespace:
         "incident": {"uuid": incidents[0].uuid},
         "token": {"uuid": personal.uuid},
         "svc_token": {"uuid": service_tokens[0].token.uuid},
+        "drift": {"uuid": drifts[0].uuid},
     }
     # What would give away each team's objects if another team's list showed it.
     world.markers = {}
@@ -475,6 +505,8 @@ def build_world() -> SimpleNamespace:
             *(str(e.uuid) for e in AuditEvent.objects.filter(team_id=team.pk)),
             str(service_tokens[index].token.uuid),
             f"ci@{team.slug}",
+            str(drifts[index].uuid),
+            f"{team.slug}-intruder",
         }
     world.markers["search"].add("search-rated")
     # What each team's own lists must show (so that an absent marker means a hidden object).
@@ -490,6 +522,8 @@ def build_world() -> SimpleNamespace:
             "slo": slos[index].name,
             "incident": f"{team.slug} is slow",
             "svc_token": f"ci@{team.slug}",
+            "drift": str(drifts[index].uuid),
+            "actor": f"{team.slug}-intruder",
         }
         for index, team in enumerate(world.teams)
     }
@@ -690,6 +724,8 @@ LISTS = [
     "/api/incidents/",
     "/api/ratings/",
     "/api/service-tokens/",
+    "/api/drift-findings/",
+    "/api/unexpected-actors/",
     "/api/platform-metrics/",
     *(f"/api/platform-metrics/{m.key}/rows/?period=month" for m in catalogue.METRICS),
     "/requests/?team=payments",
@@ -722,6 +758,9 @@ SHOWS_OWN = {
     "/api/slos/": "slo",
     "/api/incidents/": "incident",
     "/api/service-tokens/": "svc_token",
+    "/api/drift-findings/": "drift",
+    "/api/unexpected-actors/": "actor",
+    "/dashboards/oncall/": "actor",
     "/accounts/service-tokens/": "svc_token",
     "/requests/": "request",
     "/resources/": "resource",
