@@ -14,6 +14,8 @@ declares it without importing this module.
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import SAFE_METHODS
@@ -25,7 +27,8 @@ from accounts.models import ApiToken
 from audit.authz import RECORDED_BY_AUTHENTICATION
 from audit.services import audit_record
 
-KEYWORDS = {"token", "bearer"}
+KEYWORD = "Token"  # also accepted: Bearer
+KEYWORDS = {KEYWORD.lower(), "bearer"}
 MAX_KEY = 200
 
 
@@ -111,4 +114,16 @@ class ApiTokenAuthentication(BaseAuthentication):
         raise exceptions.PermissionDenied(message)
 
     def authenticate_header(self, request):
-        return "Token"
+        return KEYWORD
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """The token in the OpenAPI schema (`tokenAuth`), beside the session cookie."""
+
+    target_class = ApiTokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(
+            header_name="Authorization", token_prefix=KEYWORD
+        )

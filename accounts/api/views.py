@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from accounts import selectors, services
 from accounts.api import serializers as s
 from accounts.models import ApiToken
+from core.parsers import StrictJSONParser
 from teams.models import Team
 
 
@@ -29,6 +30,10 @@ def _minted(minted: services.Minted) -> Response:
 
 
 class TokenErrorsMixin:
+    # JSON only: a token is made by a script or the CLI (the pages have their own forms), and an
+    # empty form field cannot pass for a missing one.
+    parser_classes = [StrictJSONParser]
+
     def handle_exception(self, exc):
         if isinstance(exc, services.TokenInvalid):
             exc = ValidationError(exc.errors)
