@@ -445,6 +445,9 @@ def token_use_record(*, token: ApiToken, where: dict) -> None:
                 payload={"name": token.name, "shown_as": token.key_prefix, **where},
             )
         return
+    last, left = token.last_used_at, token.owner_left_at
+    if last is not None and last > now - USE_EVERY and (left is None or left <= last):
+        return  # written less than a minute ago: no write on every call
     ApiToken.objects.filter(pk=token.pk).filter(
         Q(last_used_at__isnull=True)
         | Q(last_used_at__lte=now - USE_EVERY)

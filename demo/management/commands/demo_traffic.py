@@ -24,11 +24,11 @@ class Command(BaseCommand):
         if interval <= 0 or duration < 0:
             raise CommandError("--interval must be positive and --duration 0 or more")
         users = get_user_model().objects.filter(username__in=["dev", "approver"])
-        # One-day tokens of their own for this run (keys are not kept, so each run makes them).
+        # Tokens of their own for this run (keys are not kept, so each run makes new ones).
         tokens = {
             u.username: str(
                 personal_token_create(
-                    actor=None, user=u, name="demo traffic", scopes=["write", "approve"], days=1
+                    actor=None, user=u, name="demo traffic", scopes=["write", "approve"]
                 ).key
             )
             for u in users
