@@ -133,6 +133,15 @@ def _name_clean(name: str, *, service: bool) -> str:
     return name
 
 
+def _asked(name, scopes, days, expires_at, not_after, now, *, service: bool):
+    """A new token's name, scopes and expiry, checked (TokenInvalid naming the field)."""
+    return (
+        _name_clean(name, service=service),
+        scopes_clean(scopes),
+        expiry_clean(days=days, expires_at=expires_at, now=now, not_after=not_after),
+    )
+
+
 def _actor_or_none(actor):
     return actor if actor is not None and actor.is_authenticated else None
 
@@ -219,9 +228,7 @@ def personal_token_create(
     if is_service_identity(user):
         raise PermissionDenied("A service identity has service tokens, made by its team's admins.")
     now = timezone.now()
-    name = _name_clean(name, service=False)
-    scopes = scopes_clean(scopes)
-    expires = expiry_clean(days=days, expires_at=expires_at, now=now, not_after=not_after)
+    name, scopes, expires = _asked(name, scopes, days, expires_at, not_after, now, service=False)
     with transaction.atomic():
         return _mint(
             actor=actor,
@@ -290,9 +297,7 @@ def service_token_create(
     if not permissions.can_manage_service_tokens(actor, team.pk):
         raise PermissionDenied("Only the team's admins and platform admins manage its tokens.")
     now = timezone.now()
-    name = _name_clean(name, service=True)
-    scopes = scopes_clean(scopes)
-    expires = expiry_clean(days=days, expires_at=expires_at, now=now, not_after=not_after)
+    name, scopes, expires = _asked(name, scopes, days, expires_at, not_after, now, service=True)
     with transaction.atomic():
         identity, _ = _service_identity(actor=actor, team=team, name=name, scopes=scopes, now=now)
         return _mint(

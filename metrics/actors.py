@@ -21,7 +21,6 @@ first scan reads the whole trail.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -36,11 +35,9 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from metrics.choices import ActorRule
 from metrics.models import AuditWatch, Incident, UnexpectedActor
-from slo.services.alerts import DeliveryFailed, alertmanager_post
+from slo.services.alerts import alert_send
 from teams.choices import PlatformGroup
 from teams.models import Membership, Team
-
-logger = logging.getLogger(__name__)
 
 WATCH = "unexpected_actors"
 ALERT_NAME = "UnexpectedActor"
@@ -278,19 +275,17 @@ def _iso(moment: datetime) -> str:
 
 def unexpected_actor_alerts_send(*, now: datetime) -> int:
     """Post each finding's ticket alert once (those whose alert would already have ended are
-    not sent); how many arrived. Without ALERTMANAGER_URL nothing is sent and nothing marked."""
-    url = settings.ALERTMANAGER_URL
-    if not url:
+    not sent); how many arrived. Without ALERTMANAGER_URL nothing is sent and nothing marked;
+    after a failure the rest wait for the next run."""
+    if not settings.ALERTMANAGER_URL:
         return 0
     waiting = UnexpectedActor.objects.filter(
         alerted_at__isnull=True, found_at__gt=now - ALERT_FOR
     ).select_related("team")
     sent = 0
     for flagged in waiting.order_by("id")[:ALERTS_PER_RUN]:
-        try:
-            alertmanager_post(url, unexpected_actor_alert_payload(flagged=flagged))
-        except DeliveryFailed as exc:
-            logger.warning("unexpected-actor alert not delivered (next run retries): %s", exc)
+        payload = unexpected_actor_alert_payload(flagged=flagged)
+        if not alert_send(payload, what="unexpected-actor alert"):
             break
         UnexpectedActor.objects.filter(pk=flagged.pk).update(alerted_at=now)
         sent += 1

@@ -303,6 +303,8 @@ SPECTACULAR_SETTINGS = {
         "ResourceStateEnum": "provisioning.choices.ResourceState",
         "RunbookRunStateEnum": "provisioning.choices.RunbookRunState",
         "OrphanKindEnum": "provisioning.choices.OrphanKind",
+        "TokenKindEnum": "accounts.choices.TokenKind",
+        "TokenStateEnum": "accounts.choices.TokenState",
     },
 }
 

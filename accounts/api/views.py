@@ -22,6 +22,17 @@ def _made_with_token(request):
     return request.auth.expires_at if isinstance(request.auth, ApiToken) else None
 
 
+def _asked(request, data: dict) -> dict:
+    """What the caller asked of a new token, as the services take it."""
+    return {
+        "name": data["name"],
+        "scopes": data["scopes"],
+        "days": data.get("days"),
+        "expires_at": data.get("expires_at"),
+        "not_after": _made_with_token(request),
+    }
+
+
 def _minted(minted: services.Minted) -> Response:
     data = s.MintedSerializer(minted.token, context={"key": minted.key}).data
     response = Response(data, status=status.HTTP_201_CREATED)
@@ -86,16 +97,8 @@ class TokenViewSet(
     def create(self, request):
         incoming = s.PersonalTokenCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        data = incoming.validated_data
-        minted = services.personal_token_create(
-            actor=request.user,
-            name=data["name"],
-            scopes=data["scopes"],
-            days=data.get("days"),
-            expires_at=data.get("expires_at"),
-            not_after=_made_with_token(request),
-        )
-        return _minted(minted)
+        asked = _asked(request, incoming.validated_data)
+        return _minted(services.personal_token_create(actor=request.user, **asked))
 
 
 class ServiceTokenViewSet(
@@ -128,13 +131,5 @@ class ServiceTokenViewSet(
         team = Team.objects.filter(slug=data["team"]).first()
         if team is None:
             raise ValidationError({"team": [f"There is no team {data['team']}."]})
-        minted = services.service_token_create(
-            actor=request.user,
-            team=team,
-            name=data["name"],
-            scopes=data["scopes"],
-            days=data.get("days"),
-            expires_at=data.get("expires_at"),
-            not_after=_made_with_token(request),
-        )
-        return _minted(minted)
+        asked = _asked(request, data)
+        return _minted(services.service_token_create(actor=request.user, team=team, **asked))

@@ -14,7 +14,6 @@ Network calls run outside the transactions that record what they found.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
 from datetime import UTC
 
@@ -29,10 +28,8 @@ from provisioning.backends import BACKENDS
 from provisioning.base import LogBook, Provisioned, StepError
 from provisioning.choices import DriftResolution, ResourceState
 from provisioning.models import DriftFinding, Resource
-from slo.services.alerts import DeliveryFailed, alertmanager_post
+from slo.services.alerts import alert_send
 from teams import permissions
-
-logger = logging.getLogger(__name__)
 
 ALERT_NAME = "ResourceDrift"
 # A firing alert ends on its own unless the next scan sends it again (scans are hourly).
@@ -357,14 +354,9 @@ def drift_alert_payload(*, finding: DriftFinding, now: dt.datetime) -> dict:
 
 
 def drift_alert_send(*, finding: DriftFinding, now: dt.datetime) -> bool:
-    """Post the finding's alert to ALERTMANAGER_URL (when set); False when it did not arrive
+    """Post the finding's alert (when ALERTMANAGER_URL is set); False when it did not arrive
     (the next scan sends a firing one again; a resolved one lapses at its end anyway)."""
-    url = settings.ALERTMANAGER_URL
-    if not url:
-        return False
-    try:
-        alertmanager_post(url, drift_alert_payload(finding=finding, now=now))
-    except DeliveryFailed as exc:
-        logger.warning("drift alert for %s not delivered: %s", finding.resource.name, exc)
-        return False
-    return True
+    return alert_send(
+        drift_alert_payload(finding=finding, now=now),
+        what=f"drift alert for {finding.resource.name}",
+    )
