@@ -337,7 +337,12 @@ def api_token_rotate(
         raise TokenInvalid({"overlap_hours": [f"Use 0 to {MAX_OVERLAP_HOURS} hours."]})
     now = timezone.now()
     with transaction.atomic():
-        old = ApiToken.objects.select_for_update().select_related("user", "team").get(pk=token.pk)
+        # Only the token's row is locked (its team is an outer join, which FOR UPDATE refuses).
+        old = (
+            ApiToken.objects.select_for_update(of=("self",))
+            .select_related("user", "team")
+            .get(pk=token.pk)
+        )
         if old.state(now) != "active":
             raise TokenInvalid({"token": [f"It is {old.state(now)}: make a new token instead."]})
         if ApiToken.objects.filter(rotated_from=old).exists():
@@ -379,7 +384,9 @@ def api_token_revoke(*, actor, token: ApiToken, reason: str = "") -> ApiToken:
         )
     reason = CONTROL.sub(" ", (reason or "").strip())[:200]
     with transaction.atomic():
-        locked = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+        locked = (
+            ApiToken.objects.select_for_update(of=("self",)).select_related("user").get(pk=token.pk)
+        )
         if locked.revoked_at is not None:
             return locked
         locked.revoked_at = timezone.now()
