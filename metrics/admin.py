@@ -13,6 +13,7 @@ from metrics.models import (
     OncallAction,
     ProbeResult,
     SatisfactionRating,
+    UnexpectedActor,
 )
 
 
@@ -66,6 +67,12 @@ class SatisfactionRatingAdmin(ReadOnlyAdmin):
 class BudgetAlertAdmin(ReadOnlyAdmin):
     list_display = ["team", "month", "burn_rate", "spend", "budgeted_so_far", "firing"]
     list_filter = ["firing"]
+
+
+@admin.register(UnexpectedActor)
+class UnexpectedActorAdmin(ReadOnlyAdmin):
+    list_display = ["rule", "actor", "team", "occurred_at", "detail", "alerted_at"]
+    list_filter = ["rule"]
 
 
 @admin.register(AuditGap)

@@ -30,3 +30,15 @@ class GapKind(models.TextChoices):
     RESOURCE = "resource", "Resource transition"
     RUNBOOK_RUN = "runbook_run", "Runbook run transition"
     RUNBOOK_APPROVAL = "runbook_approval", "Runbook run approval"
+
+
+class ActorRule(models.TextChoices):
+    """The kinds of unexpected actor the audit trail is watched for (failure mode F3)."""
+
+    NO_ROLE = "no_role", "Wrote to a team it has no role in"
+    TOKEN_AFTER_LEAVING = "token_after_leaving", "Token used after its owner left a team"
+    ADMIN_OUTSIDE_PLATFORM = "admin_outside_platform", "Admin-site change outside platform-admin"
+    BREAK_GLASS_OUTSIDE_INCIDENT = (
+        "break_glass_no_incident",
+        "Break-glass with no declared incident",
+    )

@@ -1,6 +1,7 @@
 """Records of the platform metrics: FOCUS billing rows and their imports, stored metric values
 per period, catalog probe results, incidents and on-call actions, satisfaction ratings, cost
-burn-rate alerts of team budgets, and the audit gaps the reconciliation job found."""
+burn-rate alerts of team budgets, the audit gaps the reconciliation job found, and the
+unexpected actors the audit trail's watch found."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from metrics.choices import GapKind, MetricStatus, PeriodKind
+from metrics.choices import ActorRule, GapKind, MetricStatus, PeriodKind
 
 
 def money(**options) -> models.DecimalField:
@@ -284,3 +285,45 @@ class AuditGap(models.Model):
 
     def __str__(self) -> str:
         return self.problem
+
+
+class UnexpectedActor(models.Model):
+    """Someone (or some token) who should not have done what the audit trail shows (F3): found
+    once per rule and `key` (the event's seq, or a token and when its owner left a team)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    rule = models.CharField(max_length=32, choices=ActorRule.choices)
+    key = models.CharField(max_length=100)
+    event_seq = models.BigIntegerField(null=True, blank=True, help_text="the audit event")
+    actor = models.CharField(max_length=150)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    team = models.ForeignKey(
+        "teams.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=100, blank=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    occurred_at = models.DateTimeField()
+    detail = models.TextField()
+    found_at = models.DateTimeField()
+    alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["rule", "key"], name="unexpectedactor_once")]
+        indexes = [models.Index(fields=["occurred_at"], name="unexpectedactor_when_idx")]
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+class AuditWatch(models.Model):
+    """How far a watch over the audit trail has read (the last event's seq), so that each run
+    reads only what was appended since."""
+
+    name = models.CharField(max_length=100, unique=True)
+    seq = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at #{self.seq}"

@@ -30,6 +30,7 @@ from metrics.models import (
     OncallAction,
     ProbeResult,
     SatisfactionRating,
+    UnexpectedActor,
 )
 from metrics.periods import Period
 from teams import permissions
@@ -467,6 +468,14 @@ def budget_alerts_visible(*, user) -> QuerySet[BudgetAlert]:
 
 def audit_gaps_visible(*, user) -> QuerySet[AuditGap]:
     return _scope(AuditGap.objects.select_related("team"), user)
+
+
+def unexpected_actors_visible(*, user) -> QuerySet[UnexpectedActor]:
+    """Unexpected actors (F3), newest first: of the caller's teams; on-call, executives and
+    platform admins see all, including those that name no team."""
+    return _scope(UnexpectedActor.objects.select_related("team"), user).order_by(
+        "-occurred_at", "-id"
+    )
 
 
 def ratings_visible(*, user) -> QuerySet[SatisfactionRating]:

@@ -8,6 +8,7 @@
     ssops request list | show UUID | watch UUID | cancel UUID
     ssops approvals
     ssops approve UUID [--comment …]   ssops reject UUID --comment …
+    ssops token list [--all] | create NAME [--scope write] [--days 30] | revoke UUID
 
 The URL and token are kept in $SSOPS_CONFIG (default ~/.config/ssops/config.json, mode 0600).
 Exit status: 0 done; 1 an error (network, HTTP, refused); 2 wrong usage; 3 the request ended
@@ -334,6 +335,41 @@ def cmd_decide(client: Client, args) -> int:
     return 0
 
 
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def token_line(t: dict) -> str:
+    used = t["last_used_at"] or "never"
+    return (
+        f"{t['uuid']}  {t['state']:<8} {t['shown_as']}…  {','.join(t['scopes']):<19} "
+        f"expires {t['expires_at']}  last used {used}  {t['name']}"
+    )
+
+
+def cmd_token_list(client: Client, args) -> int:
+    items = client.results("/api/tokens/")
+    if not args.all:
+        items = [t for t in items if t["state"] == "active"]
+    show(items, args.json, [token_line(t) for t in items] or ["no tokens"])
+    return 0
+
+
+def cmd_token_create(client: Client, args) -> int:
+    body: dict[str, Any] = {"name": args.name, "scopes": args.scope or ["read"]}
+    if args.days is not None:
+        body["days"] = args.days
+    made = client.post("/api/tokens/", body)
+    print("the key is shown this once: SSOps keeps only a digest of it", file=sys.stderr)
+    show(made, args.json, [token_line(made), made["key"]])
+    return 0
+
+
+def cmd_token_revoke(client: Client, args) -> int:
+    revoked = client.post(f"/api/tokens/{segment(args.uuid)}/revoke/", {"reason": args.reason})
+    show(revoked, args.json, [token_line(revoked)])
+    return 0
+
+
 # --- resources and runbooks ------------------------------------------------------------------
 
 RUNBOOK_BAD = {"denied", "rejected", "failed"}
@@ -490,6 +526,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--team")
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     run.add_argument("--justification", default="")
+
+    token = commands.add_parser("token", help="your API tokens: list, create, revoke")
+    token_actions = token.add_subparsers(dest="action", required=True)
+    token_list = command(token_actions, "list", cmd_token_list, "your tokens (--all: expired too)")
+    token_list.add_argument("--all", action="store_true")
+    token_create = command(token_actions, "create", cmd_token_create, "a new token (key once)")
+    token_create.add_argument("name")
+    token_create.add_argument(
+        "--scope",
+        action="append",
+        choices=["read", "write", "approve"],
+        help="repeatable; default read (write and approve include read)",
+    )
+    token_create.add_argument("--days", type=int, help="lifetime (default: the platform's)")
+    token_revoke = command(token_actions, "revoke", cmd_token_revoke, "stop a token at once")
+    token_revoke.add_argument("uuid")
+    token_revoke.add_argument("--reason", default="")
 
     command(commands, "approvals", cmd_approvals, "requests waiting for your decision")
     for name, required in (("approve", False), ("reject", True)):

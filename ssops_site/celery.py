@@ -22,6 +22,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 240},
     },
+    # API tokens: warn owners before their tokens expire.
+    "accounts-token-expiry-warnings": {
+        "task": "accounts.tasks.token_expiry_warnings",
+        "schedule": crontab(minute=41),
+        "options": {"expires": 3000},
+    },
     "catalog-expire-requests": {
         "task": "catalog.tasks.expire_requests",
         "schedule": crontab(minute="*"),
@@ -36,6 +42,11 @@ app.conf.beat_schedule = {
     "provisioning-orphan-scan": {
         "task": "provisioning.tasks.orphan_scan",
         "schedule": crontab(minute=23),
+        "options": {"expires": 3000},
+    },
+    "provisioning-drift-scan": {
+        "task": "provisioning.tasks.drift_scan",
+        "schedule": crontab(minute=43),
         "options": {"expires": 3000},
     },
     "slo-evaluate": {
@@ -68,6 +79,11 @@ app.conf.beat_schedule = {
         "task": "metrics.tasks.audit_completeness",
         "schedule": crontab(minute=7),
         "options": {"expires": 3000},
+    },
+    "metrics-unexpected-actors": {
+        "task": "metrics.tasks.unexpected_actors",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
     },
     "metrics-budget-burn": {
         "task": "metrics.tasks.budget_burn",

@@ -94,6 +94,23 @@ try:
             f"SSOPS_EXPIRY_WARNING_HOURS={','.join(EXPIRY_WARNING_HOURS)!r} must list whole "
             "numbers of hours, e.g. 72,24"
         )
+    # API tokens (docs/security.md#api-tokens): the lifetime a new token gets unless asked
+    # otherwise and the longest anyone may ask for, in days; how long the old token of a
+    # rotation keeps working, in hours; expiry warnings, in days before.
+    TOKEN_DEFAULT_DAYS = env.get_int("SSOPS_TOKEN_DEFAULT_DAYS", 90, minimum=1)
+    TOKEN_MAX_DAYS = env.get_int("SSOPS_TOKEN_MAX_DAYS", 365, minimum=1)
+    if TOKEN_DEFAULT_DAYS > TOKEN_MAX_DAYS:
+        raise env.EnvError(
+            f"SSOPS_TOKEN_DEFAULT_DAYS={TOKEN_DEFAULT_DAYS} is above SSOPS_TOKEN_MAX_DAYS="
+            f"{TOKEN_MAX_DAYS}: a new token would outlive the platform's maximum"
+        )
+    TOKEN_ROTATION_OVERLAP_HOURS = env.get_int("SSOPS_TOKEN_ROTATION_OVERLAP_HOURS", 24, minimum=0)
+    TOKEN_WARNING_DAYS = env.get_list("SSOPS_TOKEN_WARNING_DAYS", ["14", "3"])
+    if not all(days.isdigit() and int(days) > 0 for days in TOKEN_WARNING_DAYS):
+        raise env.EnvError(
+            f"SSOPS_TOKEN_WARNING_DAYS={','.join(TOKEN_WARNING_DAYS)!r} must list whole numbers "
+            "of days, e.g. 14,3"
+        )
 except env.EnvError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 
@@ -124,6 +141,7 @@ for _key in SECRETS_KEYS:
             "print(Fernet.generate_key().decode())'"
         ) from None
 EXPIRY_WARNING_HOURS = sorted({int(hours) for hours in EXPIRY_WARNING_HOURS}, reverse=True)
+TOKEN_WARNING_DAYS = sorted({int(days) for days in TOKEN_WARNING_DAYS}, reverse=True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -134,7 +152,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -143,6 +160,7 @@ INSTALLED_APPS = [
     "core",
     "teams",
     "audit",
+    "accounts",
     "slo",
     "catalog",
     "provisioning",
@@ -240,7 +258,7 @@ if BEHIND_PROXY:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an API call without credentials gets 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -291,6 +309,8 @@ SPECTACULAR_SETTINGS = {
         "ResourceStateEnum": "provisioning.choices.ResourceState",
         "RunbookRunStateEnum": "provisioning.choices.RunbookRunState",
         "OrphanKindEnum": "provisioning.choices.OrphanKind",
+        "TokenKindEnum": "accounts.choices.TokenKind",
+        "TokenStateEnum": "accounts.choices.TokenState",
     },
 }
 

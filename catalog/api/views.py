@@ -181,6 +181,8 @@ class RequestViewSet(
 
     lookup_field = "uuid"
     filterset_class = RequestFilterSet
+    # Decisions need a token with the approve scope (accounts.authentication reads this).
+    token_scopes = {"approve": "approve", "reject": "approve", "break_glass": "approve"}
 
     def get_queryset(self):
         requests = selectors.request_list_visible(user=self.request.user)

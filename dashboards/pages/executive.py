@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from dashboards import charts
 from dashboards.formatting import burn, duration, metric_text, money, optional_url, percent
+from dashboards.pages import guardrails
 from dashboards.pages.base import Page, request_cell
 from dashboards.selectors import common, executive
 from dashboards.selectors.slos import source_problems
@@ -42,6 +43,7 @@ def executive_page(*, user, span: common.TimeRange) -> Page:
     )
     _cost(page, *executive.cost_burn(scope=scope))
     _approvals(page, executive.outstanding_approvals(scope=scope))
+    guardrails.executive_count(page, user=user)
     return page
 
 

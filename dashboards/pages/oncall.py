@@ -10,6 +10,7 @@ from django.utils import timezone
 from core.jobs import job_runs_overview
 from dashboards import charts
 from dashboards.formatting import burn, duration, percent
+from dashboards.pages import guardrails
 from dashboards.pages.base import Page, request_cell
 from dashboards.selectors import common, oncall, runs
 from dashboards.selectors.slos import source_problems
@@ -35,6 +36,7 @@ def oncall_page(*, user) -> Page:
     _queue(page, runs.provisioning_queue(scope=scope))
     _failures(page, runs.failed_runs(scope=scope))
     _denies(page, oncall.recent_denies(scope=scope))
+    guardrails.oncall_sections(page, user=user, now=now)
     if scope.everything:
         _jobs(page, job_runs_overview(now=now))
     return page

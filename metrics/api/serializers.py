@@ -12,6 +12,7 @@ from metrics.models import (
     OncallAction,
     ProbeResult,
     SatisfactionRating,
+    UnexpectedActor,
 )
 from slo.models import SLO
 from teams.models import Team
@@ -148,6 +149,28 @@ class AuditGapSerializer(serializers.ModelSerializer):
             "expected",
             "problem",
             "found_at",
+        ]
+        read_only_fields = fields
+
+
+class UnexpectedActorSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+
+    class Meta:
+        model = UnexpectedActor
+        fields = [
+            "uuid",
+            "rule",
+            "actor",
+            "team",
+            "action",
+            "object_type",
+            "object_id",
+            "event_seq",
+            "occurred_at",
+            "detail",
+            "found_at",
+            "alerted_at",
         ]
         read_only_fields = fields
 

@@ -346,6 +346,17 @@ class AuditGapViewSet(CSVExportMixin, mixins.ListModelMixin, viewsets.GenericVie
         return selectors.audit_gaps_visible(user=self.request.user).order_by("-occurred_at", "-id")
 
 
+class UnexpectedActorViewSet(CSVExportMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Unexpected actors (F3) the watch over the audit trail flagged, newest first: the
+    caller's teams'; on-call, executives and platform admins see all."""
+
+    serializer_class = s.UnexpectedActorSerializer
+    csv_name = "unexpected-actors"
+
+    def get_queryset(self):
+        return selectors.unexpected_actors_visible(user=self.request.user)
+
+
 class JobRunViewSet(CSVExportMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Beat job runs, newest first (filter by `name`, `outcome`); `overview/` gives each job's
     last run, last success and failures in the last 24 hours."""

@@ -110,6 +110,20 @@ def alertmanager_post(url: str, payload: dict) -> None:
         raise DeliveryFailed(f"Alertmanager answered {response.status_code}: {response.text[:300]}")
 
 
+def alert_send(payload: dict, *, what: str) -> bool:
+    """Post one alert to ALERTMANAGER_URL when it is set, for callers that send again rather
+    than keep an outbox; False (and a warning naming `what`) when it did not arrive."""
+    url = settings.ALERTMANAGER_URL
+    if not url:
+        return False
+    try:
+        alertmanager_post(url, payload)
+    except DeliveryFailed as exc:
+        logger.warning("%s not delivered: %s", what, exc)
+        return False
+    return True
+
+
 @dataclass
 class DeliveryReport:
     delivered: int = 0

@@ -30,9 +30,9 @@ import pytest
 import schemathesis
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import transaction
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import (
     negative_data_rejection,
     not_a_server_error,
@@ -41,6 +41,7 @@ from schemathesis.checks import (
 
 from slo.models import SLO
 from ssops_site.wsgi import application
+from tests.factories import api_key
 from tests.services.web_server import KINDS, WebServer
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -97,7 +98,7 @@ def fuzz_config(*, token: str, slo_keys: list[str], report_dir: Path) -> str:
 def test_no_request_gets_a_server_error_or_an_answer_off_the_schema(kind, tmp_path):
     call_command("seed_demo", stdout=io.StringIO())
     admin = get_user_model().objects.get(username="admin")
-    token = Token.objects.get_or_create(user=admin)[0].key
+    token = api_key(admin)
     slo_keys = [key for slo in SLO.objects.all() for key in (slo.name, str(slo.uuid))]
     config = tmp_path / "schemathesis.toml"
     config.write_text(fuzz_config(token=token, slo_keys=slo_keys, report_dir=tmp_path))
@@ -140,9 +141,28 @@ def _keep_the_test_connection():
     signals.request_finished.connect(close_old_connections)
 
 
+@pytest.fixture(scope="module")
+def demo_token(django_db_setup, django_db_blocker):
+    """The demo, seeded once for the module inside a transaction that is rolled back at its
+    end; each example runs in a savepoint within it (as Django's TestCase.setUpTestData does),
+    so an example's writes do not reach the next one."""
+    from django.contrib.auth import get_user_model
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            call_command("seed_demo", stdout=io.StringIO())
+            admin = get_user_model().objects.get(username="admin")
+            yield api_key(admin)
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
 def admin_token(demo_admin, db, _keep_the_test_connection):
-    return Token.objects.get_or_create(user=demo_admin)[0].key
+    return api_key(demo_admin)
 
 
 @pytest.mark.once

@@ -74,10 +74,10 @@ def test_an_outsider_sees_nothing_of_another_team(api_as, client, alice, charlie
 
 @pytest.mark.django_db
 def test_a_token_authenticates_the_api(client, alice):
-    from rest_framework.authtoken.models import Token
+    from tests.factories import api_key
 
-    token = Token.objects.create(user=alice)
-    response = client.get("/api/teams/", headers={"Authorization": f"Token {token.key}"})
+    key = api_key(alice)
+    response = client.get("/api/teams/", headers={"Authorization": f"Token {key}"})
     assert response.status_code == 200
     assert [t["slug"] for t in response.json()["results"]] == ["payments"]
     assert client.get("/api/teams/", headers={"Authorization": "Token nope"}).status_code == 401

@@ -27,13 +27,15 @@ from django.test import Client, TestCase
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from accounts.services import personal_token_create, service_token_create
 from audit.authz import HIDDEN_OBJECTS
 from audit.models import AuditEvent
 from catalog.services import policy_save, request_submit
 from metrics import catalogue
+from metrics.models import UnexpectedActor
 from metrics.services import incident_open, rating_submit
 from provisioning import crypto
-from provisioning.models import OrphanFinding, Resource, ResourceSecret
+from provisioning.models import DriftFinding, OrphanFinding, Resource, ResourceSecret
 from provisioning.services import runbook_run_start
 from teams.choices import PlatformGroup, TeamRole
 from tests.catalog.conftest import publish, template_document
@@ -85,6 +87,17 @@ MATRIX = [
     ("schema", "GET", None,                        401, 200, 200, 200, 200, 200, 200, 200),
     ("api-docs", "GET", None,                      401, 200, 200, 200, 200, 200, 200, 200),
     ("api:me", "GET", None,                        401, 200, 200, 200, 200, 200, 200, 200),
+    # --- API: tokens (a person's own; a team's service tokens: its admins manage them) ---------
+    ("api:token-list", "GET", None,                401, 200, 200, 200, 200, 200, 200, 200),
+    ("api:token-list", "POST", None,               401, 201, 201, 201, 201, 201, 201, 201),
+    ("api:token-detail", "GET", "token",           401, 404, 200, 404, 404, 404, 404, 404),
+    ("api:token-revoke", "POST", "token",          401, 404, 200, 404, 404, 404, 404, 404),
+    ("api:token-rotate", "POST", "token",          401, 404, 201, 404, 404, 404, 404, 404),
+    ("api:service-token-list", "GET", None,        401, 200, 200, 200, 200, 200, 200, 200),
+    ("api:service-token-list", "POST", None,       401, 403, 403, 403, 201, 403, 403, 201),
+    ("api:service-token-detail", "GET", "svc_token", 401, 404, 200, 200, 200, 404, 200, 200),
+    ("api:service-token-rotate", "POST", "svc_token", 401, 404, 403, 403, 201, 404, 403, 201),
+    ("api:service-token-revoke", "POST", "svc_token", 401, 404, 403, 403, 200, 404, 403, 200),
     # --- API: teams, quotas and budgets (set by platform admins) -------------------------------
     ("api:team-list", "GET", None,                 401, 200, 200, 200, 200, 200, 200, 200),
     ("api:team-detail", "GET", "team",             401, 404, 200, 200, 200, 404, 200, 200),
@@ -127,6 +140,11 @@ MATRIX = [
     ("api:resource-reveal-secret", "POST", "resource",
                                                    401, 404, 200, 403, 403, 404, 403, 403),
     ("api:orphan-finding-list", "GET", None,       401, 200, 200, 200, 200, 200, 200, 200),
+    # Drift: the team's admins (and platform admins) accept a change; they and on-call re-apply.
+    ("api:drift-finding-list", "GET", None,        401, 200, 200, 200, 200, 200, 200, 200),
+    ("api:drift-finding-detail", "GET", "drift",   401, 404, 200, 200, 200, 200, 200, 200),
+    ("api:drift-finding-accept", "POST", "drift",  401, 404, 403, 403, 200, 403, 403, 200),
+    ("api:drift-finding-reapply", "POST", "drift", 401, 404, 403, 403, 200, 200, 403, 200),
     # --- API: runbooks (on-call and the team's members run; another on-call engineer or a team
     # approver approves, never the one who asked) ----------------------------------------------
     ("api:runbook-list", "GET", None,              401, 200, 200, 200, 200, 200, 200, 200),
@@ -160,6 +178,7 @@ MATRIX = [
     ("api:billing-row-list", "GET", None,          401, 403, 403, 403, 403, 200, 200, 200),
     ("api:budget-list", "GET", None,               401, 200, 200, 200, 200, 200, 200, 200),
     ("api:audit-gap-list", "GET", None,            401, 200, 200, 200, 200, 200, 200, 200),
+    ("api:unexpected-actor-list", "GET", None,     401, 200, 200, 200, 200, 200, 200, 200),
     ("api:job-run-list", "GET", None,              401, 403, 403, 403, 403, 200, 200, 200),
     ("api:job-run-overview", "GET", None,          401, 403, 403, 403, 403, 200, 200, 200),
     ("api:probe-list", "GET", None,                401, 200, 200, 200, 200, 200, 200, 200),
@@ -194,6 +213,8 @@ MATRIX = [
                                                    REFUSED),
     ("provisioning:resource-list", "GET", None,         LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("provisioning:orphan-report", "GET", None,         LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    ("provisioning:drift-accept", "POST", "drift",      LOGIN, 404, 403, 403, DONE, 403, 403, DONE),
+    ("provisioning:drift-reapply", "POST", "drift",     LOGIN, 404, 403, 403, DONE, DONE, 403, DONE),  # noqa: E501
     ("provisioning:resource-detail", "GET", "resource", LOGIN, 404, 200, 200, 200, 404, 200, 200),
     ("provisioning:resource-extend", "POST", "resource", LOGIN, 404, DONE, DONE, DONE, 404, 403, DONE),  # noqa: E501
     ("provisioning:resource-delete", "POST", "resource", LOGIN, 404, DONE, DONE, DONE, 404, 403, DONE),  # noqa: E501
@@ -223,6 +244,17 @@ MATRIX = [
     ("metrics:incident-resolve", "POST", "incident",   LOGIN, 404, 403, 403, 403, DONE, 403, DONE),
     ("metrics:request-rating", "GET", "finished",      LOGIN, 404, 200, 200, 200, 404, 200, 200),
     ("metrics:request-rating", "POST", "finished",     LOGIN, 404, DONE, 403, 403, 404, 403, 403),
+    # --- pages: tokens ---------------------------------------------------------------------------
+    ("accounts:token-list", "GET", None,           LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    # 200: the page that shows the new key once.
+    ("accounts:token-list", "POST", None,          LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    ("accounts:token-revoke", "POST", "token",     LOGIN, 404, DONE, 404, 404, 404, 404, 404),
+    ("accounts:service-token-list", "GET", None,   LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    ("accounts:service-token-list", "POST", None,  LOGIN, 403, 403, 403, 200, 403, 403, 200),
+    ("accounts:service-token-rotate", "POST", "svc_token",
+                                                   LOGIN, 404, 403, 403, 200, 404, 403, 200),
+    ("accounts:service-token-revoke", "POST", "svc_token",
+                                                   LOGIN, 404, 403, 403, DONE, 404, 403, DONE),
     # --- pages: dashboards (everyone signed in; each sees their scope) -------------------------
     ("dashboards:executive", "GET", None,          LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("dashboards:oncall", "GET", None,             LOGIN, 200, 200, 200, 200, 200, 200, 200),
@@ -252,6 +284,18 @@ def _policy(slug: str) -> dict:
 
 # What each write sends: valid input, so that whoever may do it gets through.
 BODIES = {
+    ("api:token-list", "POST"): {"name": "matrix", "scopes": ["read"]},
+    ("api:token-rotate", "POST"): {"overlap_hours": 1},
+    ("api:service-token-list", "POST"): {"team": "payments", "name": "matrix", "scopes": ["read"]},
+    ("api:service-token-rotate", "POST"): {"overlap_hours": 1},
+    ("accounts:token-list", "POST"): {"name": "matrix", "scopes": ["read"], "days": 7},
+    ("accounts:service-token-list", "POST"): {
+        "team": "payments",
+        "name": "matrix",
+        "scopes": ["read"],
+        "days": 7,
+    },
+    ("accounts:service-token-rotate", "POST"): {"overlap_hours": 1},
     ("api:team-budget", "PUT"): {"monthly_limit": "100.00"},
     ("api:team-set-quota", "PUT"): {"max_count": 5},
     ("api:template-deprecate", "POST"): {"version": "1.0.0", "reason": "superseded"},
@@ -384,6 +428,31 @@ def build_world() -> SimpleNamespace:
         )
     )
     rating_submit(actor=users["outsider"], request=ready[1], score=5, comment="search-rated")
+    personal = personal_token_create(actor=users["member"], name="bob's", scopes=["read"]).token
+    drifts = both(
+        lambda user, team: DriftFinding.objects.create(
+            resource=Resource.objects.filter(team=team).first(),
+            team=team,
+            differences=[{"what": "role.connection_limit", "expected": -1, "found": 5}],
+            first_seen_at=now,
+            last_seen_at=now,
+        )
+    )
+    both(
+        lambda user, team: UnexpectedActor.objects.create(
+            rule="no_role",
+            key=f"{team.slug}-1",
+            actor="intruder",
+            team=team,
+            occurred_at=now,
+            detail=f"{team.slug}-intruder did something",
+            found_at=now,
+        )
+    )
+    service_tokens = [
+        service_token_create(actor=users["platform_admin"], team=t, name="ci", scopes=["read"])
+        for t in (payments, search)
+    ]
     runs = [item.runs.get() for item in ready]
     step = runs[0].steps.order_by("position").first()
     resource = Resource.objects.get(request=ready[0], kind="access.grant")
@@ -412,6 +481,9 @@ def build_world() -> SimpleNamespace:
         "slo": {"key": slos[0].name},
         "metric": {"key": "M1"},
         "incident": {"uuid": incidents[0].uuid},
+        "token": {"uuid": personal.uuid},
+        "svc_token": {"uuid": service_tokens[0].token.uuid},
+        "drift": {"uuid": drifts[0].uuid},
     }
     # What would give away each team's objects if another team's list showed it.
     world.markers = {}
@@ -431,6 +503,10 @@ def build_world() -> SimpleNamespace:
             *(str(s.uuid) for s in run.steps.all()),
             *(str(r.uuid) for r in Resource.objects.filter(team=team)),
             *(str(e.uuid) for e in AuditEvent.objects.filter(team_id=team.pk)),
+            str(service_tokens[index].token.uuid),
+            f"ci@{team.slug}",
+            str(drifts[index].uuid),
+            f"{team.slug}-intruder",
         }
     world.markers["search"].add("search-rated")
     # What each team's own lists must show (so that an absent marker means a hidden object).
@@ -445,6 +521,9 @@ def build_world() -> SimpleNamespace:
             "event": str(AuditEvent.objects.filter(team_id=team.pk).last().uuid),
             "slo": slos[index].name,
             "incident": f"{team.slug} is slow",
+            "svc_token": f"ci@{team.slug}",
+            "drift": str(drifts[index].uuid),
+            "actor": f"{team.slug}-intruder",
         }
         for index, team in enumerate(world.teams)
     }
@@ -644,6 +723,9 @@ LISTS = [
     "/api/audit-gaps/",
     "/api/incidents/",
     "/api/ratings/",
+    "/api/service-tokens/",
+    "/api/drift-findings/",
+    "/api/unexpected-actors/",
     "/api/platform-metrics/",
     *(f"/api/platform-metrics/{m.key}/rows/?period=month" for m in catalogue.METRICS),
     "/requests/?team=payments",
@@ -659,6 +741,7 @@ LISTS = [
     "/platform-metrics/",
     "/platform-metrics/budgets/",
     "/incidents/",
+    "/accounts/service-tokens/",
     "/dashboards/executive/",
     "/dashboards/oncall/",
 ]
@@ -674,6 +757,11 @@ SHOWS_OWN = {
     "/api/audit/events/": "event",
     "/api/slos/": "slo",
     "/api/incidents/": "incident",
+    "/api/service-tokens/": "svc_token",
+    "/api/drift-findings/": "drift",
+    "/api/unexpected-actors/": "actor",
+    "/dashboards/oncall/": "actor",
+    "/accounts/service-tokens/": "svc_token",
     "/requests/": "request",
     "/resources/": "resource",
     "/runbooks/": "rb_run",
