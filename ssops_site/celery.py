@@ -27,6 +27,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
+    "catalog-nudge-approvals": {
+        "task": "catalog.tasks.nudge_approvals",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
     # Provisioning: access revoked on time, expiry warnings, stalled runs resumed; orphans.
     "provisioning-resource-lifecycle": {
         "task": "provisioning.tasks.resource_lifecycle",

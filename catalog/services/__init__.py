@@ -18,6 +18,7 @@ from catalog.services.handoff import (
     request_start_provisioning,
     requests_expire_due,
 )
+from catalog.services.nudges import approvals_nudge
 from catalog.services.policies import policies_evaluate, policy_problems, policy_save
 from catalog.services.quotas import budget_set, quota_set
 from catalog.services.requests import RequestInvalid, request_submit
@@ -28,6 +29,7 @@ from catalog.services.transitions import TransitionNotAllowed, request_transitio
 __all__ = [
     "RequestInvalid",
     "TransitionNotAllowed",
+    "approvals_nudge",
     "budget_set",
     "membership_set",
     "policies_evaluate",
