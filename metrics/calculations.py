@@ -211,6 +211,35 @@ def policy_deny_rate(decisions: Iterable[Decision]) -> list[Figure]:
     return figures
 
 
+@dataclass(frozen=True)
+class DenyCounts:
+    """One policy's live (not dry-run) decisions: in the last hour, and in the 7 days before."""
+
+    policy: str
+    decisions_hour: int
+    denies_hour: int
+    decisions_baseline: int
+    denies_baseline: int
+
+    @property
+    def rate_hour(self) -> float | None:
+        return stats.ratio(self.denies_hour, self.decisions_hour)
+
+    @property
+    def rate_baseline(self) -> float:
+        """The 7-day deny rate; 0 for a policy that decided nothing then (a new one)."""
+        return stats.ratio(self.denies_baseline, self.decisions_baseline) or 0.0
+
+
+def deny_spike(counts: DenyCounts, *, factor: float, minimum: int) -> bool:
+    """Whether a policy denies unusually often: at least `minimum` denies in the hour, at a
+    rate above `factor` times its 7-day baseline rate."""
+    rate = counts.rate_hour
+    return (
+        counts.denies_hour >= minimum and rate is not None and rate > factor * counts.rate_baseline
+    )
+
+
 # --- M6 automated remediation success and M9 on-call actions -------------------------------------
 
 

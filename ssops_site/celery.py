@@ -79,6 +79,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=13),
         "options": {"expires": 3000},
     },
+    "metrics-policy-deny-spikes": {
+        "task": "metrics.tasks.policy_deny_spikes",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
+    },
     "metrics-prune-platform-records": {
         "task": "metrics.tasks.prune_platform_records",
         "schedule": crontab(minute=37, hour=3),
