@@ -514,8 +514,6 @@ def platform_records_prune(*, now: datetime) -> dict[str, int]:
 
 # --- SSOps's own SLOs ---------------------------------------------------------------------------
 
-SSOPS_SLO_FILES = ("api-availability.yaml", "provisioning-latency.yaml", "catalog-uptime.yaml")
-
 
 def ssops_slo_documents(*, prometheus: bool) -> list[tuple[str, str]]:
     """(file name, YAML) of SSOps's own SLOs. Without a Prometheus, what the files read from
@@ -523,11 +521,13 @@ def ssops_slo_documents(*, prometheus: bool) -> list[tuple[str, str]]:
     from importlib.resources import files
 
     found = []
-    for name in SSOPS_SLO_FILES:
-        text = (files("metrics.slos") / name).read_text()
-        if not prometheus:
-            text = text.replace("type: Prometheus", "type: SSOps")
-        found.append((name, text))
+    # By name: api-availability.yaml, which defines the service, comes first.
+    for path in sorted(files("metrics.slos").iterdir(), key=lambda p: p.name):
+        if path.name.endswith(".yaml"):
+            text = path.read_text()
+            if not prometheus:
+                text = text.replace("type: Prometheus", "type: SSOps")
+            found.append((path.name, text))
     return found
 
 
