@@ -20,8 +20,14 @@ from django.utils import timezone
 
 from catalog.models import Request
 from metrics import focus
-from metrics.models import BillingImport, Incident, ProbeResult, SatisfactionRating
-from metrics.periods import DAY, MONTH, WEEK, periods_ending
+from metrics.models import (
+    BillingImport,
+    Incident,
+    ProbeResult,
+    SatisfactionRating,
+    SurveyAnswer,
+)
+from metrics.periods import DAY, MONTH, WEEK, periods_ending, quarter_of
 from metrics.services import (
     IN_FLIGHT,
     billing_import,
@@ -31,6 +37,7 @@ from metrics.services import (
     oncall_action_log,
     rating_submit,
     ssops_slos_import,
+    survey_answer,
 )
 from slo.models import SLO
 from teams.models import Team
@@ -159,6 +166,29 @@ def _ratings() -> int:
     return rated
 
 
+# Demo users who answered the quarterly survey (M12) in the last days; exec and admin are asked
+# when they sign in.
+SURVEY = [("dev", 9, 3), ("approver", 7, 2), ("oncall", 10, 1)]  # username, score, days ago
+
+
+def _survey_answers(now) -> int:
+    answered = 0
+    users = {
+        u.username: u
+        for u in get_user_model().objects.filter(
+            username__in=dict.fromkeys(name for name, _, _ in SURVEY)
+        )
+    }
+    for username, score, days_ago in SURVEY:
+        at = now - timedelta(days=days_ago)
+        user = users.get(username)
+        if user is None or SurveyAnswer.objects.filter(user=user, quarter=quarter_of(at)).exists():
+            continue
+        survey_answer(actor=user, score=score, now=at)
+        answered += 1
+    return answered
+
+
 def seed(stdout=None) -> None:
     now = timezone.now().astimezone(UTC)
     admin = get_user_model().objects.filter(username="admin").first()
@@ -173,6 +203,7 @@ def seed(stdout=None) -> None:
     probes = _probes(now)
     _incident(now)
     rated = _ratings()
+    answered = _survey_answers(now)
     budget_burn_evaluate(now=now)
     periods = [
         *periods_ending(DAY, now, 14),
@@ -185,5 +216,5 @@ def seed(stdout=None) -> None:
         stdout.write(
             f"platform metrics: SSOps SLOs imported; billing {record.row_count} rows "
             f"(replaced {record.replaced_rows}); {probes} synthetic probe minutes added; {rated} "
-            f"rating(s); metrics computed for {len(periods)} periods"
+            f"rating(s); {answered} survey answer(s); metrics computed for {len(periods)} periods"
         )

@@ -4,6 +4,8 @@ transaction, and takes the acting user as `actor=` (None for the system's beat j
 - `billing_import`: a FOCUS file, whole or not at all; a billing account's period is replaced.
 - `metric_snapshots_record`: the figures of every metric for one period (beat job).
 - `rating_submit`: a requester's 1–5 rating of a finished request (M12).
+- `survey_answer`, `survey_dismiss`: the quarterly 0–10 survey of each active user (M12).
+- `metric_history_recompute`: stored history computed again under changed definitions.
 - `incident_open`, `incident_resolve`, `oncall_action_log`: on-call's manual actions (M9).
 - `budget_burn_evaluate`: each team's cost burn rate this month, alerting above 2×.
 - `audit_gaps_reconcile`: name every transition without its audit event (M11).
@@ -38,11 +40,13 @@ from metrics.models import (
     BillingRow,
     BudgetAlert,
     Incident,
+    MetricDefinition,
     MetricSnapshot,
     OncallAction,
     SatisfactionRating,
+    SurveyAnswer,
 )
-from metrics.periods import Period
+from metrics.periods import Period, quarter_of
 from slo.models import SLO
 from teams import permissions
 from teams.models import Team
@@ -166,6 +170,7 @@ def metric_snapshots_record(
     outcomes = {key: metric_compute(key, period, now) for key in keys}  # I/O outside the txn
     complete = now >= period.end
     with transaction.atomic():
+        _definitions_note(keys)
         MetricSnapshot.objects.filter(
             metric__in=keys, period_kind=period.kind, period_start=period.start
         ).delete()
@@ -186,11 +191,24 @@ def metric_snapshots_record(
                     detail=outcome.detail,
                     complete=complete,
                     computed_at=now,
+                    definition=catalogue.BY_KEY[key].version,
                 )
                 for figure in figures
             ]
         MetricSnapshot.objects.bulk_create(rows)
     return {key: outcome.status for key, outcome in outcomes.items()}
+
+
+def _definitions_note(keys: Sequence[str]) -> None:
+    """Record when each metric's current definition was first used (what its pages say it
+    holds since)."""
+    known = set(MetricDefinition.objects.filter(metric__in=keys).values_list("metric", "version"))
+    for key in keys:
+        version = catalogue.BY_KEY[key].version
+        if (key, version) not in known:
+            MetricDefinition.objects.get_or_create(
+                metric=key, version=version, defaults={"since": timezone.now()}
+            )
 
 
 def periods_due(*, now: datetime) -> list[Period]:
@@ -206,6 +224,7 @@ def periods_due(*, now: datetime) -> list[Period]:
             MetricSnapshot.objects.filter(
                 period_kind=kind, period_start=previous.start, complete=True
             )
+            .current()
             .values("metric")
             .distinct()
             .count()
@@ -214,6 +233,54 @@ def periods_due(*, now: datetime) -> list[Period]:
             due.append(previous)
         due.append(current)
     return due
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    metric: str
+    version: int
+    periods: list[str]
+
+
+def metric_history_recompute(*, actor, now: datetime) -> list[Recomputed]:
+    """Compute again, from the records, every stored period of each metric whose figures were
+    computed under an older definition, so that no history mixes definitions; record when
+    (MetricDefinition) and audit it. Periods whose records are gone (e.g. M1 past Prometheus's
+    retention) come out as what the records still say. Idempotent: nothing older, nothing
+    done."""
+    from metrics.periods import Period
+
+    done = []
+    for metric in catalogue.METRICS:
+        stale = (
+            MetricSnapshot.objects.filter(metric=metric.key, definition__lt=metric.version)
+            .values_list("period_kind", "period_start")
+            .distinct()
+            .order_by("period_kind", "period_start")
+        )
+        periods = [Period(kind, start) for kind, start in stale]
+        for period in periods:
+            metric_snapshots_record(period=period, now=now, metrics=[metric.key])
+        if not periods:
+            continue
+        with transaction.atomic():
+            MetricDefinition.objects.filter(metric=metric.key, version=metric.version).update(
+                recomputed_at=timezone.now(), periods_recomputed=len(periods)
+            )
+            audit_record(
+                action="metrics.history_recomputed",
+                actor=actor,
+                object_type="metrics.metricdefinition",
+                object_id=f"{metric.key}-v{metric.version}",
+                payload={
+                    "metric": metric.key,
+                    "version": metric.version,
+                    "changed": metric.changed,
+                    "periods": len(periods),
+                },
+            )
+        done.append(Recomputed(metric.key, metric.version, [p.label for p in periods]))
+    return done
 
 
 # --- M12 satisfaction ratings --------------------------------------------------------------------
@@ -278,6 +345,58 @@ def rating_submit(*, actor, request: Request, score, comment: str = "") -> Satis
             payload={"score": score, "comment": comment, "previous_score": previous},
         )
     return rating
+
+
+# --- M12 the quarterly survey -------------------------------------------------------------------
+
+
+def survey_due(*, user, now: datetime | None = None) -> bool:
+    """Whether the survey is to be asked of this user: an active user signed in, who has
+    neither answered nor dismissed it this quarter."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    quarter = quarter_of(now or timezone.now())
+    return not SurveyAnswer.objects.filter(user=user, quarter=quarter).exists()
+
+
+def survey_answer(*, actor, score, now: datetime | None = None) -> SurveyAnswer:
+    """The user's answer (0–10) to this quarter's survey, with their teams as they are now;
+    once a quarter (a second answer is refused, as is one after dismissing it)."""
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = -1
+    if not 0 <= score <= 10:
+        raise PlatformInvalid({"score": ["Choose a whole number from 0 (not at all) to 10."]})
+    return _survey_record(actor=actor, score=score, now=now or timezone.now())
+
+
+def survey_dismiss(*, actor, now: datetime | None = None) -> SurveyAnswer:
+    """The user declines this quarter's survey: it is not asked again before next quarter."""
+    return _survey_record(actor=actor, score=None, now=now or timezone.now())
+
+
+def _survey_record(*, actor, score: int | None, now: datetime) -> SurveyAnswer:
+    if not actor.is_authenticated:
+        raise PermissionDenied("Sign in to answer the survey.")
+    quarter = quarter_of(now)
+    with transaction.atomic():
+        answer, created = SurveyAnswer.objects.get_or_create(
+            user=actor, quarter=quarter, defaults={"score": score, "answered_at": now}
+        )
+        if not created:
+            raise PlatformInvalid(
+                {"score": [f"You have already answered or dismissed the {quarter} survey."]}
+            )
+        teams = list(Team.objects.filter(memberships__user=actor))
+        answer.teams.set(teams)
+        audit_record(
+            action="survey.dismissed" if score is None else "survey.answered",
+            actor=actor,
+            obj=answer,
+            payload={"quarter": quarter, "score": score, "teams": [t.slug for t in teams]},
+        )
+    return answer
 
 
 # --- incidents and manual on-call actions (M9) ---------------------------------------------------

@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from catalog.models import Request
@@ -86,16 +87,53 @@ def metric_detail(request, key: str):
         until=period.start,
         limit=HISTORY_PERIODS,
     )
+    definitions = {d.metric: d for d in selectors.metric_definitions()}
     return render(
         request,
         "metrics/metric_detail.html",
         {
             **_navigation(period),
             "metric": metric,
+            "definition": definitions.get(metric.key),
+            "earlier": [row.value for row in history if row.period_start < period.start],
             "figures": figures,
             "headline": headline,
             "history": history,
             "chart": _chart(metric, history) if len(history) > 1 else None,
+            "links": selectors.source_links(metric, period),
+        },
+    )
+
+
+ROWS_SHOWN = 1000
+HIDDEN_COLUMNS = {"link", "team_id", "team_ids"}
+
+
+@login_required
+def metric_rows(request, key: str):
+    """The records behind one metric's figures for a period, as a table (the API and CSV give
+    the same rows whole)."""
+    try:
+        metric = catalogue.metric_lookup(key)
+    except KeyError:
+        raise Http404("No such metric") from None
+    period, problem = _period(request)
+    if problem:
+        messages.error(request, problem)
+    rows = selectors.metric_rows(user=request.user, metric=metric, period=period)
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns and c not in HIDDEN_COLUMNS]
+    return render(
+        request,
+        "metrics/metric_rows.html",
+        {
+            **_navigation(period),
+            "metric": metric,
+            "columns": columns,
+            "rows": [([row.get(c) for c in columns], row.get("link")) for row in rows[:ROWS_SHOWN]],
+            "count": len(rows),
+            "shown": min(len(rows), ROWS_SHOWN),
             "links": selectors.source_links(metric, period),
         },
     )
@@ -241,3 +279,31 @@ def request_rating(request, uuid):
     if request.method != "GET":
         return HttpResponse(status=405)
     return render(request, "metrics/_request_rating.html", {"item": item})
+
+
+# --- the quarterly survey (M12) -----------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def survey(request):
+    """The survey's answer (score 0–10) or its dismissal (`dismiss`); back to the page it was
+    asked on."""
+    if request.POST.get("dismiss"):
+        _run(
+            request,
+            lambda: services.survey_dismiss(actor=request.user),
+            "Asked again next quarter.",
+        )
+    else:
+        _run(
+            request,
+            lambda: services.survey_answer(actor=request.user, score=request.POST.get("score")),
+            "Thank you for answering.",
+        )
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    return redirect(target)

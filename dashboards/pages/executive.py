@@ -37,7 +37,10 @@ def executive_page(*, user, span: common.TimeRange) -> Page:
     page.add_chart(charts.deny_chart(days, denies))
     page.add_table(
         _per_day_table(
-            "policy-denies", "Live policy decisions per day, by outcome (M5's counts)", days, denies
+            "policy-denies",
+            "Catalog requests the policies decided on per day, by outcome (M5's counts)",
+            days,
+            denies,
         )
     )
     _cost(page, *executive.cost_burn(scope=scope))
@@ -123,7 +126,18 @@ def _metrics(page: Page, tiles: list[executive.MetricTile], days) -> None:
         Table(
             "platform-metrics",
             "M1–M12: the newest daily figure of each, with its target",
-            ["metric", "title", "day", "for", "value", "target", "target met", "data status"],
+            [
+                "metric",
+                "title",
+                "day",
+                "for",
+                "value",
+                "target or trend",
+                "judged figure",
+                "target met",
+                "definition since",
+                "data status",
+            ],
             collapsed=True,
         )
     )
@@ -141,14 +155,23 @@ def _metrics(page: Page, tiles: list[executive.MetricTile], days) -> None:
         met_text = {True: "met", False: "missed", None: "—"}[met]
         met_badge = {True: "ok", False: "bad", None: ""}[met]
         value = metric_text(latest["value"], metric, latest["extras"]) if latest else "—"
+        dimension = metric.target.dimension if metric.target else ""
+        judged = (
+            f"{dimension}: {metric_text(tile.judged_value, metric)}"
+            if dimension and tile.judged_value is not None
+            else ""
+        )
+        definition = tile.definition
         shown.append(
             {
                 "tile": tile,
                 "chart": page.add_chart(chart) if tile.series else None,
                 "value": value,
+                "judged": judged,
                 "met_text": met_text,
                 "met_badge": met_badge,
                 "href": optional_url("metrics:metric-detail", metric.key),
+                "rows_href": optional_url("metrics:metric-rows", metric.key),
             }
         )
         table.rows.append(
@@ -159,7 +182,9 @@ def _metrics(page: Page, tiles: list[executive.MetricTile], days) -> None:
                 cell(latest["label"] if latest else None),
                 cell(latest["value"] if latest else None, value),
                 cell(metric.target.text if metric.target else None),
+                cell(judged or None),
                 cell(met_text if met is not None else None, met_text, badge=met_badge),
+                cell(definition.since.date().isoformat() if definition else None),
                 cell(
                     latest["data_status"] if latest else "not computed",
                     badge="" if not latest or latest["data_status"] == "ok" else "warn",

@@ -18,10 +18,16 @@ from teams.models import Team
 
 
 class TargetSerializer(serializers.Serializer):
-    op = serializers.CharField()
-    threshold = serializers.FloatField()
+    """A threshold (`op`, `threshold`) or a trend (`direction` against the mean of the
+    `periods` periods before) that the figure of `dimension` ("" = overall) must meet."""
+
+    kind = serializers.ChoiceField(choices=["threshold", "trend"])
+    op = serializers.CharField(allow_null=True)
+    threshold = serializers.FloatField(allow_null=True)
+    direction = serializers.CharField(allow_null=True)
+    periods = serializers.IntegerField(allow_null=True)
     text = serializers.CharField()
-    dimension = serializers.CharField()
+    dimension = serializers.CharField(allow_blank=True)
 
 
 class MetricSerializer(serializers.Serializer):
@@ -32,12 +38,17 @@ class MetricSerializer(serializers.Serializer):
     title = serializers.CharField()
     question = serializers.CharField()
     definition = serializers.CharField()
+    formula = serializers.CharField()
     source = serializers.CharField()
     unit = serializers.CharField()
     value_label = serializers.CharField()
     scope = serializers.CharField()
-    dimension = serializers.CharField()
+    dimension = serializers.CharField(allow_blank=True)
     target = TargetSerializer(allow_null=True)
+    version = serializers.IntegerField()
+    changed = serializers.CharField(allow_blank=True)
+    definition_since = serializers.DateTimeField(allow_null=True)
+    history_recomputed_at = serializers.DateTimeField(allow_null=True)
 
 
 class FigureSerializer(serializers.ModelSerializer):

@@ -61,10 +61,32 @@ def metric_or_404(key: str) -> catalogue.Metric:
         raise NotFound(f"no metric {key}: use M1 to M12 or a metric's slug") from None
 
 
-def _metric(metric: catalogue.Metric) -> dict:
+def _target(target) -> dict | None:
+    if target is None:
+        return None
+    trend = isinstance(target, catalogue.Trend)
+    return {
+        "kind": "trend" if trend else "threshold",
+        "op": None if trend else target.op,
+        "threshold": None if trend else target.threshold,
+        "direction": target.direction if trend else None,
+        "periods": target.periods if trend else None,
+        "text": target.text,
+        "dimension": target.dimension,
+    }
+
+
+def _metric(metric: catalogue.Metric, definitions: dict) -> dict:
     data = asdict(metric)
-    data["target"] = asdict(metric.target) if metric.target else None
+    data["target"] = _target(metric.target)
+    definition = definitions.get(metric.key)
+    data["definition_since"] = definition.since if definition else None
+    data["history_recomputed_at"] = definition.recomputed_at if definition else None
     return data
+
+
+def _definitions() -> dict:
+    return {d.metric: d for d in selectors.metric_definitions()}
 
 
 def _flat(figures: list[dict], metric: catalogue.Metric) -> list[dict]:
@@ -95,6 +117,7 @@ class MetricListView(CSVAPIView):
     def get(self, request):
         period = period_from(request.query_params)
         views = selectors.metrics_overview(user=request.user, period=period, history=1)
+        definitions = _definitions()
         data = []
         for view in views:
             figures = s.FigureSerializer(view.figures, many=True).data
@@ -103,7 +126,7 @@ class MetricListView(CSVAPIView):
                 continue
             data.append(
                 {
-                    **_metric(view.metric),
+                    **_metric(view.metric, definitions),
                     "period": period.label,
                     "figures": figures,
                     "rows_url": _rows_url(request, view.metric, period),
@@ -129,7 +152,7 @@ class MetricDetailView(CSVAPIView):
             return Response(_flat(figures, metric))
         return Response(
             {
-                **_metric(metric),
+                **_metric(metric, _definitions()),
                 "period": period.label,
                 "figures": figures,
                 "rows_url": _rows_url(request, metric, period),

@@ -36,7 +36,7 @@ def test_the_overview_shows_every_metric_with_definition_value_target_and_histor
     client, executive, measured, django_assert_max_num_queries
 ):
     client.force_login(executive)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(10):
         page = client.get("/platform-metrics/?period=day&at=2026-01-08").content.decode()
     for key in [f"M{i}" for i in range(1, 13)]:
         assert f'id="{key}"' in page
@@ -84,7 +84,25 @@ def test_the_api_gives_every_metric_with_its_definition_and_figures(api_as, exec
     body = api_as(executive).get(f"/api/platform-metrics/?{JAN_7}").json()
     assert [m["key"] for m in body] == [f"M{i}" for i in range(1, 13)]
     m2 = body[1]
-    assert m2["target"] == {"op": "<", "threshold": 120.0, "text": "p95 < 2 min", "dimension": ""}
+    assert m2["target"] == {
+        "kind": "threshold",
+        "op": "<",
+        "threshold": 120.0,
+        "direction": None,
+        "periods": None,
+        "text": "p95 < 2 min",
+        "dimension": "",
+    }
+    assert m2["formula"].startswith("95th percentile") and m2["version"] == 1
+    m9 = body[8]
+    assert (m9["target"]["kind"], m9["target"]["direction"], m9["target"]["periods"]) == (
+        "trend",
+        "up",
+        4,
+    )
+    m5 = body[4]
+    assert m5["version"] == 2 and "per request" in m5["changed"]
+    assert m5["definition_since"] is not None and m5["history_recomputed_at"] is None
     (total,) = m2["figures"]
     assert total["team"] is None and total["value"] == pytest.approx(85.5)
     assert total["period"] == "2026-01-07" and total["complete"] is True
