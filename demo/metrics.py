@@ -32,7 +32,9 @@ from metrics.services import (
     IN_FLIGHT,
     billing_import,
     budget_burn_evaluate,
+    incident_acknowledge,
     incident_open,
+    incident_resolve,
     metric_snapshots_record,
     oncall_action_log,
     rating_submit,
@@ -138,21 +140,44 @@ def _probes(now: datetime) -> int:
 
 
 def _incident(now: datetime) -> None:
+    """Two incidents: a resolved one five days ago (its MTTA and MTTR on the executive page,
+    timed as it went: opened 10 minutes into the impact, taken 5 minutes later, resolved after
+    90 minutes) and an open one of the last hour (on the on-call page)."""
     if Incident.objects.exists():
         return
     oncall = get_user_model().objects.get(username="oncall")
-    slo = SLO.objects.filter(name="checkout-availability").first()
-    incident = incident_open(actor=oncall, title="Checkout answers 5xx after a deploy", slo=slo)
-    for hours, what in (
-        (5, "Rolled checkout back to the previous image with kubectl by hand"),
-        (4, "Purged the CDN cache from the provider's console"),
+    began = now - timedelta(days=5, hours=2)
+    incident = incident_open(
+        actor=oncall,
+        title="Checkout answers 5xx after a deploy",
+        severity="sev1",
+        slos=list(SLO.objects.filter(name="checkout-availability")),
+        started_at=began,
+    )
+    for minutes, what in (
+        (20, "Rolled checkout back to the previous image with kubectl by hand"),
+        (40, "Purged the CDN cache from the provider's console"),
     ):
         oncall_action_log(
             actor=oncall,
             incident=incident,
             description=what,
-            performed_at=now - timedelta(hours=hours),
+            performed_at=began + timedelta(minutes=minutes),
         )
+    incident_acknowledge(actor=oncall, incident=incident)
+    incident_resolve(actor=oncall, incident=incident)
+    Incident.objects.filter(pk=incident.pk).update(
+        opened_at=began + timedelta(minutes=10),
+        acknowledged_at=began + timedelta(minutes=15),
+        resolved_at=began + timedelta(minutes=90),
+    )
+    incident_open(
+        actor=oncall,
+        title="Search results lag behind the index",
+        severity="sev3",
+        slos=list(SLO.objects.filter(name__startswith="search-")[:1]),
+        started_at=now - timedelta(hours=1),
+    )
 
 
 def _ratings() -> int:

@@ -25,11 +25,14 @@ class MetricsConfig(AppConfig):
             "uuid",
             ("uuid",),
             [
+                "metrics:incident-detail",
+                "metrics:incident-acknowledge",
                 "metrics:incident-action",
                 "metrics:incident-resolve",
                 "api:incident-detail",
                 "api:incident-actions",
                 "api:incident-resolve",
+                "api:incident-acknowledge",
             ],
         )
         register_hidden_objects(Request, "uuid", ("uuid",), ["metrics:request-rating"])

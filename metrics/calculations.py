@@ -531,3 +531,51 @@ def user_satisfaction(
         extras = {**found, "rating_average": stats.mean(rated), "ratings": len(rated)}
         figures.append(Figure(team_id, "", found["nps"], extras))
     return figures
+
+
+# --- incidents: MTTA and MTTR ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncidentTimes:
+    """One incident's times: impact began, opened, acknowledged, resolved."""
+
+    started: datetime
+    opened: datetime
+    acknowledged: datetime | None
+    resolved: datetime | None
+
+
+@dataclass(frozen=True)
+class PeriodIncidents:
+    start: datetime
+    end: datetime
+    opened: int
+    acknowledged: int
+    resolved: int
+    mtta: float | None  # seconds, mean of (acknowledged − opened) over those acknowledged in it
+    mttr: float | None  # seconds, mean of (resolved − impact began) over those resolved in it
+
+
+def incident_periods(
+    incidents: Iterable[IncidentTimes], periods: Sequence[tuple[datetime, datetime]]
+) -> list[PeriodIncidents]:
+    """MTTA and MTTR per period [start, end): an incident counts for MTTA in the period it was
+    acknowledged in and for MTTR in the period it was resolved in."""
+    incidents = list(incidents)
+    found = []
+    for start, end in periods:
+        acked = [i for i in incidents if i.acknowledged and start <= i.acknowledged < end]
+        resolved = [i for i in incidents if i.resolved and start <= i.resolved < end]
+        found.append(
+            PeriodIncidents(
+                start,
+                end,
+                sum(1 for i in incidents if start <= i.opened < end),
+                len(acked),
+                len(resolved),
+                stats.mean(_seconds(i.opened, i.acknowledged) for i in acked),
+                stats.mean(_seconds(i.started, i.resolved) for i in resolved),
+            )
+        )
+    return found

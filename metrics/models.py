@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 from metrics import catalogue
-from metrics.choices import GapKind, MetricStatus, PeriodKind
+from metrics.choices import GapKind, IncidentSeverity, MetricStatus, PeriodKind
 
 
 def money(**options) -> models.DecimalField:
@@ -196,18 +196,32 @@ class ProbeResult(models.Model):
 
 
 class Incident(models.Model):
+    """Something on-call handles: when its impact began (`started_at`), when it was opened,
+    acknowledged (MTTA: opened → acknowledged) and resolved (MTTR: began → resolved), how severe
+    it is, who owns it, and the SLOs and requests it concerns."""
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     title = models.CharField(max_length=200)
+    severity = models.CharField(
+        max_length=4, choices=IncidentSeverity.choices, default=IncidentSeverity.SEV2
+    )
     team = models.ForeignKey(
         "teams.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
     )
-    slo = models.ForeignKey(
-        "slo.SLO", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    slos = models.ManyToManyField("slo.SLO", blank=True, related_name="incidents")
+    requests = models.ManyToManyField("catalog.Request", blank=True, related_name="incidents")
+    started_at = models.DateTimeField(help_text="when the impact began (at most when opened)")
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     opened_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -216,6 +230,7 @@ class Incident(models.Model):
     class Meta:
         db_table = "slo_incident"
         ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["resolved_at"], name="incident_resolved")]
 
     def __str__(self) -> str:
         return self.title

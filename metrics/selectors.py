@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
 from urllib.parse import urlencode
@@ -562,10 +562,103 @@ def ratings_visible(*, user) -> QuerySet[SatisfactionRating]:
 
 
 def incidents_visible(*, user) -> QuerySet[Incident]:
-    incidents = Incident.objects.select_related("team", "slo", "opened_by", "resolved_by")
+    incidents = Incident.objects.select_related(
+        "team", "owner", "opened_by", "acknowledged_by", "resolved_by"
+    ).prefetch_related("slos", "requests__template_version__template", "requests__team")
     if sees_totals(user):
         return incidents
     return incidents.filter(team_id__in=permissions.team_ids(user))
+
+
+# Audit actions that change what SSOps offers or measures: the changes an incident checklist asks
+# about ("template or policy changes deployed recently").
+CHANGE_ACTIONS = (
+    "template.published",
+    "template.deprecated",
+    "policy.created",
+    "policy.updated",
+    "slo.slo.created",
+    "slo.slo.updated",
+    "slo.slo.deleted",
+)
+CHANGE_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A template, policy or SLO change from the audit store, and how to undo it."""
+
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    seq: int
+    undo: str = ""  # what the rollback does ("" when there is none to offer)
+    undo_url: str = ""  # where to POST it
+    link: str = ""  # the page of what changed
+
+
+def _undo(event) -> tuple[str, str, str]:
+    """(what the rollback does, where to POST it, the page of what changed)."""
+    payload = event.payload
+    if event.action == "template.published":
+        slug, version = payload.get("template", ""), payload.get("version", "")
+        return (
+            f"deprecate {slug} {version}",
+            reverse("catalog:template-version-deprecate", args=[slug, version]),
+            reverse("catalog:template-detail", args=[slug]),
+        )
+    if event.action in ("policy.created", "policy.updated"):
+        slug, version = payload.get("policy", ""), payload.get("version") or 0
+        if payload.get("new_version") and version > 1:
+            return (
+                f"restore {slug} v{version - 1}",
+                reverse("catalog:policy-restore", args=[slug, version - 1]),
+                "",
+            )
+        return "", "", ""
+    if event.action.startswith("slo.slo.") and event.action != "slo.slo.deleted":
+        name = payload.get("name", "")
+        return "", "", reverse("slo:slo-detail", args=[name]) if name else ""
+    return "", "", ""
+
+
+def _subject(event) -> str:
+    payload = event.payload
+    if event.action.startswith("template."):
+        return f"template {payload.get('template', event.object_id)} {payload.get('version', '')}"
+    if event.action.startswith("policy."):
+        return f"policy {payload.get('policy', event.object_id)} v{payload.get('version', '?')}"
+    return f"SLO {payload.get('name', event.object_id)}"
+
+
+def incident_changes(*, incident: Incident) -> list[Change]:
+    """Template, policy and SLO changes of the 24 hours before the incident's impact began,
+    newest first, from the audit store, each with its rollback where there is one."""
+    from audit.models import AuditEvent
+    from audit.selectors import ts_text
+
+    events = AuditEvent.objects.filter(
+        action__in=CHANGE_ACTIONS,
+        ts__gte=ts_text(incident.started_at - CHANGE_WINDOW),
+        ts__lte=ts_text(incident.started_at),
+    ).order_by("-seq")
+    changes = []
+    for event in events[:200]:
+        undo, undo_url, link = _undo(event)
+        changes.append(
+            Change(
+                event.ts,
+                event.actor_name,
+                event.action,
+                _subject(event),
+                event.seq,
+                undo,
+                undo_url,
+                link,
+            )
+        )
+    return changes
 
 
 def probes_recent(*, since: datetime | None = None, limit: int = 1440) -> QuerySet[ProbeResult]:

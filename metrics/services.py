@@ -6,7 +6,8 @@ transaction, and takes the acting user as `actor=` (None for the system's beat j
 - `rating_submit`: a requester's 1–5 rating of a finished request (M12).
 - `survey_answer`, `survey_dismiss`: the quarterly 0–10 survey of each active user (M12).
 - `metric_history_recompute`: stored history computed again under changed definitions.
-- `incident_open`, `incident_resolve`, `oncall_action_log`: on-call's manual actions (M9).
+- `incident_open`, `incident_acknowledge`, `incident_resolve`, `oncall_action_log`: incidents
+  (MTTA, MTTR) and on-call's manual actions (M9).
 - `budget_burn_evaluate`: each team's cost burn rate this month, alerting above 2×.
 - `audit_gaps_reconcile`: name every transition without its audit event (M11).
 """
@@ -33,6 +34,7 @@ from catalog.choices import RequestState
 from catalog.models import Budget, Request
 from metrics import catalogue, focus, records
 from metrics.calculations import Figure
+from metrics.choices import IncidentSeverity
 from metrics.compute import metric_compute
 from metrics.models import (
     AuditGap,
@@ -408,39 +410,104 @@ def _require_oncall(actor) -> None:
 
 
 def incident_open(
-    *, actor, title: str, team: Team | None = None, slo: SLO | None = None
+    *,
+    actor,
+    title: str,
+    team: Team | None = None,
+    slos: Sequence[SLO] = (),
+    requests: Sequence[Request] = (),
+    severity: str = IncidentSeverity.SEV2,
+    started_at: datetime | None = None,
 ) -> Incident:
+    """On-call opens an incident: what is wrong, how severe, when the impact began (default
+    now), the team (default the first linked SLO's), and the SLOs and requests it concerns."""
     _require_oncall(actor)
+    now = timezone.now()
     title = (title or "").strip()
+    errors: dict[str, list[str]] = {}
     if not title:
-        raise PlatformInvalid({"title": ["Say what is wrong."]})
+        errors["title"] = ["Say what is wrong."]
     limit = Incident._meta.get_field("title").max_length
     if len(title) > limit:
-        raise PlatformInvalid({"title": [f"Keep it to {limit} characters (this is {len(title)})."]})
+        errors["title"] = [f"Keep it to {limit} characters (this is {len(title)})."]
+    if severity not in IncidentSeverity.values:
+        errors["severity"] = [f"Use one of {', '.join(IncidentSeverity.values)}."]
+    started_at = started_at or now
+    if started_at > now + timedelta(minutes=5):
+        errors["started_at"] = ["The impact began before the incident is opened, not after."]
+    if errors:
+        raise PlatformInvalid(errors)
+    slos, requests = list(slos), list(requests)
     with transaction.atomic():
         incident = Incident.objects.create(
-            title=title, team=team or (slo.team if slo else None), slo=slo, opened_by=actor
+            title=title,
+            severity=severity,
+            team=team or (slos[0].team if slos else None),
+            started_at=started_at,
+            opened_by=actor,
         )
+        incident.slos.set(slos)
+        incident.requests.set(requests)
         audit_record(
             action="incident.opened",
             actor=actor,
             obj=incident,
             team=incident.team_id,
-            payload={"title": incident.title, "slo": slo.name if slo else None},
+            payload={
+                "title": incident.title,
+                "severity": severity,
+                "started_at": started_at,
+                "slos": [slo.name for slo in slos],
+                "requests": [str(r.uuid) for r in requests],
+            },
+        )
+    return incident
+
+
+def incident_acknowledge(*, actor, incident: Incident) -> Incident:
+    """On-call takes the incident: acknowledged now (once; MTTA ends here), and owned by them
+    unless someone owns it already."""
+    _require_oncall(actor)
+    with transaction.atomic():
+        moved = Incident.objects.filter(
+            pk=incident.pk, acknowledged_at=None, resolved_at=None
+        ).update(acknowledged_at=timezone.now(), acknowledged_by=actor)
+        if not moved:
+            raise PlatformInvalid({"incident": ["The incident is already acknowledged."]})
+        Incident.objects.filter(pk=incident.pk, owner=None).update(owner=actor)
+        incident.refresh_from_db()
+        audit_record(
+            action="incident.acknowledged",
+            actor=actor,
+            obj=incident,
+            team=incident.team_id,
+            payload={"owner": incident.owner.get_username()},
         )
     return incident
 
 
 def incident_resolve(*, actor, incident: Incident) -> Incident:
+    """On-call resolves the incident (acknowledging it too if nobody had); the provisioning
+    failures of the requests it names are resolved with it."""
+    from provisioning.alerts import provisioning_failure_resolve
+
     _require_oncall(actor)
+    now = timezone.now()
     with transaction.atomic():
         moved = Incident.objects.filter(pk=incident.pk, resolved_at=None).update(
-            resolved_at=timezone.now(), resolved_by=actor
+            resolved_at=now, resolved_by=actor
         )
         if not moved:
             raise PlatformInvalid({"incident": ["The incident is already resolved."]})
+        Incident.objects.filter(pk=incident.pk, acknowledged_at=None).update(
+            acknowledged_at=now, acknowledged_by=actor
+        )
         incident.refresh_from_db()
         audit_record(action="incident.resolved", actor=actor, obj=incident, team=incident.team_id)
+        for uuid in incident.requests.values_list("uuid", flat=True):
+            provisioning_failure_resolve(
+                request_uuid=uuid, reason=f"incident {incident.uuid} was resolved"
+            )
     return incident
 
 

@@ -5,10 +5,12 @@ results only."""
 
 from __future__ import annotations
 
+import uuid as uuid_module
 from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,6 +21,7 @@ from django.views.decorators.http import require_POST
 from catalog.models import Request
 from catalog.selectors import request_list_visible
 from metrics import catalogue, selectors, services
+from metrics.choices import IncidentSeverity
 from metrics.periods import KINDS, PeriodError, period_containing, period_parse
 from slo.models import SLO
 from teams import permissions
@@ -178,15 +181,37 @@ def budgets(request):
 @login_required
 def incident_list(request):
     can_act = permissions.is_oncall(request.user)
-    incidents = selectors.incidents_visible(user=request.user).prefetch_related("actions__actor")
+    incidents = selectors.incidents_visible(user=request.user)
     return render(
         request,
         "metrics/incidents.html",
         {
             "incidents": list(incidents[:100]),
             "can_act": can_act,
+            "severities": IncidentSeverity.choices,
             "teams": Team.objects.order_by("slug") if can_act else [],
             "slos": SLO.objects.order_by("name").only("name") if can_act else [],
+        },
+    )
+
+
+@login_required
+def incident_detail(request, uuid):
+    """One incident: what it concerns, its actions, and the template, policy and SLO changes of
+    the 24 hours before it began, with their rollbacks (platform admins)."""
+    incident = get_object_or_404(
+        selectors.incidents_visible(user=request.user).prefetch_related("actions__actor"),
+        uuid=uuid,
+    )
+    return render(
+        request,
+        "metrics/incident_detail.html",
+        {
+            "incident": incident,
+            "can_act": permissions.is_oncall(request.user),
+            "can_roll_back": permissions.is_platform_admin(request.user),
+            "changes": selectors.incident_changes(incident=incident),
+            "window_hours": int(selectors.CHANGE_WINDOW.total_seconds() // 3600),
         },
     )
 
@@ -205,39 +230,93 @@ def _run(request, action, success: str) -> None:
         messages.success(request, success)
 
 
-def _oncall_post(request, action, success: str):
-    _run(request, action, success)
-    return redirect("metrics:incident-list")
+def _moment(text: str):
+    """A date-time typed on a page (UTC unless it says otherwise); None when unreadable."""
+    moment = parse_datetime(text.strip().replace(" ", "T", 1)) if text.strip() else None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.get_current_timezone())
+    return moment
 
 
 @login_required
 @require_POST
 def incident_open(request):
+    if not permissions.is_oncall(request.user):
+        raise PermissionDenied("Incidents are opened by on-call and platform admins.")
     team = Team.objects.filter(slug=request.POST.get("team", "")).first()
-    slo = SLO.objects.filter(name=request.POST.get("slo", "")).first()
-    return _oncall_post(
+    slos = list(SLO.objects.filter(name__in=request.POST.getlist("slos")))
+    named = request.POST.get("requests", "").replace(",", " ").split()
+    # On-call sees every team's requests (as on their dashboard); only on-call opens incidents.
+    linkable = (
+        Request.objects.all() if permissions.is_oncall(request.user) else Request.objects.none()
+    )
+    found = {str(r.uuid): r for r in linkable.filter(uuid__in=[n for n in named if _is_uuid(n)])}
+    unknown = [n for n in named if n not in found]
+    started = request.POST.get("started_at") or ""
+    started_at = _moment(started)
+    if unknown or (started and started_at is None):
+        if unknown:
+            messages.error(request, f"Requests: no request {', '.join(unknown)} that you may see.")
+        if started and started_at is None:
+            messages.error(request, "Impact began: use a date and time, e.g. 2026-01-07 14:30.")
+        return redirect("metrics:incident-list")
+    opened = {}
+
+    def open_it():
+        opened["incident"] = services.incident_open(
+            actor=request.user,
+            title=request.POST.get("title", ""),
+            team=team,
+            slos=slos,
+            requests=list(found.values()),
+            severity=request.POST.get("severity") or IncidentSeverity.SEV2,
+            started_at=started_at,
+        )
+
+    _run(request, open_it, "Incident opened.")
+    if "incident" in opened:
+        return redirect("metrics:incident-detail", uuid=opened["incident"].uuid)
+    return redirect("metrics:incident-list")
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid_module.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _incident_post(request, uuid, action, success: str):
+    incident = get_object_or_404(selectors.incidents_visible(user=request.user), uuid=uuid)
+    _run(request, lambda: action(incident), success)
+    return redirect("metrics:incident-detail", uuid=incident.uuid)
+
+
+@login_required
+@require_POST
+def incident_acknowledge(request, uuid):
+    return _incident_post(
         request,
-        lambda: services.incident_open(
-            actor=request.user, title=request.POST.get("title", ""), team=team, slo=slo
-        ),
-        "Incident opened.",
+        uuid,
+        lambda incident: services.incident_acknowledge(actor=request.user, incident=incident),
+        "Acknowledged: the incident is yours.",
     )
 
 
 @login_required
 @require_POST
 def incident_action(request, uuid):
-    incident = get_object_or_404(selectors.incidents_visible(user=request.user), uuid=uuid)
     performed = request.POST.get("performed_at") or ""
-    moment = parse_datetime(performed) if performed else None
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.get_current_timezone())
+    moment = _moment(performed)
     if performed and moment is None:
+        incident = get_object_or_404(selectors.incidents_visible(user=request.user), uuid=uuid)
         messages.error(request, "When: use a date and time, e.g. 2026-01-07 14:30.")
-        return redirect("metrics:incident-list")
-    return _oncall_post(
+        return redirect("metrics:incident-detail", uuid=incident.uuid)
+    return _incident_post(
         request,
-        lambda: services.oncall_action_log(
+        uuid,
+        lambda incident: services.oncall_action_log(
             actor=request.user,
             incident=incident,
             description=request.POST.get("description", ""),
@@ -250,10 +329,10 @@ def incident_action(request, uuid):
 @login_required
 @require_POST
 def incident_resolve(request, uuid):
-    incident = get_object_or_404(selectors.incidents_visible(user=request.user), uuid=uuid)
-    return _oncall_post(
+    return _incident_post(
         request,
-        lambda: services.incident_resolve(actor=request.user, incident=incident),
+        uuid,
+        lambda incident: services.incident_resolve(actor=request.user, incident=incident),
         "Incident resolved.",
     )
 

@@ -19,7 +19,12 @@ from catalog.services.handoff import (
     requests_expire_due,
 )
 from catalog.services.nudges import approvals_nudge
-from catalog.services.policies import policies_evaluate, policy_problems, policy_save
+from catalog.services.policies import (
+    policies_evaluate,
+    policy_problems,
+    policy_restore,
+    policy_save,
+)
 from catalog.services.quotas import budget_set, quota_set
 from catalog.services.requests import RequestInvalid, request_submit
 from catalog.services.teams import membership_set, team_create
@@ -34,6 +39,7 @@ __all__ = [
     "membership_set",
     "policies_evaluate",
     "policy_problems",
+    "policy_restore",
     "policy_save",
     "quota_set",
     "request_approve",

@@ -45,7 +45,37 @@ def executive_page(*, user, span: common.TimeRange) -> Page:
     )
     _cost(page, *executive.cost_burn(scope=scope))
     _approvals(page, executive.outstanding_approvals(scope=scope))
+    _incidents(page, executive.incident_weeks(scope=scope, span=span))
     return page
+
+
+def _incidents(page: Page, weeks) -> None:
+    resolved = [w for w in weeks if w.mttr is not None]
+    page.context["mttr_latest"] = duration(resolved[-1].mttr) if resolved else None
+    acked = [w for w in weeks if w.mtta is not None]
+    page.context["mtta_latest"] = duration(acked[-1].mtta) if acked else None
+    table = page.add_table(
+        Table(
+            "incidents",
+            "Incidents per ISO week: MTTA (opened → acknowledged, over those acknowledged that "
+            "week) and MTTR (impact began → resolved, over those resolved that week)",
+            ["week", "opened", "acknowledged", "resolved", "MTTA", "MTTR"],
+            empty="No incident in these weeks.",
+        )
+    )
+    for week in weeks:
+        if not (week.opened or week.acknowledged or week.resolved):
+            continue
+        table.rows.append(
+            [
+                cell(week.start.date().isoformat(), f"{week.start:%G-W%V}"),
+                cell(week.opened),
+                cell(week.acknowledged),
+                cell(week.resolved),
+                cell(week.mtta, duration(week.mtta)),
+                cell(week.mttr, duration(week.mttr)),
+            ]
+        )
 
 
 def _slo_health(page: Page, health: executive.SloHealth) -> None:

@@ -16,9 +16,11 @@ from catalog.choices import RequestState
 from catalog.models import Budget, MonthlySpend, Request
 from catalog.services.quotas import month_start
 from dashboards.selectors.common import Scope, TimeRange
+from metrics import calculations as calc
 from metrics import catalogue
 from metrics.choices import PeriodKind
-from metrics.models import BudgetAlert, MetricDefinition, MetricSnapshot
+from metrics.models import BudgetAlert, Incident, MetricDefinition, MetricSnapshot
+from metrics.periods import WEEK, period_containing
 from metrics.selectors import judged_dimensions, metric_definitions
 from slo.choices import DataStatus
 from slo.selectors import slo_visible, slo_with_latest
@@ -309,3 +311,24 @@ def outstanding_approvals(*, scope: Scope, now: datetime | None = None, limit: i
     return Approvals(
         totals["waiting"], totals["overdue"], totals["oldest"], list(per_team.items()), list(oldest)
     )
+
+
+# --- incidents -----------------------------------------------------------------------------------
+
+
+def incident_weeks(*, scope: Scope, span: TimeRange) -> list[calc.PeriodIncidents]:
+    """MTTA and MTTR per ISO week of the range (one query: the incidents that moved in it)."""
+    weeks = []
+    week = period_containing(WEEK, span.start)
+    while week.start < span.now:
+        weeks.append((week.start, week.end))
+        week = week.next()
+    first = weeks[0][0]
+    moved = scope.teams(Incident.objects.all()).filter(
+        Q(opened_at__gte=first) | Q(acknowledged_at__gte=first) | Q(resolved_at__gte=first)
+    )
+    times = [
+        calc.IncidentTimes(*row)
+        for row in moved.values_list("started_at", "opened_at", "acknowledged_at", "resolved_at")
+    ]
+    return calc.incident_periods(times, weeks)

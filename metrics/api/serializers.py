@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from catalog.models import Request
 from core.models import JobRun
 from core.serializers import StrictInput
 from metrics.models import (
@@ -209,30 +210,57 @@ class OncallActionSerializer(StrictInput, serializers.ModelSerializer):
 
 
 class IncidentSerializer(StrictInput, serializers.ModelSerializer):
+    """An incident: `started_at` is when its impact began (default: when it is opened); MTTA
+    runs from `opened_at` to `acknowledged_at`, MTTR from `started_at` to `resolved_at`."""
+
     team = serializers.SlugRelatedField(
         slug_field="slug", queryset=Team.objects.all(), allow_null=True, required=False
     )
-    slo = serializers.SlugRelatedField(
-        slug_field="name", queryset=SLO.objects.all(), allow_null=True, required=False
+    slos = serializers.SlugRelatedField(
+        slug_field="name", queryset=SLO.objects.all(), many=True, required=False
     )
+    requests = serializers.SlugRelatedField(
+        slug_field="uuid", queryset=Request.objects.all(), many=True, required=False
+    )
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     resolved_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+    started_at = serializers.DateTimeField(required=False)
 
     class Meta:
         model = Incident
         fields = [
             "uuid",
             "title",
+            "severity",
             "team",
-            "slo",
+            "owner",
+            "slos",
+            "requests",
+            "started_at",
             "opened_by",
             "opened_at",
+            "acknowledged_at",
+            "acknowledged_by",
             "resolved_at",
             "resolved_by",
         ]
-        read_only_fields = ["uuid", "opened_by", "opened_at", "resolved_at", "resolved_by"]
+        read_only_fields = [
+            "uuid",
+            "owner",
+            "opened_by",
+            "opened_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "resolved_at",
+            "resolved_by",
+        ]
+        extra_kwargs = {"severity": {"required": False}}
 
 
 class RatingSerializer(serializers.ModelSerializer):

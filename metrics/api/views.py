@@ -27,6 +27,7 @@ from core.models import JobRun
 from metrics import catalogue, selectors, services
 from metrics.api import serializers as s
 from metrics.api.renderers import CSVExportMixin
+from metrics.choices import IncidentSeverity
 from metrics.focus import FocusRefused
 from metrics.models import OncallAction, SatisfactionRating
 from metrics.periods import KINDS, Period, PeriodError, period_containing, period_parse
@@ -418,19 +419,31 @@ class IncidentViewSet(
                 actor=self.request.user,
                 title=data["title"],
                 team=data.get("team"),
-                slo=data.get("slo"),
+                slos=data.get("slos", []),
+                requests=data.get("requests", []),
+                severity=data.get("severity") or IncidentSeverity.SEV2,
+                started_at=data.get("started_at"),
             )
         except services.PlatformInvalid as exc:
             raise ValidationError(exc.errors) from None
 
-    @extend_schema(request=None, responses=s.IncidentSerializer)
-    @action(detail=True, methods=["post"])
-    def resolve(self, request, uuid=None):
+    def _transition(self, change):
         try:
-            incident = services.incident_resolve(actor=request.user, incident=self.get_object())
+            incident = change(actor=self.request.user, incident=self.get_object())
         except services.PlatformInvalid as exc:
             return Response(exc.errors, status=status.HTTP_409_CONFLICT)
         return Response(s.IncidentSerializer(incident).data)
+
+    @extend_schema(request=None, responses={200: s.IncidentSerializer, 409: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, uuid=None):
+        """On-call takes the incident (once): acknowledged now, owned by them if unowned."""
+        return self._transition(services.incident_acknowledge)
+
+    @extend_schema(request=None, responses={200: s.IncidentSerializer, 409: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, uuid=None):
+        return self._transition(services.incident_resolve)
 
     @extend_schema(request=s.OncallActionSerializer, responses=s.OncallActionSerializer(many=True))
     @action(detail=True, methods=["get", "post"])
