@@ -24,8 +24,9 @@ receivers:
 
 
 class AlertmanagerServer:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, config: str = CONFIG):
         self.workdir = workdir
+        self.config = config
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -34,7 +35,7 @@ class AlertmanagerServer:
         require_binary(ALERTMANAGER)
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "alertmanager.yml"
-        config.write_text(CONFIG)
+        config.write_text(self.config)
         log = (self.workdir / "alertmanager.log").open("ab")
         self.process = subprocess.Popen(
             [
@@ -65,6 +66,12 @@ class AlertmanagerServer:
             self.process.terminate()
             self.process.wait(10)
         self.process = None
+
+    def groups(self) -> list[dict]:
+        """The alert groups Alertmanager formed, each with its receiver and labels."""
+        response = requests.get(f"{self.url}/api/v2/alerts/groups", timeout=5)
+        response.raise_for_status()
+        return response.json()
 
     def active_alerts(self, **labels: str) -> list[dict]:
         """Alerts Alertmanager holds as active (not resolved) with these labels."""
