@@ -71,8 +71,9 @@ def metric_list(request):
     )
 
 
-@login_required
-def metric_detail(request, key: str):
+def _metric_and_period(request, key: str):
+    """The metric a URL names (404 when none) and the period its query string asks for (a
+    period it cannot read is said in a message, and the current one shown)."""
     try:
         metric = catalogue.metric_lookup(key)
     except KeyError:
@@ -80,6 +81,12 @@ def metric_detail(request, key: str):
     period, problem = _period(request)
     if problem:
         messages.error(request, problem)
+    return metric, period
+
+
+@login_required
+def metric_detail(request, key: str):
+    metric, period = _metric_and_period(request, key)
     figures = selectors.metric_figures(user=request.user, metric=metric, period=period)
     headline = figures[0] if figures else None
     history = selectors.metric_history(
@@ -116,13 +123,7 @@ HIDDEN_COLUMNS = {"link", "team_id", "team_ids"}
 def metric_rows(request, key: str):
     """The records behind one metric's figures for a period, as a table (the API and CSV give
     the same rows whole)."""
-    try:
-        metric = catalogue.metric_lookup(key)
-    except KeyError:
-        raise Http404("No such metric") from None
-    period, problem = _period(request)
-    if problem:
-        messages.error(request, problem)
+    metric, period = _metric_and_period(request, key)
     rows = selectors.metric_rows(user=request.user, metric=metric, period=period)
     columns: list[str] = []
     for row in rows:

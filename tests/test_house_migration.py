@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -157,14 +158,23 @@ def test_a_sqlite_database_from_before_the_split_keeps_every_row(tmp_path):
     check_migrated(SQLite(path), f"sqlite:///{path}", tmp_path)
 
 
-@pytest.mark.postgres
-def test_a_postgresql_database_from_before_the_split_keeps_every_row(tmp_path):
+@contextmanager
+def postgres_database(prefix: str):
+    """A new, empty database on the test PostgreSQL server (its URL), dropped afterwards."""
     server = os.environ["SSOPS_TEST_POSTGRES_URL"]
-    name = f"house_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    url = server.rsplit("/", 1)[0] + f"/{name}"
     try:
+        yield server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+def test_a_postgresql_database_from_before_the_split_keeps_every_row(tmp_path):
+    with postgres_database("house") as url:
         dump = gzip.decompress(
             (FIXTURES / "seed_demo_before_house.postgresql.sql.gz").read_bytes()
         ).decode()
@@ -173,6 +183,3 @@ def test_a_postgresql_database_from_before_the_split_keeps_every_row(tmp_path):
         )
         assert loaded.returncode == 0, loaded.stderr
         check_migrated(PostgreSQL(url), url, tmp_path)
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

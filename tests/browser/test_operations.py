@@ -5,7 +5,6 @@ on-call page, its page with the changes made before it, and a rollback run from 
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -18,19 +17,6 @@ from tests.dashboards.test_executive_metrics import store
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 QUESTION = "How likely are you to recommend SSOps to a colleague?"
-
-
-@pytest.fixture
-def open_as(live_server, page_factory):
-    def sign_in(user):
-        client = Client()
-        client.force_login(user)
-        page = page_factory()
-        cookie = client.cookies["sessionid"].value
-        page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
-        return page
-
-    return sign_in
 
 
 def test_the_survey_is_asked_once_and_answered(open_as, live_server, bob):

@@ -5,13 +5,10 @@ engine measures them from SSOps's records. On SQLite, and on a PostgreSQL databa
 from __future__ import annotations
 
 import json
-import os
-import uuid
 
-import psycopg
 import pytest
 
-from tests.test_house_migration import manage
+from tests.test_house_migration import manage, postgres_database
 
 OWN = {
     "ssops-api-availability",
@@ -81,12 +78,5 @@ def test_a_fresh_sqlite_install_evaluates_ssops_own_slos(tmp_path):
 
 @pytest.mark.postgres
 def test_a_fresh_postgresql_install_evaluates_ssops_own_slos(tmp_path):
-    server = os.environ["SSOPS_TEST_POSTGRES_URL"]
-    name = f"fresh_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        check_fresh_install(server.rsplit("/", 1)[0] + f"/{name}", tmp_path)
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_database("fresh") as url:
+        check_fresh_install(url, tmp_path)
