@@ -1,4 +1,5 @@
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from catalog.models import Request
 from core.models import JobRun
@@ -209,19 +210,31 @@ class OncallActionSerializer(StrictInput, serializers.ModelSerializer):
         extra_kwargs = {"performed_at": {"required": False}}
 
 
+class NamedBy(serializers.SlugRelatedField):
+    """An object named by its slug (or name, or UUID); an empty string is refused as the
+    schema says (DRF's relational fields would take it for null: leave the field out, or send
+    null, for none)."""
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""  # a form's empty field, kept as what it is
+        return super().get_value(dictionary)
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":
+            raise serializers.ValidationError(
+                "An empty name names nothing: leave the field out (or send null) for none."
+            )
+        return super().run_validation(data)
+
+
 class IncidentSerializer(StrictInput, serializers.ModelSerializer):
     """An incident: `started_at` is when its impact began (default: when it is opened); MTTA
     runs from `opened_at` to `acknowledged_at`, MTTR from `started_at` to `resolved_at`."""
 
-    team = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Team.objects.all(), allow_null=True, required=False
-    )
-    slos = serializers.SlugRelatedField(
-        slug_field="name", queryset=SLO.objects.all(), many=True, required=False
-    )
-    requests = serializers.SlugRelatedField(
-        slug_field="uuid", queryset=Request.objects.all(), many=True, required=False
-    )
+    team = NamedBy(slug_field="slug", queryset=Team.objects.all(), allow_null=True, required=False)
+    slos = NamedBy(slug_field="name", queryset=SLO.objects.all(), many=True, required=False)
+    requests = NamedBy(slug_field="uuid", queryset=Request.objects.all(), many=True, required=False)
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     acknowledged_by = serializers.SlugRelatedField(

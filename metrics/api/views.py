@@ -15,7 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, UnsupportedMediaType, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +24,7 @@ from catalog.models import Request
 from catalog.selectors import request_list_visible
 from core.jobs import job_runs_overview
 from core.models import JobRun
+from core.parsers import StrictJSONParser
 from metrics import catalogue, selectors, services
 from metrics.api import serializers as s
 from metrics.api.renderers import CSVExportMixin
@@ -408,6 +409,17 @@ class IncidentViewSet(
     serializer_class = s.IncidentSerializer
     lookup_field = "uuid"
     csv_name = "incidents"
+    # JSON only: an incident names lists (its SLOs and requests), which a form encoding cannot
+    # tell from none, nor an empty name from a missing one.
+    parser_classes = [StrictJSONParser]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        sends_body = self.action == "create" or (
+            self.action == "actions" and request.method == "POST"
+        )
+        if sends_body and not (request.content_type or "").startswith("application/json"):
+            raise UnsupportedMediaType(request.content_type, "Send the incident as JSON.")
 
     def get_queryset(self):
         return selectors.incidents_visible(user=self.request.user)

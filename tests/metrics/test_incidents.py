@@ -184,3 +184,16 @@ def test_an_incident_is_acknowledged_once(oncall):
     incident_acknowledge(actor=oncall, incident=incident)
     with pytest.raises(PlatformInvalid, match="already acknowledged"):
         incident_acknowledge(actor=oncall, incident=incident)
+
+
+def test_an_empty_team_name_is_refused_not_taken_for_none(api_as, oncall):
+    """As the API's schema says (a name has at least one character)."""
+    api = api_as(oncall)
+    refused = api.post("/api/incidents/", {"title": "x", "team": ""}, format="json")
+    assert refused.status_code == 400 and "empty name" in refused.json()["team"][0]
+    listed = api.post("/api/incidents/", {"title": "x", "slos": [""]}, format="json")
+    assert listed.status_code == 400 and "slos" in listed.json()
+    assert not Incident.objects.exists()
+    form = api.post("/api/incidents/", {"title": "x"})  # a form cannot say an empty list
+    assert form.status_code == 415
+    assert api.post("/api/incidents/", {"title": "x"}, format="json").status_code == 201

@@ -179,10 +179,14 @@ def test_platform_admins_upload_focus_files_through_the_api(api_as, platform_adm
 
 def test_oncall_opens_an_incident_and_logs_a_manual_action(api_as, oncall, bob, team):
     api = api_as(oncall)
-    opened = api.post("/api/incidents/", {"title": "ledger slow", "team": "payments"})
+    opened = api.post(
+        "/api/incidents/", {"title": "ledger slow", "team": "payments"}, format="json"
+    )
     assert opened.status_code == 201
     uuid = opened.json()["uuid"]
-    logged = api.post(f"/api/incidents/{uuid}/actions/", {"description": "restarted ledger"})
+    logged = api.post(
+        f"/api/incidents/{uuid}/actions/", {"description": "restarted ledger"}, format="json"
+    )
     assert logged.status_code == 201 and logged.json()["by_oncall"] is True
     assert [a["description"] for a in api.get(f"/api/incidents/{uuid}/actions/").json()] == [
         "restarted ledger"
@@ -191,7 +195,9 @@ def test_oncall_opens_an_incident_and_logs_a_manual_action(api_as, oncall, bob, 
     assert api.post(f"/api/incidents/{uuid}/resolve/").status_code == 409
     member = api_as(bob)
     assert [i["title"] for i in member.get("/api/incidents/").json()["results"]] == ["ledger slow"]
-    refused = member.post(f"/api/incidents/{uuid}/actions/", {"description": "me too"})
+    refused = member.post(
+        f"/api/incidents/{uuid}/actions/", {"description": "me too"}, format="json"
+    )
     assert refused.status_code == 403
 
 
