@@ -58,6 +58,16 @@ class ApprovalDecision(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
+class NudgeKind(models.TextChoices):
+    """What is sent about a request that waits for approval, in order: a reminder at half the
+    time to its due time, then, once overdue, an escalation to the team's admins and later to
+    the platform admins."""
+
+    REMINDER = "reminder", "Reminder to the approvers"
+    ESCALATED_TEAM = "escalated_team", "Escalated to the team's admins"
+    ESCALATED_PLATFORM = "escalated_platform", "Escalated to the platform admins"
+
+
 # Badge colours of the catalog's values (see core.badges).
 core_badges.register(
     {

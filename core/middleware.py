@@ -47,10 +47,12 @@ class MetricsMiddleware:
         view = match.view_name if match and match.view_name else "unmatched"
         method = request.method if request.method in KNOWN_METHODS else "other"
         status = str(response.status_code)
+        seconds = time.perf_counter() - started
         HTTP_REQUESTS.labels(view=view, method=method, status=status).inc()
         if request_counts.is_api(view):
-            request_counts.count(view, method, status)  # SSOps's own record, without Prometheus
-        HTTP_DURATION.labels(view=view, method=method).observe(time.perf_counter() - started)
+            # SSOps's own record, for when there is no Prometheus.
+            request_counts.count(view, method, status, seconds=seconds)
+        HTTP_DURATION.labels(view=view, method=method).observe(seconds)
         return response
 
 

@@ -49,7 +49,8 @@ class ProbeResultAdmin(ReadOnlyAdmin):
 
 @admin.register(Incident)
 class IncidentAdmin(ReadOnlyAdmin):
-    list_display = ["title", "team", "slo", "opened_by", "opened_at", "resolved_at"]
+    list_display = ["title", "severity", "team", "owner", "started_at", "opened_at", "resolved_at"]
+    list_filter = ["severity"]
 
 
 @admin.register(OncallAction)

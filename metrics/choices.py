@@ -1,7 +1,8 @@
-"""Choice classes of the platform metrics."""
+"""Choice classes of the platform metrics (with the badge colours of incident severities)."""
 
 from django.db import models
 
+from core import badges as core_badges
 from slo import definitions
 
 
@@ -42,3 +43,18 @@ class ActorRule(models.TextChoices):
         "break_glass_no_incident",
         "Break-glass with no declared incident",
     )
+
+
+class IncidentSeverity(models.TextChoices):
+    SEV1 = "sev1", "SEV1 — critical: a service is down or data at risk"
+    SEV2 = "sev2", "SEV2 — major: a service degraded for many"
+    SEV3 = "sev3", "SEV3 — minor: degraded for a few, a workaround exists"
+
+    @property
+    def short(self) -> str:
+        return self.value.upper()
+
+
+core_badges.register(
+    {IncidentSeverity.SEV1: "bad", IncidentSeverity.SEV2: "warn", IncidentSeverity.SEV3: ""}
+)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.jobs import beat_job, last_success
 from metrics.actors import unexpected_actors_scan
+from metrics.deny_spikes import policy_deny_spikes_evaluate
 from metrics.probe import catalog_probe
 from metrics.services import (
     audit_gaps_reconcile,
@@ -56,6 +57,13 @@ def audit_completeness() -> list[str]:
 def budget_burn() -> dict:
     """Each budgeted team's cost burn rate this month; alert above twice the budgeted pace."""
     return {alert.team.slug: alert.burn_rate for alert in budget_burn_evaluate(now=timezone.now())}
+
+
+@shared_task(name="metrics.tasks.policy_deny_spikes", ignore_result=True)
+@beat_job(lock_seconds=240)
+def policy_deny_spikes() -> dict:
+    """Ticket each policy whose deny rate over the last hour spikes above its 7-day baseline."""
+    return policy_deny_spikes_evaluate(now=timezone.now())
 
 
 @shared_task(name="metrics.tasks.prune_platform_records", ignore_result=True)

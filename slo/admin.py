@@ -16,6 +16,7 @@ from slo.models import (
     AlertPolicy,
     DataSource,
     Indicator,
+    PlatformAlert,
     Service,
     Snapshot,
 )
@@ -169,9 +170,25 @@ class AlertEventAdmin(ReadOnlyAdmin):
     list_filter = ["severity", "kind"]
 
 
+@admin.register(PlatformAlert)
+class PlatformAlertAdmin(ReadOnlyAdmin):
+    list_display = ["alertname", "key", "severity", "firing", "since", "resolved_at"]
+    list_filter = ["alertname", "severity", "firing"]
+    search_fields = ["key", "summary"]
+
+
 @admin.register(AlertDelivery)
 class AlertDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "state", "created_at", "attempts", "delivered_at", "last_error"]
+    list_display = [
+        "id",
+        "kind",
+        "state",
+        "alert",
+        "created_at",
+        "attempts",
+        "delivered_at",
+        "last_error",
+    ]
     list_filter = ["kind"]
     actions = ["retry_now"]
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.jobs import beat_job, job_record
 from slo.services import (
     alert_deliveries_send,
+    platform_alerts_refresh,
     slo_batches,
     slo_evaluation_record,
     slo_history_prune,
@@ -61,8 +62,11 @@ def evaluate_batch(slo_ids: list[int], at: str) -> int:
 @shared_task(name="slo.tasks.deliver_alerts", ignore_result=True)
 @beat_job(lock_seconds=120)
 def deliver_alerts() -> int:
-    """Post what waits in the alert outbox to Alertmanager (retries failed posts)."""
-    return alert_deliveries_send().delivered
+    """Post what waits in the alert outbox to Alertmanager (retries failed posts), then post
+    SSOps's own firing alerts again so that Alertmanager keeps them active."""
+    delivered = alert_deliveries_send().delivered
+    platform_alerts_refresh()
+    return delivered
 
 
 @shared_task(name="slo.tasks.prune_history", ignore_result=True)

@@ -33,6 +33,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
+    "catalog-nudge-approvals": {
+        "task": "catalog.tasks.nudge_approvals",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
     # Provisioning: access revoked on time, expiry warnings, stalled runs resumed; orphans.
     "provisioning-resource-lifecycle": {
         "task": "provisioning.tasks.resource_lifecycle",
@@ -89,6 +94,11 @@ app.conf.beat_schedule = {
         "task": "metrics.tasks.budget_burn",
         "schedule": crontab(minute=13),
         "options": {"expires": 3000},
+    },
+    "metrics-policy-deny-spikes": {
+        "task": "metrics.tasks.policy_deny_spikes",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
     },
     "metrics-prune-platform-records": {
         "task": "metrics.tasks.prune_platform_records",

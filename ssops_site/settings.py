@@ -89,6 +89,14 @@ try:
     PROVISION_MAX_RETRIES = env.get_int("SSOPS_PROVISION_MAX_RETRIES", 5, minimum=0)
     PROVISION_RETRY_DELAY = env.get_int("SSOPS_PROVISION_RETRY_DELAY", 2, minimum=0)
     EXPIRY_WARNING_HOURS = env.get_list("SSOPS_EXPIRY_WARNING_HOURS", ["72", "24"])
+    # The team that owns SSOps itself: its own SLOs and the alerts about policies.
+    PLATFORM_TEAM = env.get_str("SSOPS_PLATFORM_TEAM", "platform").strip() or "platform"
+    # A policy's deny rate over the last hour above this multiple of its 7-day baseline, with at
+    # least this many denies in the hour, opens a ticket.
+    DENY_SPIKE_FACTOR = env.get_int("SSOPS_DENY_SPIKE_FACTOR", 3, minimum=1)
+    DENY_SPIKE_MIN_DENIES = env.get_int("SSOPS_DENY_SPIKE_MIN_DENIES", 5, minimum=1)
+    # M10 counts resources orphaned for more than this many days.
+    ORPHAN_AGE_DAYS = env.get_int("SSOPS_ORPHAN_AGE_DAYS", 7, minimum=0)
     if not all(hours.isdigit() and int(hours) > 0 for hours in EXPIRY_WARNING_HOURS):
         raise env.EnvError(
             f"SSOPS_EXPIRY_WARNING_HOURS={','.join(EXPIRY_WARNING_HOURS)!r} must list whole "

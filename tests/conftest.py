@@ -59,6 +59,20 @@ TransactionTestCase._fixture_teardown = _flush_with_audit_triggers_lifted(
 )
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Every test starts from the same empty database, whichever tests ran before it: the rows a
+    data migration installs (SSOps's own SLOs, their team and audit events) are flushed once
+    here, as each transactional test's teardown flushes them. The migration itself is tested
+    on fresh databases of its own (tests/metrics/test_fresh_install.py)."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        _flush_with_audit_triggers_lifted(
+            lambda _: call_command("flush", interactive=False, verbosity=0)
+        )(None)
+
+
 @pytest.fixture
 def team(db):
     return TeamFactory(slug="payments", name="Payments", cost_center="CC-PAY")

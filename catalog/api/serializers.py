@@ -135,6 +135,7 @@ class RequestSerializer(serializers.Serializer):
     risk_tier = serializers.ChoiceField(choices=RiskTier.choices, read_only=True)
     required_approvals = serializers.IntegerField(read_only=True)
     approval_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    approval_expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
     ttl_hours = serializers.IntegerField(read_only=True)
     expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
     parameters = serializers.JSONField(read_only=True)

@@ -8,7 +8,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from audit.services import audit_record
@@ -94,6 +94,42 @@ def policy_save(
             },
         )
     return policy, True
+
+
+def policy_restore(*, actor, policy: Policy, number: int) -> Policy:
+    """Make an earlier version's module, examples and mode current again, as a new version (the
+    history stays whole); platform admins only. Audited as the change it is (`policy.updated`)
+    and as a restore (`policy.restored`), in one transaction."""
+    from teams import permissions
+
+    if not permissions.is_platform_admin(actor):
+        raise PermissionDenied("Only platform admins restore policy versions.")
+    earlier = PolicyVersion.objects.filter(policy=policy, number=number).first()
+    if earlier is None:
+        raise ValidationError({"version": f"{policy.slug} has no version {number}"})
+    with transaction.atomic():
+        restored, changed = policy_save(
+            actor=actor,
+            slug=policy.slug,
+            title=policy.title,
+            source=earlier.source,
+            mode=earlier.mode,
+            examples=earlier.examples,
+            description=policy.description,
+            enabled=policy.enabled,
+        )
+        if changed:
+            audit_record(
+                action="policy.restored",
+                actor=actor,
+                obj=restored,
+                payload={
+                    "policy": policy.slug,
+                    "restored": number,
+                    "version": restored.current_version.number,
+                },
+            )
+    return restored
 
 
 def input_digest(document: dict) -> str:

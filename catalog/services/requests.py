@@ -340,9 +340,16 @@ def request_submit(
             to_state=RequestState.PENDING_APPROVAL,
             actor=None,
             reason=f"{tier} risk: needs {n} approval{'s' if n > 1 else ''}",
-            fields={
-                "approval_due_at": timezone.now()
-                + dt.timedelta(hours=chosen.approval_timeout_hours)
-            },
+            fields=_approval_times(chosen.approval_timeout_hours),
             attachments=attachments,
         )
+
+
+def _approval_times(timeout_hours: int) -> dict:
+    """When a decision on a request now waiting for one is due, and when it expires undecided
+    (reminders and escalations come in between: catalog.services.nudges)."""
+    from catalog.services.nudges import approval_expiry
+
+    now = timezone.now()
+    due = now + dt.timedelta(hours=timeout_hours)
+    return {"approval_due_at": due, "approval_expires_at": approval_expiry(filed=now, due=due)}

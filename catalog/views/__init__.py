@@ -16,9 +16,11 @@ from catalog.views.requests import (
     template_detail,
     template_list,
 )
+from catalog.views.rollbacks import policy_restore, template_version_deprecate
 
 __all__ = [
     "approval_inbox",
+    "policy_restore",
     "request_approve",
     "request_break_glass",
     "request_cancel",
@@ -31,4 +33,5 @@ __all__ = [
     "team_usage",
     "template_detail",
     "template_list",
+    "template_version_deprecate",
 ]

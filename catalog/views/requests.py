@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from catalog import panels, selectors, services
@@ -101,6 +102,7 @@ def _detail_context(request, item) -> dict:
     live_panels = panels.panels(request, item, live=True)
     return {
         "item": item,
+        "now": timezone.now(),
         "live_panels": live_panels,
         "is_live": item.is_live or any(panel.live for panel in live_panels),
         "timeline": selectors.request_timeline(request=item),
@@ -198,7 +200,8 @@ def approval_inbox(request):
         request,
         "catalog/approval_inbox.html",
         {
-            "inbox": selectors.approval_inbox(user=request.user),
+            "inbox": selectors.approval_inbox(user=request.user).prefetch_related("nudges"),
+            "now": timezone.now(),
             "waiting": selectors.waiting_on_others(user=request.user),
             "decision_form": DecisionForm(),
         },

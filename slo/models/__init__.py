@@ -5,7 +5,7 @@ from slo.models.openslo import (
     DataSource,
     Service,
 )
-from slo.models.runtime import AlertDelivery, AlertEvent, AlertState, Snapshot
+from slo.models.runtime import AlertDelivery, AlertEvent, AlertState, PlatformAlert, Snapshot
 from slo.models.slos import SLO, Indicator
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "AlertState",
     "DataSource",
     "Indicator",
+    "PlatformAlert",
     "Service",
     "Snapshot",
 ]

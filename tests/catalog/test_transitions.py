@@ -57,7 +57,9 @@ def every_path(submit, widget, gadget, vault, carol, alice, make_policy):
     cancelled = submit("gadget")
     request_cancel(request=cancelled, actor=cancelled.requester)
     overdue = submit("gadget")
-    Request.objects.filter(pk=overdue.pk).update(approval_due_at=later(-1))
+    Request.objects.filter(pk=overdue.pk).update(
+        approval_due_at=later(-2), approval_expires_at=later(-1)
+    )
     requests_expire_due()
     approved_then_cancelled = submit("gadget")
     request_transition(request=approved_then_cancelled, to_state="approved", actor=alice)

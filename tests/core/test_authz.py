@@ -10,7 +10,14 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from audit.services import audit_record
 
 PUBLIC = {"healthz", "metrics", "login", "logout"}
-SAMPLES = {"uuid": str(uuid.uuid4()), "pk": "1", "id": "1", "format": "json", "object_id": "1"}
+SAMPLES = {
+    "uuid": str(uuid.uuid4()),
+    "pk": "1",
+    "id": "1",
+    "number": "1",
+    "format": "json",
+    "object_id": "1",
+}
 
 
 def _sample(match: re.Match) -> str:

@@ -189,6 +189,8 @@ MATRIX = [
     ("api:incident-actions", "GET", "incident",    401, 404, 200, 200, 200, 200, 200, 200),
     ("api:incident-actions", "POST", "incident",   401, 404, 403, 403, 403, 201, 403, 201),
     ("api:incident-resolve", "POST", "incident",   401, 404, 403, 403, 403, 200, 403, 200),
+    ("api:incident-acknowledge", "POST", "incident",
+                                                   401, 404, 403, 403, 403, 200, 403, 200),
     ("api:rating-list", "GET", None,               401, 200, 200, 200, 200, 200, 200, 200),
     # The request is named in the body: a 404 there is not audited (see README).
     ("api:rating-list", "POST", None,              401, 404, 201, 403, 403, 404, 403, 403),
@@ -209,6 +211,11 @@ MATRIX = [
     ("catalog:approval-inbox", "GET", None,        LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("catalog:team-list", "GET", None,             LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("catalog:team-usage", "GET", "team",          LOGIN, 404, 200, 200, 200, 404, 200, 200),
+    # Rollbacks offered on an incident's page: platform admins only.
+    ("catalog:template-version-deprecate", "POST", "version",
+                                                   LOGIN, 403, 403, 403, 403, 403, 403, DONE),
+    ("catalog:policy-restore", "POST", "policy_version",
+                                                   LOGIN, 403, 403, 403, 403, 403, 403, DONE),
     ("provisioning:run-cancel", "POST", "run",          LOGIN, 404, REFUSED, 403, REFUSED, 404, 403,
                                                    REFUSED),
     ("provisioning:resource-list", "GET", None,         LOGIN, 200, 200, 200, 200, 200, 200, 200),
@@ -237,9 +244,15 @@ MATRIX = [
     ("slo:slo-detail", "GET", "slo",               LOGIN, 404, 200, 200, 200, 200, 200, 200),
     ("metrics:metric-list", "GET", None,               LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("metrics:metric-detail", "GET", "metric",         LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    ("metrics:metric-rows", "GET", "metric",           LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    ("metrics:survey", "POST", None,                   LOGIN, DONE, DONE, DONE, DONE, DONE, DONE,
+                                                       DONE),
     ("metrics:budgets", "GET", None,                   LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("metrics:incident-list", "GET", None,             LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("metrics:incident-open", "POST", None,            LOGIN, 403, 403, 403, 403, DONE, 403, DONE),
+    ("metrics:incident-detail", "GET", "incident",     LOGIN, 404, 200, 200, 200, 200, 200, 200),
+    ("metrics:incident-acknowledge", "POST", "incident",
+                                                       LOGIN, 404, 403, 403, 403, DONE, 403, DONE),
     ("metrics:incident-action", "POST", "incident",    LOGIN, 404, 403, 403, 403, DONE, 403, DONE),
     ("metrics:incident-resolve", "POST", "incident",   LOGIN, 404, 403, 403, 403, DONE, 403, DONE),
     ("metrics:request-rating", "GET", "finished",      LOGIN, 404, 200, 200, 200, 404, 200, 200),
@@ -338,6 +351,7 @@ BODIES = {
     ("metrics:incident-open", "POST"): {"title": "queue stuck", "team": "payments"},
     ("metrics:incident-action", "POST"): {"description": "restarted the worker"},
     ("metrics:request-rating", "POST"): {"score": "4"},
+    ("metrics:survey", "POST"): {"score": "8"},
 }
 
 
@@ -470,6 +484,7 @@ def build_world() -> SimpleNamespace:
         "team": {"slug": "payments"},
         "quota": {"slug": "payments", "kind": "widget"},
         "policy": {"slug": "guard"},
+        "policy_version": {"slug": "guard", "number": 1},
         "request": {"uuid": pending[0].uuid},
         "finished": {"uuid": ready[0].uuid},
         "run": {"uuid": runs[0].uuid},
