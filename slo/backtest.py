@@ -395,7 +395,7 @@ def replay(
                 low = (
                     np.zeros(width, dtype=bool)
                     if count is None
-                    else (~np.isnan(count) & (count < needed))
+                    else (~np.isnan(count) & (count > 0) & (count < needed))
                 )
             pair_fires = holds & ~low & ~maintenance
             fires |= pair_fires

@@ -19,7 +19,12 @@ MAX_LENGTH = timedelta(days=7)
 
 
 class MaintenanceError(ValueError):
-    """A schedule SSOps cannot use; the message says why."""
+    """A schedule SSOps cannot use; the message says why, `part` which part of it is wrong
+    ("start", "length" or "rrule")."""
+
+    def __init__(self, message: str, part: str = "rrule"):
+        super().__init__(message)
+        self.part = part
 
 
 def parse_rrule(text: str, first_start: datetime) -> rrules.rrule:
@@ -68,11 +73,11 @@ class Schedule:
 
     def check(self) -> None:
         if self.start.tzinfo is None:
-            raise MaintenanceError("the start needs a time zone offset, e.g. Z")
+            raise MaintenanceError("the start needs a time zone offset, e.g. Z", "start")
         if self.length <= timedelta(0):
-            raise MaintenanceError("a window ends after it starts")
+            raise MaintenanceError("a window ends after it starts", "length")
         if self.length > MAX_LENGTH:
-            raise MaintenanceError("a window lasts at most 7 days (split a longer one)")
+            raise MaintenanceError("a window lasts at most 7 days (split a longer one)", "length")
         if self.rrule:
             parse_rrule(self.rrule, self.start)
 

@@ -333,13 +333,14 @@ def alerts_guarded(
 ) -> tuple[list[Alert], list[Alert], list[Alert]]:
     """(firing, held, short): the alerts whose conditions hold with enough events in their long
     window, those held back for want of events (the low-traffic guard), and every alert
-    whose long window has fewer events than its minimum (firing or not). `events` gives the
-    events per window; a window without a count (a raw ratio SLI) is not guarded."""
+    whose long window has some events but fewer than its minimum (firing or not; a window
+    without any event has no burn rate and raises nothing anyway). `events` gives the events
+    per window; a window without a count (a raw ratio SLI) is not guarded."""
     firing, held, short = [], [], []
     conditions = alerts_firing(burn_rates, period_seconds)
     for alert in alert_thresholds(period_seconds):
         count = events.get(alert.long_window)
-        low = count is not None and count < min_events_for(alert, objective, min_events)
+        low = count is not None and 0 < count < min_events_for(alert, objective, min_events)
         if low:
             short.append(alert)
         if alert in conditions:

@@ -7,13 +7,15 @@ Prometheus while a page renders.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from slo.models import SLO, AlertEvent, AlertState, Snapshot
+from slo.models import SLO, AlertEvent, AlertState, BudgetAdjustment, Snapshot
+from slo.windows import merged
 from teams import permissions
 
 # Longer windows are charted from one snapshot an hour (the ones the pruning keeps).
@@ -100,3 +102,29 @@ def slo_alert_events(*, slo: SLO, limit: int = 100) -> QuerySet[AlertEvent]:
 def slo_snapshots(*, slo: SLO, since: datetime | None = None) -> QuerySet[Snapshot]:
     snapshots = slo.snapshots.order_by("-at")
     return snapshots.filter(at__gte=since) if since else snapshots
+
+
+def maintenance_windows(
+    *, slos: Sequence[SLO], since: datetime, until: datetime
+) -> dict[int, tuple[tuple[float, float], ...]]:
+    """Per SLO id, its maintenance windows overlapping [since, until] (its own adjustments and
+    its service's), merged, in unix seconds. A group row takes its definition's."""
+    definitions = {slo.pk: slo.parent_id or slo.pk for slo in slos}
+    services = {slo.pk: slo.service_id for slo in slos}
+    adjustments = BudgetAdjustment.objects.filter(service_id__in=set(services.values())).filter(
+        Q(slo_id__isnull=True) | Q(slo_id__in=set(definitions.values()))
+    )
+    found: dict[int, list[tuple[float, float]]] = {}
+    for adjustment in adjustments:
+        spans = [
+            (start.timestamp(), end.timestamp())
+            for start, end in adjustment.schedule().windows(since, until)
+        ]
+        if not spans:
+            continue
+        for slo_id, service_id in services.items():
+            if adjustment.service_id != service_id:
+                continue
+            if adjustment.slo_id is None or adjustment.slo_id == definitions[slo_id]:
+                found.setdefault(slo_id, []).extend(spans)
+    return {slo_id: tuple(merged(spans)) for slo_id, spans in found.items()}
