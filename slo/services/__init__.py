@@ -17,8 +17,15 @@ from slo.services.evaluation import (
     slo_history_prune,
     slos_for_evaluation,
 )
+from slo.services.freezes import freeze_override_create, freeze_override_end
+from slo.services.maintenance import adjustment_create, adjustment_delete, silences_sync
 
 __all__ = [
+    "adjustment_create",
+    "adjustment_delete",
+    "freeze_override_create",
+    "freeze_override_end",
+    "silences_sync",
     "ImportReport",
     "UnknownSLO",
     "alert_deliveries_send",

@@ -253,7 +253,8 @@ def slo_import_file(
 
     Raises ImportRefused naming the file, the document and the field.
     """
-    return _import(actor, plan_file(path, sloth_period=sloth_period), str(path), default_team)
+    planned = plan_file(path, sloth_period=sloth_period)
+    return import_planned(actor=actor, planned=planned, name=str(path), default_team=default_team)
 
 
 def slo_import_text(
@@ -265,10 +266,14 @@ def slo_import_text(
     sloth_period: str | None = None,
 ) -> ImportReport:
     """slo_import_file for YAML held in memory (`name` stands for the file in messages)."""
-    return _import(actor, plan_text(text, name, sloth_period=sloth_period), name, default_team)
+    planned = plan_text(text, name, sloth_period=sloth_period)
+    return import_planned(actor=actor, planned=planned, name=name, default_team=default_team)
 
 
-def _import(actor, planned: list[Planned], name: str, default_team: Team | None) -> ImportReport:
+def import_planned(
+    *, actor, planned: list[Planned], name: str, default_team: Team | None
+) -> ImportReport:
+    """Upsert the planned objects of one file (`name`), all or nothing."""
     order = list(KIND_MODELS)
     importer = _Importer(actor, name, default_team)
     report = ImportReport(name)
