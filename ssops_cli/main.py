@@ -175,6 +175,8 @@ def request_lines(r: dict) -> list[str]:
         f"  state: {r['state']}   risk: {r['risk_tier']}   approvals needed: "
         f"{r['required_approvals']}",
     ]
+    if r.get("change_kind", "normal") != "normal":
+        lines.append(f"  kind: {r['change_kind'].replace('_', '-')}")
     lines += [f"  denied: {reason}" for reason in r.get("deny_reasons", [])]
     lines += [f"  warning: {warning}" for warning in r.get("warnings", [])]
     if r.get("break_glass_detail"):
@@ -251,6 +253,7 @@ def cmd_request_create(client: Client, args) -> int:
         "team": args.team,
         "parameters": parse_params(args.param, version["parameters"]),
         "justification": args.justification,
+        "change_kind": args.change_kind,
     }
     if args.ttl_hours is not None:
         body["ttl_hours"] = args.ttl_hours
@@ -463,6 +466,22 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--version")
     create.add_argument("--ttl-hours", type=int)
     create.add_argument("--justification", default="")
+    kind = create.add_mutually_exclusive_group()
+    kind.add_argument(
+        "--fix",
+        dest="change_kind",
+        action="store_const",
+        const="fix",
+        help="it fixes what burns the error budget (goes through a change freeze)",
+    )
+    kind.add_argument(
+        "--break-glass",
+        dest="change_kind",
+        action="store_const",
+        const="break_glass",
+        help="an emergency: a platform admin approves it with break-glass",
+    )
+    create.set_defaults(change_kind="normal")
     create.add_argument("--watch", action="store_true", help="then watch its state")
     listing = command(actions, "list", cmd_request_list, "your requests (--all: your teams')")
     listing.add_argument("--all", action="store_true")

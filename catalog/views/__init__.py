@@ -8,6 +8,7 @@ from catalog.views.requests import (
     request_cancel,
     request_create,
     request_detail,
+    request_freeze,
     request_list,
     request_reject,
     request_timeline,
@@ -18,6 +19,7 @@ from catalog.views.requests import (
 )
 
 __all__ = [
+    "request_freeze",
     "approval_inbox",
     "request_approve",
     "request_break_glass",
