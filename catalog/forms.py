@@ -113,6 +113,7 @@ class RequestForm(ParameterForm):
     justification = justification_field()
     change_kind = forms.ChoiceField(
         label="Kind of change",
+        required=False,  # a form posted without it files an ordinary change
         choices=ChangeKind.choices,
         initial=ChangeKind.NORMAL,
         widget=forms.RadioSelect,
@@ -145,7 +146,7 @@ class RequestForm(ParameterForm):
                 self.version,
                 cleaned.get("ttl_hours"),
                 cleaned.get("justification", ""),
-                cleaned.get("change_kind", ChangeKind.NORMAL),
+                cleaned.get("change_kind") or ChangeKind.NORMAL,
             )
         )
         self.show_errors(errors)

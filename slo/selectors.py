@@ -10,7 +10,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -41,6 +41,13 @@ def slo_can_view_all(user) -> bool:
 def slo_can_edit(*, user, team_id: int | None) -> bool:
     """Platform admins, and admins of the owner team."""
     return permissions.is_platform_admin(user) or permissions.is_team_admin(user, team_id)
+
+
+def slo_can_create(*, user) -> bool:
+    """Platform admins, and admins of any team (for that team's SLOs)."""
+    if permissions.is_platform_admin(user):
+        return True
+    return any(permissions.is_team_admin(user, team) for team in permissions.team_ids(user))
 
 
 def slo_visible(*, user) -> QuerySet[SLO]:
@@ -143,6 +150,16 @@ def maintenance_windows(
             if adjustment.slo_id is None or adjustment.slo_id == definitions[slo_id]:
                 found.setdefault(slo_id, []).extend(spans)
     return {slo_id: tuple(merged(spans)) for slo_id, spans in found.items()}
+
+
+def slo_maintenance(*, slo: SLO, since: datetime, until: datetime) -> list[tuple]:
+    """The SLO's maintenance windows overlapping [since, until], as (start, end) datetimes."""
+    found = maintenance_windows(slos=[slo], since=since, until=until).get(slo.pk, ())
+    return [(_moment(start), _moment(end)) for start, end in found]
+
+
+def _moment(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def service_maintenance_windows(

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from catalog import panels, selectors, services
-from catalog.choices import VersionStatus
+from catalog.choices import ChangeKind, VersionStatus
 from catalog.filtersets import RequestFilterSet, TemplateFilterSet
 from catalog.forms import PARAM_PREFIX, BreakGlassForm, DecisionForm, RequestForm
 from catalog.models import TemplateVersion
@@ -67,7 +67,7 @@ def request_create(request, slug):
                 parameters=form.parameters(),
                 ttl_hours=form.cleaned_data["ttl_hours"],
                 justification=form.cleaned_data["justification"],
-                change_kind=form.cleaned_data["change_kind"],
+                change_kind=form.cleaned_data["change_kind"] or ChangeKind.NORMAL,
             )
         except services.RequestInvalid as exc:
             form.add_service_errors(exc.errors)

@@ -63,6 +63,13 @@ class BudgetAdjustment(OpenSLOObject):
             raise ValidationError(errors)
 
     @property
+    def length_text(self) -> str:
+        minutes, seconds = divmod(self.duration_seconds, 60)
+        hours, minutes = divmod(minutes, 60)
+        parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
+        return "".join(parts) + (f"{seconds}s" if seconds else "") or "0s"
+
+    @property
     def scope(self) -> str:
         return self.slo.name if self.slo_id else f"every SLO of {self.service.name}"
 
