@@ -89,7 +89,7 @@ def adjustment_create(
             team=service.team_id,
             payload=_described(adjustment),
         )
-        transaction.on_commit(_sync_soon)
+        transaction.on_commit(sync_silences_soon)
     return adjustment
 
 
@@ -131,7 +131,8 @@ def _described(adjustment: BudgetAdjustment) -> dict:
     }
 
 
-def _sync_soon() -> None:
+def sync_silences_soon() -> None:
+    """Make the silences of new windows now, not at the next beat run."""
     from slo.tasks import sync_silences
 
     sync_silences.apply_async(expires=240)
