@@ -26,6 +26,11 @@ class SLOEditForm(forms.ModelForm):
     days = forms.IntegerField(
         label="Backtest over (days)", min_value=1, max_value=MAX_DAYS, initial=30, required=False
     )
+    until = forms.DateTimeField(
+        label="Backtest up to (UTC)",
+        required=False,
+        help_text="empty: now; or a past moment, to replay an incident (YYYY-MM-DD HH:MM)",
+    )
 
     class Meta:
         model = SLO
@@ -68,6 +73,10 @@ class SLOEditForm(forms.ModelForm):
             self.fields["name"].disabled = True
             self.fields["service_name"].initial = self.instance.service.name
             self.fields["group_by_text"].initial = ", ".join(self.instance.group_by or [])
+
+    def clean_until(self):
+        moment = self.cleaned_data.get("until")
+        return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
     def clean_group_by_text(self) -> list[str]:
         text = self.cleaned_data.get("group_by_text") or ""

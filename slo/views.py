@@ -213,10 +213,9 @@ def slo_edit(request, key: str | None = None):
                 return redirect("slo:slo-detail", key=saved.name)
         else:
             days = form.cleaned_data.get("days") or DEFAULT_DAYS
+            at = (form.cleaned_data.get("until") or timezone.now()).replace(second=0, microsecond=0)
             try:
-                report = slo_backtest_draft(
-                    slo=edited, service_name=service, days=days, at=timezone.now()
-                )
+                report = slo_backtest_draft(slo=edited, service_name=service, days=days, at=at)
             except ValidationError as exc:
                 form.add_error(None, exc)
             except BacktestError as exc:
