@@ -14,7 +14,7 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -182,14 +182,15 @@ def slo_detail(request, key: str):
 
 
 def _editable(request, key: str | None) -> SLO | None:
-    """The SLO being edited (None for a new one); 404 unless the caller may change it."""
+    """The SLO being edited (None for a new one): 404 when the caller may not see it, 403 when
+    they may not change it (platform admins and the team's admins do)."""
     if key is None:
         if not slo_can_create(user=request.user):
-            raise Http404("No such page")
+            raise PermissionDenied("Platform admins and team admins write SLOs.")
         return None
     slo = slo_get_visible(user=request.user, key=key)
     if slo.is_group or not slo_can_edit(user=request.user, team_id=slo.team_id):
-        raise Http404("No such SLO")
+        raise PermissionDenied("Platform admins and the owner team's admins change this SLO.")
     return slo
 
 

@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from slo.api.serializers import (
@@ -28,7 +28,6 @@ from slo.filtersets import SLOFilterSet
 from slo.models import SLO
 from slo.selectors import (
     adjustments_visible,
-    freeze_override_active,
     service_for_gate,
     service_freeze,
     slo_alert_events,
@@ -86,15 +85,19 @@ class SLOBacktestMixin:
         responses={
             200: BacktestSerializer,
             400: OpenApiResponse(description="field errors, as when saving"),
+            403: OpenApiResponse(description="not an admin of the SLO's team"),
         },
     )
     @action(detail=False, methods=["post"], url_path="backtest")
     def backtest_draft(self, request):
-        """Backtest an SLO as written (the body of a create or update), without saving it."""
+        """Backtest an SLO as written (the body of a create or update), without saving it
+        (platform admins and the team's admins, who may save it)."""
         days, at = _backtest_query(request)
         serializer = SLOSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         validated = dict(serializer.validated_data)
+        if not slo_can_edit(user=request.user, team_id=validated["team"].pk):
+            raise PermissionDenied("Only platform admins and the team's admins backtest its SLOs.")
         service = validated.pop("service")["name"]
         validated.pop("alert_policies", None)
         slo = SLO(**validated)
@@ -138,10 +141,6 @@ class GateViewSet(viewsets.ViewSet):
         return Response(GateOpenSerializer(body).data)
 
     @extend_schema(
-        methods=["GET"],
-        responses={200: FreezeOverrideSerializer, 404: OpenApiResponse(description="none")},
-    )
-    @extend_schema(
         methods=["POST"],
         request=FreezeOverrideInputSerializer,
         responses={
@@ -154,16 +153,12 @@ class GateViewSet(viewsets.ViewSet):
         methods=["DELETE"],
         responses={204: None, 403: OpenApiResponse(description="platform admins only")},
     )
-    @action(detail=True, methods=["get", "post", "delete"])
+    @action(detail=True, methods=["post", "delete"])
     def override(self, request, service=None):
         """A platform admin lifts the service's freeze for some hours, with a reason (the gate
-        and the catalog's freeze policy stay open meanwhile), or ends it early (DELETE)."""
+        and the catalog's freeze policy stay open meanwhile), or ends it early (DELETE). The
+        SLO pages and the executive dashboard show a running override."""
         found = service_for_gate(user=request.user, name=service)
-        if request.method == "GET":
-            running = freeze_override_active(service=found, now=timezone.now())
-            if running is None:
-                raise NotFound("No override is running for this service.")
-            return Response(FreezeOverrideSerializer(running).data)
         try:
             if request.method == "DELETE":
                 freeze_override_end(actor=request.user, service=found)

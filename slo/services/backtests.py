@@ -13,11 +13,12 @@ from django.db import transaction
 
 from slo.backtest import STEP, Backtest, BacktestError, compare, rfc3339, run_backtest
 from slo.choices import AlertEventKind
-from slo.definitions import SLODefinition
+from slo.definitions import UNAVAILABLE, SLODefinition
 from slo.importers import plan_file
 from slo.models import SLO, AlertEvent, Service
 from slo.selectors import maintenance_windows, service_maintenance_windows
 from slo.services.definitions import import_planned
+from slo.sources.base import SourceUnavailable
 from slo.sources.factory import sources_for_run
 from teams.models import Team
 
@@ -92,12 +93,21 @@ def real_alerts(slo: SLO, start: datetime, end: datetime) -> list[tuple[str, flo
     return sorted(found, key=lambda item: item[1])
 
 
-def slo_backtest_run(*, slo: SLO, days: float = DEFAULT_DAYS, at: datetime) -> BacktestReport:
-    """Replay `slo`'s alerts over the `days` before `at` (BacktestError when it cannot)."""
-    start = at - timedelta(days=days)
-    definition = _definition(slo, start, at)
-    source = sources_for_run()(definition.source)
-    backtest = run_backtest(
+def _replay(definition: SLODefinition, days: float, at: datetime) -> Backtest:
+    """The backtest of one definition; a source that cannot be built makes it unavailable."""
+    try:
+        source = sources_for_run()(definition.source)
+    except SourceUnavailable as exc:
+        begin = (at - timedelta(days=days)).timestamp()
+        return Backtest(
+            definition.name,
+            definition.evaluation,
+            begin,
+            at.timestamp(),
+            data_status=UNAVAILABLE,
+            detail=str(exc),
+        )
+    return run_backtest(
         definition,
         source,
         end=at.timestamp(),
@@ -105,6 +115,13 @@ def slo_backtest_run(*, slo: SLO, days: float = DEFAULT_DAYS, at: datetime) -> B
         step=STEP,
         max_groups=settings.SLO_MAX_GROUPS,
     )
+
+
+def slo_backtest_run(*, slo: SLO, days: float = DEFAULT_DAYS, at: datetime) -> BacktestReport:
+    """Replay `slo`'s alerts over the `days` before `at` (BacktestError when it cannot)."""
+    start = at - timedelta(days=days)
+    definition = _definition(slo, start, at)
+    backtest = _replay(definition, days, at)
     report = BacktestReport(backtest, saved=slo.pk is not None)
     if slo.pk is not None:
         report.real_alerts = real_alerts(slo, start, at)
@@ -145,9 +162,6 @@ def slo_backtest_file(
         transaction.set_rollback(True)
     reports = []
     for definition in sorted(definitions, key=lambda d: d.name):
-        source = sources_for_run()(definition.source)
-        backtest = run_backtest(
-            definition, source, end=at.timestamp(), days=days, max_groups=settings.SLO_MAX_GROUPS
-        )
+        backtest = _replay(definition, days, at)
         reports.append(BacktestReport(backtest, compared=compare(backtest.alerts, [])))
     return reports
