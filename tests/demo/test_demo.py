@@ -204,6 +204,7 @@ def test_the_tour_of_the_three_users(demo, page_factory):
     developer.get_by_label("Environment").select_option("prod")
     expect(developer.locator("#freeze-state")).to_contain_text("checkout is frozen")
     developer.get_by_label("Justification").fill("Roll out the new payment provider config")
+    developer.evaluate("window.scrollTo(0, 0)")  # the freeze shows above the form
     _shot(developer, "7-developer-freeze")
     developer.get_by_role("button", name="Submit request").click()
     expect(developer.locator("main")).to_contain_text("error-budget-freeze")
