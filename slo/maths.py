@@ -312,9 +312,12 @@ def min_events_default(threshold: float, objective: float) -> int:
     """The fewest events in an alert's long window at which one bad event alone cannot raise
     the alert: with N events one bad event burns 1 / (N × budget), which must not exceed the
     threshold, so N >= 1 / (threshold × budget) (99.9 %: 70 events for the 1h page, 1,000 for
-    the 3d ticket)."""
-    needed = 1 / (threshold * (1 - objective))
-    return max(1, math.ceil(round(needed, 9)))
+    the 3d ticket). Checked with the very operations `burn_rate` does, so that the float
+    rounding of a budget such as 1 - 0.9995 cannot let one event through."""
+    needed = max(1, math.ceil(1 / (threshold * (1 - objective))))
+    while burn_rate(1 / needed, objective) > threshold:
+        needed += 1
+    return needed
 
 
 def min_events_for(alert: Alert, objective: float, min_events: int | None) -> int:

@@ -86,8 +86,11 @@ def events(prometheus, slo: SLO, at: float, seconds: float) -> float | None:
 
 def minimum_events(threshold: float, budget: float) -> int:
     """docs/slos.md: the fewest events at which one bad event alone cannot exceed the
-    threshold, N >= 1 / (threshold × budget) — or the SLO's own minimum."""
-    return math.ceil(round(1 / (threshold * budget), 9))
+    threshold (its burn rate 1 / N / budget)."""
+    needed = 1
+    while 1 / needed / budget > threshold:
+        needed += 1
+    return needed
 
 
 def expected(prometheus, slo: SLO, at: float) -> dict:
