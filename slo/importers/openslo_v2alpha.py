@@ -1,9 +1,9 @@
 """OpenSLO v2alpha `BudgetAdjustment` → import plan: planned maintenance.
 
-As the OpenSLO go-sdk defines it: `spec.description`, `spec.service`, `spec.indicatorRef` (the
-SLI whose SLOs it adjusts; SSOps also takes an SLO's own name, and no indicatorRef for every SLO
-of the service), `spec.startTime` (RFC 3339) and one of `spec.endTime` or `spec.duration`
-(duration-shorthand: m, h, d, w). What the format has no field for rides in
+As the OpenSLO go-sdk defines it: `spec.description` (SSOps also takes none), `spec.service`,
+`spec.indicatorRef` (the SLI whose SLOs it adjusts; SSOps also takes an SLO's own name, and no
+indicatorRef for every SLO of the service), `spec.startTime` (RFC 3339) and one of
+`spec.endTime` or `spec.duration` (duration-shorthand: m, h, d, w). What the format has no field for rides in
 `metadata.annotations`: `ssops.io/rrule` (an RFC 5545 RRULE, times in UTC) makes the window
 recur; `ssops.io/reason` says why a window that has already begun is added. Other v2alpha kinds
 are refused (write SLOs in OpenSLO v1).
@@ -77,7 +77,7 @@ def _budget_adjustment(doc: Node) -> list[Planned]:
         path = annotations.at(RRULE_ANNOTATION) if exc.part == "rrule" else where
         raise Refused(path, str(exc)) from None
     planned.fields.update(
-        description=spec.value("description"),
+        description=spec.value("description", required=False, default=""),
         labels=labels_of(meta),
         first_start=start,
         duration_seconds=int(length.total_seconds()),

@@ -359,3 +359,33 @@ spec:
         slo_import_text(actor=None, text=text, name="bad.yaml")
     assert field in str(refused.value) and message in str(refused.value)
     assert not BudgetAdjustment.objects.exists()
+
+
+def test_slo_export_writes_maintenance_back_and_importing_it_changes_nothing(
+    checkout, alice, slo_import, tmp_path
+):
+    start = (timezone.now() + timedelta(days=3)).replace(microsecond=0)
+    plan(alice, start.timestamp(), start.timestamp() + 5400, rrule="FREQ=WEEKLY;COUNT=4")
+    plan(alice, start.timestamp(), start.timestamp() + 61, name="odd-length", slo=None)
+    out = io.StringIO()
+    call_command("slo_export", stdout=out)
+    documents = [
+        d for d in yaml.safe_load_all(out.getvalue()) if d.get("kind") == "BudgetAdjustment"
+    ]
+    assert [d["metadata"]["name"] for d in documents] == ["checkout-failover", "odd-length"]
+    failover, odd = documents
+    assert failover["apiVersion"] == "openslo.com/v2alpha"
+    assert failover["spec"]["indicatorRef"] == "checkout-availability"
+    assert failover["spec"]["duration"] == "90m"
+    assert failover["metadata"]["annotations"] == {"ssops.io/rrule": "FREQ=WEEKLY;COUNT=4"}
+    assert "indicatorRef" not in odd["spec"] and "endTime" in odd["spec"]
+    before = AuditEvent.objects.count()
+    (tmp_path / "export.yaml").write_text(out.getvalue())
+    report = slo_import(tmp_path / "export.yaml")
+    assert "created" not in report.split("unchanged")[0] or "0 created" in report
+    assert (
+        not AuditEvent.objects.filter(pk__gt=0, action__startswith="slo.budgetadjustment.")
+        .exclude(action="slo.budgetadjustment.created")
+        .exists()
+    )
+    assert AuditEvent.objects.count() == before  # nothing changed, nothing recorded
