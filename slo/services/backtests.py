@@ -118,7 +118,10 @@ def _replay(definition: SLODefinition, days: float, at: datetime) -> Backtest:
 
 
 def slo_backtest_run(*, slo: SLO, days: float = DEFAULT_DAYS, at: datetime) -> BacktestReport:
-    """Replay `slo`'s alerts over the `days` before `at` (BacktestError when it cannot)."""
+    """Replay `slo`'s alerts over the `days` before `at` (BacktestError when it cannot). A
+    group of a grouped SLO is replayed with its definition (every group, each on its own)."""
+    if slo.is_group:
+        slo = slo.parent
     start = at - timedelta(days=days)
     definition = _definition(slo, start, at)
     backtest = _replay(definition, days, at)
