@@ -5,8 +5,8 @@ As the OpenSLO go-sdk defines it: `spec.description` (SSOps also takes none), `s
 indicatorRef for every SLO of the service), `spec.startTime` (RFC 3339) and one of
 `spec.endTime` or `spec.duration` (duration-shorthand: m, h, d, w). What the format has no
 field for rides in `metadata.annotations`: `ssops.io/rrule` (an RFC 5545 RRULE, times in UTC)
-makes the window recur; `ssops.io/reason` says why a window that has already begun is added. Other v2alpha kinds
-are refused (write SLOs in OpenSLO v1).
+makes the window recur; `ssops.io/reason` says why a window that has already begun is added.
+Other v2alpha kinds are refused (write SLOs in OpenSLO v1).
 """
 
 from __future__ import annotations
