@@ -10,19 +10,11 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from slo.models import SLO, BudgetAdjustment
+from tests.slo.test_api import NEW
 
 pytestmark = pytest.mark.django_db
 
-DRAFT = {
-    "name": "orders-availability",
-    "service": "orders",
-    "team": "payments",
-    "objective": 0.999,
-    "window_duration": "28d",
-    "numerator_kind": "bad",
-    "numerator_query": 'sum(http_requests_total{service="orders",code=~"5.."})',
-    "total_query": 'http_requests_total{service="orders"}',
-}
+DRAFT = NEW  # an SLO as the API takes it
 
 
 @pytest.fixture
