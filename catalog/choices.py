@@ -31,6 +31,15 @@ class RequestState(models.TextChoices):
     DELETED = lifecycle.DELETED, "Deleted"
 
 
+class ChangeKind(models.TextChoices):
+    """What the requester says a change is; approvers see it, and the error-budget-freeze
+    policy lets fixes and break-glass changes through a freeze."""
+
+    NORMAL = "normal", "A change"
+    FIX = "fix", "A fix for the problem burning the error budget"
+    BREAK_GLASS = "break_glass", "Break-glass: an emergency a platform admin approves at once"
+
+
 class PolicyMode(models.TextChoices):
     ENFORCE = "enforce", "Enforce"
     WARN = "warn", "Warn"
@@ -90,5 +99,7 @@ core_badges.register(
         DecisionOutcome.ERROR: "bad",
         VersionStatus.PUBLISHED: "ok",
         VersionStatus.DEPRECATED: "warn",
+        ChangeKind.FIX: "warn",
+        ChangeKind.BREAK_GLASS: "bad",
     }
 )

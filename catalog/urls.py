@@ -18,6 +18,7 @@ urlpatterns = [
         views.policy_restore,
         name="policy-restore",
     ),
+    path("catalog/<slug:slug>/request/freeze/", views.request_freeze, name="request-freeze"),
     path("requests/", views.request_list, name="request-list"),
     path("requests/<uuid:uuid>/", views.request_detail, name="request-detail"),
     path("requests/<uuid:uuid>/timeline/", views.request_timeline, name="request-timeline"),

@@ -229,6 +229,35 @@ class PlatformRecordsSource:
             result[key][slot] += weight
         return dict(result)
 
+    def increases_between(
+        self, group: CounterGroup, starts: np.ndarray, ends: np.ndarray
+    ) -> dict[SeriesKey, np.ndarray]:
+        """The events in each (start, end], counted exactly as `increases` counts a window: a
+        series with events anywhere in the listed time counts 0 where it has none."""
+        starts = np.asarray(starts, dtype=np.float64)
+        ends = np.asarray(ends, dtype=np.float64)
+        if not len(starts):
+            return {}
+        times, weights, keys = self._events(group, float(starts.min()), float(ends.max()))
+        by_key: dict[SeriesKey, list[int]] = defaultdict(list)
+        for row, key in enumerate(keys):
+            by_key[key].append(row)
+        result = {}
+        for key, rows in by_key.items():
+            order = np.argsort(times[rows], kind="stable")
+            moments = times[rows][order]
+            running = np.concatenate(([0.0], np.cumsum(weights[rows][order])))
+            before_end = np.searchsorted(moments, ends, side="right")
+            before_start = np.searchsorted(moments, starts, side="right")
+            result[key] = running[before_end] - running[before_start]
+        return result
+
+    def range_values(self, query: str, ends: np.ndarray, step: int) -> list:
+        raise SourceUnavailable(
+            "SSOps's own records answer counter selectors only; expressions (the promql path) "
+            "are evaluated by Prometheus"
+        )
+
     def slice_values(self, query: str, ends: np.ndarray) -> np.ndarray:
         raise SourceUnavailable("threshold metrics are read from Prometheus, not SSOps records")
 

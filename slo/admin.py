@@ -14,7 +14,9 @@ from slo.models import (
     AlertEvent,
     AlertNotificationTarget,
     AlertPolicy,
+    BudgetAdjustment,
     DataSource,
+    FreezeOverride,
     Indicator,
     PlatformAlert,
     Service,
@@ -121,6 +123,7 @@ class SLOAdmin(AuditedAdmin):
             {
                 "fields": [
                     "alert_policies",
+                    "min_events",
                     "page_alerts",
                     "ticket_alerts",
                     "alert_labels",
@@ -162,6 +165,22 @@ class SnapshotAdmin(ReadOnlyAdmin):
     list_filter = ["data_status"]
     date_hierarchy = "at"
     show_full_result_count = False
+
+
+@admin.register(BudgetAdjustment)
+class BudgetAdjustmentAdmin(ReadOnlyAdmin):
+    """Planned maintenance is planned at /slos/maintenance/, the API or a file (each checks who
+    may, and when); the admin shows it."""
+
+    list_display = ["name", "service", "slo", "first_start", "duration_seconds", "rrule"]
+    search_fields = ["name", "service__name", "slo__name"]
+
+
+@admin.register(FreezeOverride)
+class FreezeOverrideAdmin(ReadOnlyAdmin):
+    """Freezes are lifted through the API (platform admins, audited); the admin shows them."""
+
+    list_display = ["service", "until", "created_by", "created_at", "ended_at", "reason"]
 
 
 @admin.register(AlertEvent)

@@ -21,18 +21,24 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import partial
 
 import numpy as np
 
 from slo import maths, promql_path
 from slo.definitions import (
+    HELD_LOW_TRAFFIC,
+    HELD_MAINTENANCE,
+    LOW_TRAFFIC,
+    MEASURED,
     NO_DATA,
     OK,
     TIMESLICES,
     UNAVAILABLE,
     Evaluation,
     GroupKey,
+    HeldAlert,
     Measured,
     QueryIndicator,
     RatioIndicator,
@@ -43,6 +49,7 @@ from slo.definitions import (
 from slo.expressions import Counters
 from slo.promql import Selector, union_matcher
 from slo.sources.base import CounterGroup, SeriesKey, Source, SourceUnavailable
+from slo.windows import kept_pieces
 
 BURN_SECONDS = tuple(maths.BURN_WINDOWS.values())
 LONGEST_BURN = max(BURN_SECONDS)
@@ -50,6 +57,8 @@ DEFAULT_MAX_GROUPS = 500
 
 
 Measurements = dict[str, dict[float, Measured] | str]
+# A piece of a window: its length and where it ends (unix seconds).
+Span = tuple[float, float]
 
 
 def combine(counters: Counters, values_of: Callable[[Selector], dict[GroupKey, float]]) -> dict:
@@ -166,6 +175,22 @@ class Run:
         """The SLO window and every burn-rate window, in seconds."""
         return {*BURN_SECONDS, self.window_seconds(definition)}
 
+    def spans(self, definition: SLODefinition, window: float) -> tuple[Span, ...]:
+        """The pieces (length, end) that measure one window ending at this run's moment: the
+        window itself, or what maintenance windows leave of it."""
+        at = self.at.timestamp()
+        if not definition.excluded or window <= 0:
+            return ((window, at),)
+        starts, ends, _ = kept_pieces([at - window], [at], definition.excluded)
+        return tuple((float(e - s), float(e)) for s, e in zip(starts, ends, strict=True))
+
+    def promql_spans(self, definition: SLODefinition, window: float) -> tuple[Span, ...]:
+        """On the promql path maintenance is cut out of the SLO window only, and only from SLIs
+        whose events add up over pieces (docs/slos.md, "Planned maintenance")."""
+        if window == self.window_seconds(definition) and promql_path.cuttable(definition.indicator):
+            return self.spans(definition, window)
+        return ((window, self.at.timestamp()),)
+
     def measure_counters(
         self,
         source: Source,
@@ -173,12 +198,12 @@ class Run:
         windows_of: Callable[[SLODefinition], Iterable[float]],
     ) -> Measurements:
         """The exact path: counter increases of every SLO over its windows, by group, with one
-        query per metric and window."""
-        wanted: dict[Selector, set[float]] = defaultdict(set)
+        query per metric and window (and per piece of a window that maintenance cuts)."""
+        wanted: dict[Selector, set[Span]] = defaultdict(set)
         groupings: dict[Selector, set[tuple[str, ...]]] = defaultdict(set)
         keep: dict[str, set[str]] = defaultdict(set)
         for definition in definitions:
-            own = set(windows_of(definition))
+            own = {span for w in windows_of(definition) for span in self.spans(definition, w)}
             for selector in _selectors(definition.indicator):
                 wanted[selector] |= own
                 groupings[selector].add(definition.group_by)
@@ -186,23 +211,30 @@ class Run:
         members: dict[CounterGroup, list[Selector]] = defaultdict(list)
         for selector, group in plan_groups(wanted, keep).items():
             members[group].append(selector)
-        values: dict[tuple[Selector, tuple[str, ...], float], dict[GroupKey, float]] = {}
+        values: dict[tuple[Selector, tuple[str, ...], Span], dict[GroupKey, float]] = {}
         failures: dict[Selector, str] = {}
         for group, selectors in members.items():
-            windows = sorted(set().union(*(wanted[s] for s in selectors)))
+            by_end: dict[float, set[float]] = defaultdict(set)
+            for length, end in set().union(*(wanted[s] for s in selectors)):
+                if length > 0:
+                    by_end[end].add(length)
+            found: dict[Span, dict[SeriesKey, float]] = {}
             try:
-                found = source.increases(group, [w for w in windows if w > 0], self.at)
+                for end, lengths in sorted(by_end.items()):
+                    moment = self.at if end == self.at.timestamp() else _moment(end)
+                    answers = source.increases(group, sorted(lengths), moment)
+                    found.update({(length, end): v for length, v in answers.items()})
             except SourceUnavailable as exc:
                 failures.update(dict.fromkeys(selectors, str(exc)))
                 continue
             index = SeriesIndex(group, (key for values in found.values() for key in values))
-            columns = {w: index.column(values) for w, values in found.items()}
+            columns = {span: index.column(values) for span, values in found.items()}
             for selector in selectors:
                 rows = index.rows(selector)
-                for window in wanted[selector]:
-                    column = columns.get(window)
+                for span in wanted[selector]:
+                    column = columns.get(span)
                     for labels in groupings[selector]:
-                        values[selector, labels, window] = (
+                        values[selector, labels, span] = (
                             {} if column is None else index.totals(column, rows, labels)
                         )
         measured: Measurements = {}
@@ -212,10 +244,13 @@ class Run:
             if failed:
                 measured[definition.name] = failed[0]
                 continue
-            group_by = definition.group_by
 
-            def events(counters: Counters, window: float, group_by=group_by) -> dict:
-                return combine(counters, lambda selector: values[selector, group_by, window])
+            def events(counters: Counters, window: float, definition=definition) -> dict:
+                group_by = definition.group_by
+                return add_up(
+                    combine(counters, partial(_values_at, values, group_by, span))
+                    for span in self.spans(definition, window)
+                )
 
             measured[definition.name] = {
                 window: Measured(
@@ -246,7 +281,7 @@ class Run:
             evaluation = self._figures(definition, overall, None)
             evaluation.alerts = []  # each group alerts on its own
         else:  # ratios of groups do not add up: the definition has figures per group only
-            any_ok = any(g.data_status == OK for g in groups)
+            any_ok = any(g.data_status in MEASURED for g in groups)
             evaluation = self.finish(definition, None, None, {})
             evaluation.data_status = OK if any_ok else NO_DATA
             evaluation.detail = "a ratio SLI has figures per group only"
@@ -264,7 +299,10 @@ class Run:
             label: measured[seconds].ratios(row, good)[1]
             for label, seconds in maths.BURN_WINDOWS.items()
         }
-        evaluation = self.finish(definition, sli, error_ratio, errors)
+        events = {
+            label: measured[seconds].events(row) for label, seconds in maths.BURN_WINDOWS.items()
+        }
+        evaluation = self.finish(definition, sli, error_ratio, errors, events)
         if key is not None and definition.group_by:
             evaluation.name = definition.group_name(key)
             evaluation.group = definition.group_labels(key)
@@ -353,6 +391,7 @@ class Run:
         sli: float | None,
         error_ratio: float | None,
         window_errors: dict[str, float | None],
+        window_events: dict[str, float | None] | None = None,
     ) -> Evaluation:
         objective = definition.objective
         period = definition.window.period_seconds
@@ -361,20 +400,33 @@ class Run:
             for label in maths.BURN_WINDOWS
         }
         remaining = maths.budget_remaining(error_ratio, objective)
+        firing, low, short = maths.alerts_guarded(
+            burn_rates, period, window_events or {}, objective, definition.min_events
+        )
+        held = [HeldAlert(alert, HELD_LOW_TRAFFIC) for alert in low]
+        detail = ""
+        if firing and definition.in_maintenance(self.at.timestamp()):
+            held += [HeldAlert(alert, HELD_MAINTENANCE) for alert in firing]
+            firing = []
+        status = NO_DATA if error_ratio is None else (LOW_TRAFFIC if short else OK)
+        if status == LOW_TRAFFIC:
+            detail = low_traffic_detail(definition, short, window_events or {})
         return Evaluation(
             name=definition.name,
             service=definition.service,
             objective=objective,
             window=definition.window.label,
             at=self.at,
-            data_status=OK if error_ratio is not None else NO_DATA,
+            data_status=status,
             sli=sli,
             error_budget_remaining=remaining,
             burn_rates=burn_rates,
-            alerts=maths.alerts_firing(burn_rates, period),
+            alerts=firing,
             time_to_exhaustion=maths.time_to_exhaustion(remaining, burn_rates["1h"], period),
+            detail=detail,
             evaluation=definition.evaluation,
             group={} if definition.group_by else None,
+            held=held,
         )
 
     def unavailable(self, definition: SLODefinition, detail: str) -> Evaluation:
@@ -408,6 +460,42 @@ class Run:
                 errors[label] = maths.slices_ratios(slices[-count:])[1] if count else None
             evaluations.append(self.finish(definition, sli, error_ratio, errors))
         return evaluations
+
+
+def add_up(parts: Iterable[dict[GroupKey, float]]) -> dict[GroupKey, float]:
+    """Events of the pieces of one window added up per group (a group absent from every piece
+    is absent)."""
+    parts = list(parts)
+    if len(parts) == 1:
+        return parts[0]
+    total: dict[GroupKey, float] = {}
+    for part in parts:
+        for key, value in part.items():
+            total[key] = total.get(key, 0.0) + value
+    return total
+
+
+def low_traffic_detail(
+    definition: SLODefinition, short: Sequence[maths.Alert], events: dict[str, float | None]
+) -> str:
+    """Which alerts the guard holds back, and why (for the data status)."""
+    parts = []
+    for alert in short:
+        needed = maths.min_events_for(alert, definition.objective, definition.min_events)
+        count = events.get(alert.long_window) or 0
+        parts.append(
+            f"{alert.severity} {alert.long_window}/{alert.short_window} needs {needed} events "
+            f"in {alert.long_window} ({count:.0f} seen)"
+        )
+    return "low traffic: " + "; ".join(parts) + " — those alerts do not fire"
+
+
+def _values_at(values: dict, group_by: tuple[str, ...], span: Span, selector: Selector) -> dict:
+    return values[selector, group_by, span]
+
+
+def _moment(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def _selectors(indicator: RatioIndicator) -> tuple[Selector, ...]:
@@ -458,7 +546,7 @@ def measure(
             continue
         _, counted, expressions = _by_path(same_source)
         measured.update(run.measure_counters(source, counted, windows_of))
-        measured.update(promql_path.measure(source, expressions, at, windows_of))
+        measured.update(promql_path.measure(source, expressions, at, windows_of, run.promql_spans))
     return measured
 
 
@@ -480,7 +568,7 @@ def evaluate(
         sliced, counted, expressions = _by_path(same_source)
         measured = {
             **run.measure_counters(source, counted, run.windows),
-            **promql_path.measure(source, expressions, at, run.windows),
+            **promql_path.measure(source, expressions, at, run.windows, run.promql_spans),
         }
         for definition in (*counted, *expressions):
             done[definition.name] = run.conclude(definition, measured[definition.name])

@@ -12,6 +12,7 @@ from core.jobs import beat_job, job_record
 from slo.services import (
     alert_deliveries_send,
     platform_alerts_refresh,
+    silences_sync,
     slo_batches,
     slo_evaluation_record,
     slo_history_prune,
@@ -73,3 +74,10 @@ def deliver_alerts() -> int:
 @beat_job(lock_seconds=3600)
 def prune_history() -> int:
     return slo_history_prune(now=timezone.now())
+
+
+@shared_task(name="slo.tasks.sync_silences", ignore_result=True)
+@beat_job(lock_seconds=240)
+def sync_silences() -> int:
+    """Make the Alertmanager silences of the maintenance windows of the next day (once each)."""
+    return silences_sync().created

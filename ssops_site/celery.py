@@ -64,6 +64,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(),
         "options": {"expires": 50},
     },
+    "slo-sync-silences": {
+        "task": "slo.tasks.sync_silences",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
+    },
     "slo-prune-history": {
         "task": "slo.tasks.prune_history",
         "schedule": crontab(minute=17, hour=3),

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.choices import PolicyMode, RequestState, RiskTier
+from catalog.choices import ChangeKind, PolicyMode, RequestState, RiskTier
 from catalog.models import Budget, Policy, PolicyDecision, Quota, Template, TemplateVersion
 from catalog.services.approvals import BREAK_GLASS_DEFAULT_HOURS, BREAK_GLASS_MAX_HOURS
 from core.serializers import StrictInput
@@ -115,6 +115,12 @@ class RequestCreateSerializer(StrictInput, serializers.Serializer):
     parameters = serializers.DictField(required=False, default=dict)
     ttl_hours = serializers.IntegerField(required=False, allow_null=True, default=None)
     justification = serializers.CharField(required=False, allow_blank=True, default="")
+    change_kind = serializers.ChoiceField(
+        choices=ChangeKind.choices,
+        default=ChangeKind.NORMAL,
+        help_text="fix: it fixes what burns the error budget; break_glass: an emergency, "
+        "approved by a platform admin's break-glass only (both go through a change freeze)",
+    )
 
 
 class BreakGlassDetailSerializer(serializers.Serializer):
@@ -140,6 +146,7 @@ class RequestSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
     parameters = serializers.JSONField(read_only=True)
     justification = serializers.CharField(read_only=True)
+    change_kind = serializers.ChoiceField(choices=ChangeKind.choices, read_only=True)
     deny_reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
     warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
     outputs = serializers.JSONField(read_only=True)

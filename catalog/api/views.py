@@ -217,6 +217,7 @@ class RequestViewSet(
             parameters=data["parameters"],
             ttl_hours=data["ttl_hours"],
             justification=data["justification"],
+            change_kind=data["change_kind"],
         )
         return Response(s.RequestSerializer(created).data, status=status.HTTP_201_CREATED)
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from catalog import lifecycle
-from catalog.choices import ApprovalDecision, NudgeKind, RequestState, RiskTier
+from catalog.choices import ApprovalDecision, ChangeKind, NudgeKind, RequestState, RiskTier
 from catalog.models.templates import TemplateVersion
 from catalog.models.timeline import StateTransition
 from teams.models import Team
@@ -25,6 +25,13 @@ class Request(models.Model):
     )
     parameters = models.JSONField(default=dict)
     justification = models.TextField(blank=True)
+    change_kind = models.CharField(
+        max_length=16,
+        choices=ChangeKind.choices,
+        default=ChangeKind.NORMAL,
+        help_text="Set by the requester, shown to approvers; a break-glass request is approved "
+        "by a platform admin's break-glass only",
+    )
     ttl_hours = models.PositiveIntegerField()
     state = models.CharField(
         max_length=16, choices=RequestState.choices, default=RequestState.SUBMITTED

@@ -204,17 +204,38 @@ def policies_active() -> list[PolicyVersion]:
     return versions
 
 
+def _settled(engine, versions: list[PolicyVersion], modules: list, document: dict) -> list:
+    """The verdicts once `request.risk_tier` (when the input has one) holds the tier the
+    enforcing policies give: evaluated again while the tier rises (at most once per tier), so
+    that a policy may act on the risk another policy raised."""
+    verdicts = engine.evaluate_all(modules, document)
+    request = document.get("request")
+    if not isinstance(request, dict) or "risk_tier" not in request:
+        return verdicts
+    for _ in lifecycle.TIERS:
+        tier = request["risk_tier"]
+        for version, verdict in zip(versions, verdicts, strict=True):
+            if version.mode == PolicyMode.ENFORCE and not verdict.failed:
+                tier = lifecycle.higher_tier(tier, verdict.risk_tier)
+        if tier == request["risk_tier"]:
+            break
+        request["risk_tier"] = tier
+        verdicts = engine.evaluate_all(modules, document)
+    return verdicts
+
+
 def policies_evaluate(
     *, document: dict, versions: list[PolicyVersion] | None = None
 ) -> PolicyOutcome:
     """Run every enabled policy on the input (enforce: deny and raise the tier; warn: warn;
     dry-run: only decided and logged). A policy that errors denies when it enforces."""
     engine = default_engine()
-    digest = input_digest(document)
     outcome = PolicyOutcome()
     versions = policies_active() if versions is None else versions
     modules = [PolicyModule(name=v.policy.slug, source=v.source) for v in versions]
-    for version, verdict in zip(versions, engine.evaluate_all(modules, document), strict=True):
+    verdicts = _settled(engine, versions, modules, document)
+    digest = input_digest(document)
+    for version, verdict in zip(versions, verdicts, strict=True):
         slug = version.policy.slug
         if verdict.failed:
             result = DecisionOutcome.ERROR

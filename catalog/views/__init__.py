@@ -8,6 +8,7 @@ from catalog.views.requests import (
     request_cancel,
     request_create,
     request_detail,
+    request_freeze,
     request_list,
     request_reject,
     request_timeline,
@@ -19,6 +20,7 @@ from catalog.views.requests import (
 from catalog.views.rollbacks import policy_restore, template_version_deprecate
 
 __all__ = [
+    "request_freeze",
     "approval_inbox",
     "policy_restore",
     "request_approve",

@@ -44,6 +44,7 @@ def executive_page(*, user, span: common.TimeRange) -> Page:
             denies,
         )
     )
+    _freezes(page, days, executive.freeze_holds(scope=scope, span=span))
     _cost(page, *executive.cost_burn(scope=scope))
     _approvals(page, executive.outstanding_approvals(scope=scope))
     guardrails.executive_count(page, user=user)
@@ -151,6 +152,49 @@ def _slo_health(page: Page, health: executive.SloHealth) -> None:
                 cell(state.key, state.label, badge=state.badge),
             ]
         )
+
+
+def _freezes(page: Page, days, holds: executive.FreezeHolds) -> None:
+    page.context["freezes"] = holds
+    series = {"held by a freeze": holds.held, "let through (fix, break-glass)": holds.let_through}
+    page.add_chart(
+        charts.stacked_days(
+            "freeze-holds", "Changes held by error-budget freezes per day", days, series
+        )
+    )
+    page.add_table(_freeze_table(days, series))
+    table = page.add_table(
+        Table(
+            "freeze-overrides",
+            "Freezes lifted by a platform admin, running now",
+            ["service", "until", "by", "reason"],
+            empty="No freeze is lifted: every frozen service holds its risky production changes.",
+        )
+    )
+    for override in holds.overrides:
+        table.rows.append(
+            [
+                cell(override.service.name, badge="flag"),
+                when(override.until),
+                cell(override.created_by.get_username()),
+                cell(override.reason),
+            ]
+        )
+
+
+def _freeze_table(days, series: dict[str, list]) -> Table:
+    table = Table(
+        "freeze-holds",
+        "Changes held by error-budget freezes per day (policy error-budget-freeze)",
+        ["day", *series.keys()],
+        collapsed=True,
+        empty="No change met a freeze in this range.",
+    )
+    for i, day in enumerate(days):
+        values = [series[name][i] for name in series]
+        if any(values):
+            table.rows.append([cell(day.isoformat()), *(cell(v) for v in values)])
+    return table
 
 
 def _metrics(page: Page, tiles: list[executive.MetricTile], days) -> None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Min, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from catalog.choices import RequestState
-from catalog.models import Budget, MonthlySpend, Request
+from catalog.choices import ChangeKind, DecisionOutcome, RequestState
+from catalog.models import Budget, MonthlySpend, PolicyDecision, Request
 from catalog.services.quotas import month_start
 from dashboards.selectors.common import Scope, TimeRange
 from metrics import calculations as calc
@@ -23,7 +24,7 @@ from metrics.models import BudgetAlert, Incident, MetricDefinition, MetricSnapsh
 from metrics.periods import WEEK, period_containing
 from metrics.selectors import judged_dimensions, metric_definitions
 from slo.choices import DataStatus
-from slo.selectors import slo_visible, slo_with_latest
+from slo.selectors import overrides_active, slo_visible, slo_with_latest
 
 # --- SLO health -----------------------------------------------------------------------------------
 
@@ -332,3 +333,53 @@ def incident_weeks(*, scope: Scope, span: TimeRange) -> list[calc.PeriodIncident
         for row in moved.values_list("started_at", "opened_at", "acknowledged_at", "resolved_at")
     ]
     return calc.incident_periods(times, weeks)
+
+
+# --- change freezes -------------------------------------------------------------------------------
+
+FREEZE_POLICY = "error-budget-freeze"
+
+
+@dataclass
+class FreezeHolds:
+    """Changes the error-budget freeze held (enforced denials) and let through as fixes or
+    break-glass (its warnings), per UTC day of the range; and the freezes lifted right now."""
+
+    held: list[int]
+    let_through: list[int]
+    overrides: list[Any]
+
+    @property
+    def total_held(self) -> int:
+        return sum(self.held)
+
+
+def freeze_holds(*, scope: Scope, span: TimeRange) -> FreezeHolds:
+    """Two queries: the freeze policy's enforced decisions per day and outcome, and the running
+    overrides."""
+    days = span.day_list()
+    position = {day: i for i, day in enumerate(days)}
+    held, let_through = [0] * len(days), [0] * len(days)
+    decisions = scope.teams(
+        PolicyDecision.objects.filter(
+            policy_version__policy__slug=FREEZE_POLICY,
+            enforced=True,
+            request__isnull=False,
+            created_at__gte=span.start,
+        ),
+        "request__team_id",
+    )
+    rows = (
+        decisions.annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("day", "outcome", "request__change_kind")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        index = position.get(row["day"])
+        if index is None:
+            continue
+        if row["outcome"] == DecisionOutcome.DENY:
+            held[index] += row["n"]
+        elif row["request__change_kind"] != ChangeKind.NORMAL:
+            let_through[index] += row["n"]
+    return FreezeHolds(held, let_through, list(overrides_active(now=span.now)))

@@ -1,3 +1,5 @@
+from slo.models.freezes import FreezeOverride
+from slo.models.maintenance import BudgetAdjustment, MaintenanceSilence
 from slo.models.openslo import (
     AlertCondition,
     AlertNotificationTarget,
@@ -16,9 +18,12 @@ __all__ = [
     "AlertNotificationTarget",
     "AlertPolicy",
     "AlertState",
+    "BudgetAdjustment",
     "DataSource",
+    "FreezeOverride",
     "Indicator",
     "PlatformAlert",
+    "MaintenanceSilence",
     "Service",
     "Snapshot",
 ]

@@ -23,6 +23,12 @@ class Snapshot(models.Model):
     error_budget_remaining = models.FloatField(null=True)
     burn_rates = models.JSONField(default=dict)
     alerts = models.JSONField(default=list)
+    held = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Alerts whose conditions held but that did not fire, each with its reason "
+        "(low traffic, maintenance)",
+    )
     time_to_exhaustion = models.FloatField(null=True, help_text="seconds")
     detail = models.TextField(blank=True)
 

@@ -24,6 +24,16 @@ class SourceUnavailable(Exception):
     """The source could not answer (down, timed out, refused the query, or gave warnings)."""
 
 
+def add_present(total: np.ndarray | None, more: np.ndarray) -> np.ndarray:
+    """Two series of values added point by point, as PromQL's sum() adds the series present at
+    a point: NaN only where both are NaN."""
+    if total is None:
+        return more.copy()
+    both_missing = np.isnan(total) & np.isnan(more)
+    summed = np.where(np.isnan(total), 0.0, total) + np.where(np.isnan(more), 0.0, more)
+    return np.where(both_missing, np.nan, summed)
+
+
 @dataclass(frozen=True)
 class CounterGroup:
     metric: str
@@ -46,6 +56,19 @@ class Source(Protocol):
     ) -> dict[SeriesKey, np.ndarray]:
         """Counter increase over each slice (slice_seconds long, ending at each of `ends`, unix
         seconds), per series key; NaN where a slice has no data."""
+
+    def increases_between(
+        self, group: CounterGroup, starts: np.ndarray, ends: np.ndarray
+    ) -> dict[SeriesKey, np.ndarray]:
+        """Counter increase over each range [starts[i], ends[i]] (unix seconds, any number of
+        ranges, for backtests), per series key, computed as `increases` computes one window;
+        NaN where a range has no data."""
+
+    def range_values(
+        self, query: str, ends: np.ndarray, step: int
+    ) -> list[tuple[dict[str, str], np.ndarray]]:
+        """A query's series at each of `ends` (aligned, `step` seconds apart), NaN-filled where
+        a series has no value (for backtests of the promql path)."""
 
     def slice_values(self, query: str, ends: np.ndarray) -> np.ndarray:
         """The value of a one-series query at each of `ends`; NaN where there is none."""

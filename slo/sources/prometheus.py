@@ -20,11 +20,14 @@ import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 from urllib3.util.retry import Retry
 
-from slo.sources.base import CounterGroup, SeriesKey, SourceUnavailable
+from slo import maths
+from slo.sources.base import CounterGroup, SeriesKey, SourceUnavailable, add_present
 from slo.windows import promql_duration
 
 # Prometheus refuses a range query of more than 11,000 points per series.
 MAX_POINTS = 10_000
+# Raw samples are read a day at a time, so that no answer grows past a day of samples.
+RAW_CHUNK_SECONDS = 86400
 
 
 class PrometheusWarnings(SourceUnavailable):
@@ -45,6 +48,8 @@ class PrometheusSource:
         self.parallel = parallel
         self.down: SourceUnavailable | None = None
         self.queries = 0  # sent, for the benchmarks' queries per evaluation
+        # Raw samples read for backtests: per group, (first, last) second covered and the series.
+        self._history: dict[CounterGroup, tuple[float, float, list]] = {}
         self._counting = threading.Lock()
         session = requests.Session()
         session.hooks["response"].append(_refuse_warnings)
@@ -92,12 +97,13 @@ class PrometheusSource:
     def range(
         self, query: str, ends: np.ndarray, step: int
     ) -> list[tuple[dict[str, str], np.ndarray]]:
-        """Values at each of `ends` (aligned, `step` apart), one array per series, NaN-filled."""
-        series: dict[tuple, tuple[dict[str, str], np.ndarray]] = {}
-        position = {int(t): i for i, t in enumerate(ends)}
-        for first in range(0, len(ends), MAX_POINTS):
+        """Values at each of `ends` (aligned, `step` apart), one array per series, NaN-filled;
+        long ranges are asked in pieces of MAX_POINTS, in parallel."""
+        ends = np.asarray(ends)
+
+        def piece(first: int) -> list[dict]:
             chunk = ends[first : first + MAX_POINTS]
-            result = self._call(
+            return self._call(
                 self.client.custom_query_range,
                 query,
                 start_time=datetime.fromtimestamp(int(chunk[0]), tz=UTC),
@@ -105,23 +111,96 @@ class PrometheusSource:
                 step=str(step),
                 params={"timeout": f"{self.timeout}s"},
             )
+
+        firsts = list(range(0, len(ends), MAX_POINTS))
+        with ThreadPoolExecutor(min(self.parallel, len(firsts)) or 1) as pool:
+            answers = list(pool.map(piece, firsts))
+        series: dict[tuple, tuple[dict[str, str], np.ndarray]] = {}
+        origin = int(ends[0]) if len(ends) else 0
+        for result in answers:
             for item in result:
                 key = tuple(sorted(item["metric"].items()))
                 labels, values = series.setdefault(
                     key, (item["metric"], np.full(len(ends), np.nan))
                 )
-                for ts, value in item["values"]:
-                    values[position[int(float(ts))]] = float(value)
+                found = np.array(item["values"], dtype=np.float64)  # [unix seconds, "value"]
+                positions = np.round((found[:, 0] - origin) / step).astype(np.int64)
+                values[positions] = found[:, 1]
         return list(series.values())
 
     # -- the Source interface ----------------------------------------------------------------
 
     @staticmethod
-    def increase_query(group: CounterGroup, window: float) -> str:
+    def selector(group: CounterGroup) -> str:
         selector = group.metric
         if group.pushed:
             selector += "{" + ",".join(m.promql() for m in group.pushed) + "}"
+        return selector
+
+    @classmethod
+    def increase_query(cls, group: CounterGroup, window: float) -> str:
+        selector = cls.selector(group)
         return f"sum by ({', '.join(group.by)}) (increase({selector}[{promql_duration(window)}]))"
+
+    def raw_samples(
+        self, group: CounterGroup, start: float, end: float
+    ) -> list[tuple[dict[str, str], np.ndarray, np.ndarray]]:
+        """Every sample of the group's series in [start, end]: (labels, timestamps in ms,
+        values) per series, read a day at a time (range selectors, in parallel)."""
+        cached = self._history.get(group)
+        if cached and cached[0] <= start and end <= cached[1]:
+            return cached[2]
+        selector = self.selector(group)
+        bounds = [float(b) for b in np.arange(start, end, RAW_CHUNK_SECONDS)] + [float(end)]
+
+        def chunk(pair: tuple[float, float]) -> list[dict]:
+            low, high = pair
+            length = promql_duration(round(high - low, 3))
+            return self._call(
+                self.client.custom_query,
+                f"{selector}[{length}]",
+                params={"time": repr(high), "timeout": f"{self.timeout}s"},
+            )
+
+        pieces = list(zip(bounds, bounds[1:], strict=False))
+        with ThreadPoolExecutor(min(self.parallel, len(pieces)) or 1) as pool:
+            answers = list(pool.map(chunk, pieces))
+        found: dict[tuple, tuple[dict[str, str], list]] = {}
+        for answer in answers:
+            for item in answer:
+                key = tuple(sorted(item["metric"].items()))
+                found.setdefault(key, (item["metric"], []))[1].extend(item["values"])
+        series = []
+        for labels, values in found.values():
+            raw = np.array(values, dtype=np.float64)  # [unix seconds, "value"] pairs
+            millis = np.round(raw[:, 0] * 1000).astype(np.int64)
+            # Neighbouring chunks share their edge: keep each timestamp once, in order.
+            millis, first = np.unique(millis, return_index=True)
+            series.append((labels, millis, raw[first, 1]))
+        self._history[group] = (start, end, series)
+        return series
+
+    def increases_between(
+        self, group: CounterGroup, starts: np.ndarray, ends: np.ndarray
+    ) -> dict[SeriesKey, np.ndarray]:
+        starts = np.asarray(starts, dtype=np.float64)
+        ends = np.asarray(ends, dtype=np.float64)
+        if not len(starts):
+            return {}
+        series = self.raw_samples(group, float(starts.min()), float(ends.max()))
+        starts_ms = np.round(starts * 1000).astype(np.int64)
+        ends_ms = np.round(ends * 1000).astype(np.int64)
+        result: dict[SeriesKey, np.ndarray] = {}
+        for labels, millis, values in series:
+            key = group.key_of(labels)
+            found = maths.increases_between(millis, values, starts_ms, ends_ms)
+            result[key] = add_present(result.get(key), found)
+        return result
+
+    def range_values(
+        self, query: str, ends: np.ndarray, step: int
+    ) -> list[tuple[dict[str, str], np.ndarray]]:
+        return self.range(query, ends, step)
 
     def increases(
         self, group: CounterGroup, windows: Sequence[float], at: datetime

@@ -95,6 +95,7 @@ def test_the_attachments_say_what_was_decided_reserved_and_approved(
     assert {d["policy"] for d in approved.payload["decisions"]} == {
         "budget-guard",
         "elevated-access-limits",
+        "error-budget-freeze",
         "naming-convention",
         "production-changes",
     }

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -37,6 +38,7 @@ from metrics.services import incident_open, rating_submit
 from provisioning import crypto
 from provisioning.models import DriftFinding, OrphanFinding, Resource, ResourceSecret
 from provisioning.services import runbook_run_start
+from slo.models import BudgetAdjustment, Service
 from teams.choices import PlatformGroup, TeamRole
 from tests.catalog.conftest import publish, template_document
 from tests.dashboards import data
@@ -166,6 +168,21 @@ MATRIX = [
     ("api:slo-detail", "DELETE", "slo",            401, 404, 403, 403, 204, 403, 403, 204),
     ("api:slo-snapshots", "GET", "slo",            401, 404, 200, 200, 200, 200, 200, 200),
     ("api:slo-alert-events", "GET", "slo",         401, 404, 200, 200, 200, 200, 200, 200),
+    ("api:slo-backtest", "GET", "slo",             401, 404, 200, 200, 200, 200, 200, 200),
+    # A backtest of an SLO as edited: whoever may save it (the team's admins, platform admins).
+    ("api:slo-backtest-draft", "POST", None,       401, 403, 403, 403, 200, 403, 403, 200),
+    # Planned maintenance: the team's admins plan their services' windows ahead of time.
+    ("api:budget-adjustment-list", "GET", None,    401, 200, 200, 200, 200, 200, 200, 200),
+    ("api:budget-adjustment-list", "POST", None,   401, 403, 403, 403, 201, 403, 403, 201),
+    ("api:budget-adjustment-detail", "GET", "adjustment",
+                                                   401, 404, 200, 200, 200, 200, 200, 200),
+    ("api:budget-adjustment-detail", "DELETE", "adjustment",
+                                                   401, 404, 403, 403, 204, 403, 403, 204),
+    # The deploy gate: payments' service has a paging SLO, so it answers 409 (frozen); only a
+    # platform admin lifts a freeze.
+    ("api:gate-detail", "GET", "service",          401, 404, 409, 409, 409, 409, 409, 409),
+    ("api:gate-override", "POST", "service",       401, 404, 403, 403, 403, 403, 403, 201),
+    ("api:gate-override", "DELETE", "service",     401, 404, 403, 403, 403, 403, 403, 204),
     # --- API: platform metrics and reports (billing and job runs: those who see totals) -------
     ("api:platform-metric-list", "GET", None,      401, 200, 200, 200, 200, 200, 200, 200),
     ("api:platform-metric-detail", "GET", "metric", 401, 200, 200, 200, 200, 200, 200, 200),
@@ -198,6 +215,7 @@ MATRIX = [
     ("catalog:template-list", "GET", None,         LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("catalog:template-detail", "GET", "template", LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("catalog:request-create", "GET", "template",  LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    ("catalog:request-freeze", "GET", "template",  LOGIN, 200, 200, 200, 200, 200, 200, 200),
     # 200: the form again, its team field refusing payments (not one of the caller's teams).
     ("catalog:request-create", "POST", "template", LOGIN, 200, DONE, DONE, DONE, 200, 200, DONE),
     ("catalog:request-list", "GET", None,          LOGIN, 200, 200, 200, 200, 200, 200, 200),
@@ -242,6 +260,12 @@ MATRIX = [
     ("slo:slo-list", "GET", None,                  LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("slo:plotly-js", "GET", None,                 LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("slo:slo-detail", "GET", "slo",               LOGIN, 404, 200, 200, 200, 200, 200, 200),
+    ("slo:slo-new", "GET", None,                   LOGIN, 403, 403, 403, 200, 403, 403, 200),
+    ("slo:slo-edit", "GET", "slo",                 LOGIN, 404, 403, 403, 200, 403, 403, 200),
+    ("slo:maintenance-list", "GET", None,          LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    # 200: the form again, saying who may plan (or, for the outsider, that the service is not
+    # one of theirs).
+    ("slo:maintenance-list", "POST", None,         LOGIN, 200, 200, 200, DONE, 200, 200, DONE),
     ("metrics:metric-list", "GET", None,               LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("metrics:metric-detail", "GET", "metric",         LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("metrics:metric-rows", "GET", "metric",           LOGIN, 200, 200, 200, 200, 200, 200, 200),
@@ -333,6 +357,20 @@ BODIES = {
     ("api:slo-detail", "PATCH"): {"description": "checked"},
     ("api:incident-list", "POST"): {"title": "queue stuck", "team": "payments"},
     ("api:incident-actions", "POST"): {"description": "restarted the worker"},
+    ("api:slo-backtest-draft", "POST"): NEW_SLO,
+    ("api:budget-adjustment-list", "POST"): {
+        "name": "payments-window-two",
+        "service": "svc-payments",
+        "first_start": "2099-01-01T02:00:00Z",
+        "duration_seconds": 1800,
+    },
+    ("api:gate-override", "POST"): {"hours": 2, "reason": "the fix ships with this release"},
+    ("slo:maintenance-list", "POST"): {
+        "name": "payments-window-three",
+        "service": "svc-payments",
+        "first_start": "2099-01-01 02:00",
+        "minutes": 30,
+    },
     ("catalog:request-create", "POST"): {
         "team": "payments",
         "param_name": "payments-form",
@@ -425,6 +463,14 @@ def build_world() -> SimpleNamespace:
         lambda user, team: incident_open(actor=pager, title=f"{team.slug} is slow", team=team)
     )
     slos = both(lambda user, team: data.add_slos(team, 1)[0])
+    adjustments = both(
+        lambda user, team: BudgetAdjustment.objects.create(
+            name=f"{team.slug}-window",
+            service=Service.objects.get(name=f"svc-{team.slug}"),
+            first_start=timezone.now() + timedelta(days=30),
+            duration_seconds=3600,
+        )
+    )
     both(lambda user, team: data.add_costs(team))
     both(lambda user, team: data.add_metric_days(team, 2))
     data.add_metric_days(None, 2)
@@ -494,6 +540,8 @@ def build_world() -> SimpleNamespace:
         "rb_run": {"uuid": runbook_runs[0].uuid},
         "event": {"uuid": event.uuid},
         "slo": {"key": slos[0].name},
+        "service": {"service": slos[0].service.name},
+        "adjustment": {"name": adjustments[0].name},
         "metric": {"key": "M1"},
         "incident": {"uuid": incidents[0].uuid},
         "token": {"uuid": personal.uuid},

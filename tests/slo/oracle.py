@@ -77,6 +77,22 @@ def error_ratio(prometheus, slo: SLO, at: float, seconds: float) -> float | None
     return _value(prometheus, ratio if slo.numerator_kind == "bad" else f"1 - {ratio}", at)
 
 
+def events(prometheus, slo: SLO, at: float, seconds: float) -> float | None:
+    """All events in a window (an Occurrences SLO's total), for the low-traffic guard."""
+    if slo.budgeting_method != "Occurrences":
+        return None
+    return _value(prometheus, f"sum(increase({slo.total_query}[{round(seconds)}s]))", at)
+
+
+def minimum_events(threshold: float, budget: float) -> int:
+    """docs/slos.md: the fewest events at which one bad event alone cannot exceed the
+    threshold (its burn rate 1 / N / budget)."""
+    needed = 1
+    while 1 / needed / budget > threshold:
+        needed += 1
+    return needed
+
+
 def expected(prometheus, slo: SLO, at: float) -> dict:
     """The slo_evaluate object for `slo` at `at`, from PromQL."""
     budget = 1 - slo.objective
@@ -86,9 +102,17 @@ def expected(prometheus, slo: SLO, at: float) -> dict:
         err = error_ratio(prometheus, slo, at, seconds)
         burns[label] = None if err is None else err / budget
     alerts = []
+    low_traffic = False
     for severity, long, short, percent in PAIRS:
         threshold = float(Fraction(percent, 100) * Fraction(_period(slo), WINDOWS[long]))
-        if None not in (burns[long], burns[short]) and min(burns[long], burns[short]) > threshold:
+        needed = slo.min_events if slo.min_events is not None else minimum_events(threshold, budget)
+        count = events(prometheus, slo, at, WINDOWS[long])
+        short_of_events = count is not None and 0 < count < needed
+        low_traffic = low_traffic or short_of_events
+        holds = (
+            None not in (burns[long], burns[short]) and min(burns[long], burns[short]) > threshold
+        )
+        if holds and not short_of_events:
             alerts.append(
                 {
                     "severity": severity,
@@ -105,5 +129,5 @@ def expected(prometheus, slo: SLO, at: float) -> dict:
         "error_budget_remaining": None if slo_error is None else 1 - slo_error / budget,
         "burn_rates": burns,
         "alerts": alerts,
-        "data_status": "ok" if slo_error is not None else "no_data",
+        "data_status": "no_data" if slo_error is None else ("low_traffic" if low_traffic else "ok"),
     }
