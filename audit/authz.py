@@ -9,8 +9,10 @@ One middleware watches every answer and records, with the request id the audit s
   Missing objects are not recorded. The event has no actor (the caller is in the payload) and
   no team, so that only platform admins and executives read it: a caller who finds their own
   `authz.hidden` event in the audit list would learn that the object exists.
-- `authn.failed` — a 401 from the API when the caller sent credentials (a wrong or revoked
-  token), like a failed login. The credential itself is never kept.
+- `authn.failed` — a 401 from the API when the caller sent credentials (a wrong token), like a
+  failed login. The credential itself is never kept. A refusal the authentication class
+  records itself (an expired or revoked token: once per token and hour, not once per call)
+  carries the code RECORDED_BY_AUTHENTICATION and is left to it.
 
 Not recorded: anonymous callers without credentials (a page redirects them to the login, the
 API answers 401) and 404s of missing pages; both are counted by status in
@@ -30,6 +32,8 @@ from audit.services import audit_record
 logger = logging.getLogger(__name__)
 
 MAX_TEXT = 300
+# The code of a 401 whose authentication class recorded the refusal itself (rate-limited).
+RECORDED_BY_AUTHENTICATION = "authn_recorded"
 
 # URL name → (model, URL keyword, the fields its value may match). Every URL whose view answers
 # 404 for an object the caller may not see is registered here by the app that serves it, in its
@@ -116,7 +120,11 @@ def _audit(request, response) -> None:
                     "user_id": user.pk,
                 },
             )
-    elif status == 401 and request.headers.get("Authorization"):
+    elif (
+        status == 401
+        and request.headers.get("Authorization")
+        and _code(response) != RECORDED_BY_AUTHENTICATION
+    ):
         scheme = request.headers["Authorization"].split(" ", 1)[0][:20]
         audit_record(
             action="authn.failed",
@@ -129,6 +137,12 @@ def _audit(request, response) -> None:
                 "ip": request.META.get("REMOTE_ADDR", ""),
             },
         )
+
+
+def _code(response) -> str:
+    data = getattr(response, "data", None)
+    detail = data.get("detail") if isinstance(data, dict) else None
+    return str(getattr(detail, "code", ""))
 
 
 def hidden_object(request):

@@ -6,6 +6,7 @@ import django_filters
 
 from audit.models import AuditEvent
 from audit.selectors import ts_text
+from core.filters import UtcDateTimeFilter
 from teams.models import Team
 
 
@@ -18,8 +19,8 @@ class AuditEventFilterSet(django_filters.FilterSet):
     object_id = django_filters.CharFilter(label="Object id")
     team = django_filters.CharFilter(method="filter_team", label="Team (slug)")
     request_id = django_filters.CharFilter(label="Request id")
-    since = django_filters.IsoDateTimeFilter(method="filter_since", label="Since (ISO 8601)")
-    until = django_filters.IsoDateTimeFilter(method="filter_until", label="Until (ISO 8601)")
+    since = UtcDateTimeFilter(method="filter_since", label="Since (ISO 8601)")
+    until = UtcDateTimeFilter(method="filter_until", label="Until (ISO 8601)")
 
     class Meta:
         model = AuditEvent

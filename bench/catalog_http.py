@@ -72,8 +72,8 @@ def prepare(database_url: str) -> tuple[str, str, int]:
     from django.contrib.auth.models import Group
     from django.core.management import call_command
     from django.db import connections
-    from rest_framework.authtoken.models import Token
 
+    from accounts.services import personal_token_create
     from catalog.importer import catalog_import
     from catalog.services import budget_set, membership_set, quota_set, team_create
     from teams.choices import PlatformGroup
@@ -89,7 +89,10 @@ def prepare(database_url: str) -> tuple[str, str, int]:
     budget_set(actor=None, team=team, monthly_limit=10_000_000)
     oncall = User.objects.create_user("pager")
     oncall.groups.add(Group.objects.get_or_create(name=PlatformGroup.ONCALL)[0])
-    tokens = Token.objects.create(user=member).key, Token.objects.create(user=oncall).key
+    tokens = tuple(
+        str(personal_token_create(actor=None, user=user, name="bench", scopes=["write"]).key)
+        for user in (member, oncall)
+    )
     conn_max_age = settings.DATABASES["default"].get("CONN_MAX_AGE", 0)
     connections.close_all()
     return *tokens, conn_max_age

@@ -121,8 +121,8 @@ def prepare() -> dict:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connections
-    from rest_framework.authtoken.models import Token
 
+    from accounts.services import personal_token_create
     from catalog.services import budget_set, membership_set, quota_set, team_create
     from teams.choices import TeamRole
     from teams.models import Team
@@ -151,7 +151,9 @@ def prepare() -> dict:
         for n in range(1, DEVELOPERS_PER_TEAM + 1):
             user = User.objects.create_user(f"{slug}-dev{n}")
             membership_set(actor=admin, team=teams[slug], user=user)
-            token = Token.objects.create(user=user).key
+            token = str(
+                personal_token_create(actor=None, user=user, name="load", scopes=["write"]).key
+            )
             people["developers"].append(
                 {
                     "username": user.username,
@@ -165,7 +167,14 @@ def prepare() -> dict:
         for slug in TEAMS:
             membership_set(actor=admin, team=teams[slug], user=user, role=TeamRole.APPROVER)
         people["approvers"].append(
-            {"username": user.username, "token": Token.objects.create(user=user).key}
+            {
+                "username": user.username,
+                "token": str(
+                    personal_token_create(
+                        actor=None, user=user, name="load", scopes=["approve"]
+                    ).key
+                ),
+            }
         )
     for username in ("exec", "oncall"):
         people[username] = {"session": session_key(User.objects.get(username=username))}

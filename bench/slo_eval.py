@@ -17,11 +17,13 @@ Measured in the same run, each the best of ROUNDS timed runs after a warm-up, wi
 number of queries in flight (the engine's own parallelism, PrometheusSource's `parallel`):
 
 - seconds:        `manage.py slo_evaluate --json` end to end (SLOs read from the database,
-                  one grouped query per metric and window, the maths, the JSON);
-- naive_seconds:  the naive way, tests/slo/oracle.py (written from DESIGN.md, not from the
-                  engine): per SLO, one PromQL query per window (the SLO window and the seven
-                  burn windows), Prometheus computing each ratio, run by as many threads as the
-                  engine has queries in flight, over one keep-alive session per thread;
+                  one question per metric or distinct expression for all its windows, many
+                  to a request, the maths, the JSON);
+- naive_seconds:  the naive way, tests/slo/oracle.py (written from the SLO maths in
+                  docs/architecture.md, not from the engine): per SLO, one PromQL query per
+                  window (the SLO window and the seven burn windows), Prometheus computing
+                  each ratio, run by as many threads as the engine has queries in flight, over
+                  one keep-alive session per thread;
 - queries / naive_queries: the queries Prometheus answered for one run of each (counted by
                   Prometheus itself), and prometheus_seconds / naive_prometheus_seconds the time
                   Prometheus spent evaluating them (its own query-duration summary);

@@ -31,6 +31,15 @@ class RequestState(models.TextChoices):
     DELETED = lifecycle.DELETED, "Deleted"
 
 
+class ChangeKind(models.TextChoices):
+    """What the requester says a change is; approvers see it, and the error-budget-freeze
+    policy lets fixes and break-glass changes through a freeze."""
+
+    NORMAL = "normal", "A change"
+    FIX = "fix", "A fix for the problem burning the error budget"
+    BREAK_GLASS = "break_glass", "Break-glass: an emergency a platform admin approves at once"
+
+
 class PolicyMode(models.TextChoices):
     ENFORCE = "enforce", "Enforce"
     WARN = "warn", "Warn"
@@ -58,6 +67,16 @@ class ApprovalDecision(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
+class NudgeKind(models.TextChoices):
+    """What is sent about a request that waits for approval, in order: a reminder at half the
+    time to its due time, then, once overdue, an escalation to the team's admins and later to
+    the platform admins."""
+
+    REMINDER = "reminder", "Reminder to the approvers"
+    ESCALATED_TEAM = "escalated_team", "Escalated to the team's admins"
+    ESCALATED_PLATFORM = "escalated_platform", "Escalated to the platform admins"
+
+
 # Badge colours of the catalog's values (see core.badges).
 core_badges.register(
     {
@@ -80,5 +99,7 @@ core_badges.register(
         DecisionOutcome.ERROR: "bad",
         VersionStatus.PUBLISHED: "ok",
         VersionStatus.DEPRECATED: "warn",
+        ChangeKind.FIX: "warn",
+        ChangeKind.BREAK_GLASS: "bad",
     }
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.html import escape
 
+from catalog.choices import ChangeKind
 from catalog.services.approvals import BREAK_GLASS_DEFAULT_HOURS, BREAK_GLASS_MAX_HOURS
 from catalog.services.requests import (
     MAX_JUSTIFICATION,
@@ -110,6 +111,15 @@ class RequestForm(ParameterForm):
     team = forms.ChoiceField(label="Team")
     ttl_hours = forms.IntegerField(label="Time to live (hours)")
     justification = justification_field()
+    change_kind = forms.ChoiceField(
+        label="Kind of change",
+        required=False,  # a form posted without it files an ordinary change
+        choices=ChangeKind.choices,
+        initial=ChangeKind.NORMAL,
+        widget=forms.RadioSelect,
+        help_text="Approvers see it. While the service is frozen by its error budget, only "
+        "fixes and break-glass changes reach production.",
+    )
 
     def __init__(self, *args, version, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -126,14 +136,17 @@ class RequestForm(ParameterForm):
 
     @property
     def request_fields(self):
-        return [self["team"], self["ttl_hours"], self["justification"]]
+        return [self["team"], self["ttl_hours"], self["justification"], self["change_kind"]]
 
     def clean(self):
         cleaned = super().clean()
         errors = parameter_errors(self.version, self.parameters())
         errors.update(
             request_field_errors(
-                self.version, cleaned.get("ttl_hours"), cleaned.get("justification", "")
+                self.version,
+                cleaned.get("ttl_hours"),
+                cleaned.get("justification", ""),
+                cleaned.get("change_kind") or ChangeKind.NORMAL,
             )
         )
         self.show_errors(errors)

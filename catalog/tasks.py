@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 from celery import shared_task
 
-from catalog.services import notifications, requests_expire_due
+from catalog.services import approvals_nudge, notifications, requests_expire_due
 from core.jobs import beat_job
 
 
@@ -14,6 +14,14 @@ from core.jobs import beat_job
 def expire_requests() -> dict:
     """Beat: expire overdue approvals and requests past their TTL. Idempotent."""
     return requests_expire_due()
+
+
+@shared_task(name="catalog.tasks.nudge_approvals", ignore_result=True)
+@beat_job(lock_seconds=120)
+def nudge_approvals() -> dict:
+    """Beat: remind the approvers of requests waiting for approval, escalate overdue ones and
+    resolve the overdue tickets of those decided. Idempotent."""
+    return approvals_nudge()
 
 
 @shared_task(name="catalog.tasks.notify_request", ignore_result=True)

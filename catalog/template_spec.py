@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -46,7 +46,9 @@ TEMPLATE_SPEC_KEYS = (
     "parameters",
     "steps",
     "output",
+    "target",
 )
+TARGET_KEYS = ("service", "environment")
 # Limits of what SSOps stores (the model fields), checked here so that a file that would not
 # fit is refused with its field named rather than failing in the database.
 MAX_TITLE, MAX_OWNER, MAX_TAGS, MAX_VERSION = 200, 100, 500, 64
@@ -85,6 +87,9 @@ class TemplateSpec:
     output: dict
     document: dict
     digest: str
+    # What a request changes: the service (a name, or ${{ parameters.NAME }}) and the parameter
+    # that holds its environment; {} when the template names no service (docs/catalog.md).
+    target: dict = field(default_factory=dict)
 
 
 def document_digest(document: dict) -> str:
@@ -283,6 +288,7 @@ def lint_template(document: Any) -> tuple[TemplateSpec | None, list[LintError]]:
     step_outputs = {step.get("id"): _outputs_of(step) for step in steps if isinstance(step, dict)}
     for expression in expressions_in(output):
         _check_reference(lint, "spec.output", expression, properties, step_outputs)
+    target = _lint_target(lint, spec.get("target"), properties)
     if lint.errors:
         return None, lint.errors
     return (
@@ -306,9 +312,56 @@ def lint_template(document: Any) -> tuple[TemplateSpec | None, list[LintError]]:
             output=output,
             document=document,
             digest=document_digest(document),
+            target=target,
         ),
         [],
     )
+
+
+def _lint_target(lint: Linter, target: Any, properties: dict) -> dict:
+    """spec.target: `service` — a service name, or ${{ parameters.NAME }} naming a string
+    parameter — and optionally `environment`, the name of the parameter that holds the
+    environment (the freeze policy reads both)."""
+    if target is None:
+        return {}
+    target = lint.mapping(target, "spec.target")
+    lint.known(target, "spec.target", TARGET_KEYS)
+    service = target.get("service")
+    if not isinstance(service, str) or not service.strip():
+        lint.error("spec.target.service", "name the service, or ${{ parameters.NAME }}")
+    else:
+        whole = WHOLE_EXPRESSION_RE.match(service)
+        if whole:
+            ref = whole.group(1).split(".")
+            if len(ref) != 2 or ref[0] != "parameters" or ref[1] not in properties:
+                lint.error("spec.target.service", "must be a name or ${{ parameters.NAME }}")
+            elif properties[ref[1]].get("type") != "string":
+                lint.error("spec.target.service", f"parameter {ref[1]!r} is not text")
+        elif expressions_in(service) or not SLUG_RE.match(service.strip()):
+            lint.error(
+                "spec.target.service",
+                "a service name (lower-case letters, digits, hyphens) or ${{ parameters.NAME }}",
+            )
+    environment = target.get("environment")
+    if environment is not None:
+        if not isinstance(environment, str) or environment not in properties:
+            lint.error("spec.target.environment", "name the parameter that holds the environment")
+        elif properties[environment].get("type") != "string":
+            lint.error("spec.target.environment", f"parameter {environment!r} is not text")
+    return {key: target[key] for key in TARGET_KEYS if key in target}
+
+
+def target_of(target: dict, parameters: dict, schema: dict) -> tuple[str, str]:
+    """(service, environment) of one request, its parameters filled in ("" when unknown)."""
+    if not target:
+        return "", ""
+    values = parameters_with_defaults(schema, parameters)
+    try:
+        service = str(render(target["service"], {"parameters": values}) or "")
+    except KeyError:
+        service = ""
+    environment = values.get(target.get("environment", ""), "") if target.get("environment") else ""
+    return service.strip(), str(environment or "")
 
 
 def _cost(lint: Linter, cost: dict) -> Decimal:

@@ -8,6 +8,17 @@ urlpatterns = [
     path("catalog/", views.template_list, name="template-list"),
     path("catalog/<slug:slug>/", views.template_detail, name="template-detail"),
     path("catalog/<slug:slug>/request/", views.request_create, name="request-create"),
+    path(
+        "catalog/<slug:slug>/versions/<str:version>/deprecate/",
+        views.template_version_deprecate,
+        name="template-version-deprecate",
+    ),
+    path(
+        "policies/<slug:slug>/restore/<int:number>/",
+        views.policy_restore,
+        name="policy-restore",
+    ),
+    path("catalog/<slug:slug>/request/freeze/", views.request_freeze, name="request-freeze"),
     path("requests/", views.request_list, name="request-list"),
     path("requests/<uuid:uuid>/", views.request_detail, name="request-detail"),
     path("requests/<uuid:uuid>/timeline/", views.request_timeline, name="request-timeline"),

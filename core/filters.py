@@ -7,9 +7,12 @@ pages use the same FilterSets directly) but hides mistakes in API calls: `?until
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 import django_filters
+from django import forms
+from django.utils.dateparse import parse_datetime
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 
@@ -47,9 +50,37 @@ def _problem(filter_, values: list[str]) -> str:
     return ""
 
 
-class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
-    """An ISO 8601 time, compared in UTC: any offset ISO 8601 allows (up to ±23:59) is read,
-    though PostgreSQL holds none beyond ±15:59."""
+def utc_moment(text: str) -> datetime | None:
+    """The ISO 8601 time in `text` as the same instant in UTC, or None when it is none.
 
-    def filter(self, qs, value):
-        return super().filter(qs, value.astimezone(UTC) if value else value)
+    Any offset ISO 8601 allows (up to ±23:59) is read, though PostgreSQL holds none beyond
+    ±15:59; a time without one is taken as UTC. A date that does not exist (February 30) or a
+    time with no UTC instant in the years 1 to 9999 (0001-01-01T00:00+05:00) is none."""
+    try:
+        moment = parse_datetime(text)
+        if moment is None:
+            return None
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError(
+                "This time has no UTC equivalent in the years 1 to 9999.", code="invalid"
+            ) from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 time, compared in UTC (see `utc_moment`); one out of range is a 400."""
+
+    field_class = UtcDateTimeField

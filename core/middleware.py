@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 
 from core import context, request_counts
 from core.metrics import HTTP_DURATION, HTTP_REQUESTS
@@ -45,10 +47,12 @@ class MetricsMiddleware:
         view = match.view_name if match and match.view_name else "unmatched"
         method = request.method if request.method in KNOWN_METHODS else "other"
         status = str(response.status_code)
+        seconds = time.perf_counter() - started
         HTTP_REQUESTS.labels(view=view, method=method, status=status).inc()
         if request_counts.is_api(view):
-            request_counts.count(view, method, status)  # SSOps's own record, without Prometheus
-        HTTP_DURATION.labels(view=view, method=method).observe(time.perf_counter() - started)
+            # SSOps's own record, for when there is no Prometheus.
+            request_counts.count(view, method, status, seconds=seconds)
+        HTTP_DURATION.labels(view=view, method=method).observe(seconds)
         return response
 
 
@@ -106,6 +110,20 @@ def _json_place(data) -> str:
     return ""
 
 
+def _form_fields(request) -> QueryDict:
+    """The form fields of a POST, PUT or PATCH (Django parses them for POST only; the API's
+    parsers read them for the other two as well)."""
+    if request.method == "POST":
+        return request.POST
+    if request.content_type == "application/x-www-form-urlencoded":
+        return QueryDict(request.body, encoding=request.encoding)
+    try:
+        fields, _files = request.parse_file_upload(request.META, io.BytesIO(request.body))
+    except MultiPartParserError:
+        return QueryDict()  # unreadable: the API's parser says so
+    return fields
+
+
 def nul_place(request) -> str:
     """Which part of the request holds a NUL character (U+0000), or ""."""
     if "\x00" in request.path:
@@ -114,7 +132,7 @@ def nul_place(request) -> str:
         if "\x00" in name or any("\x00" in value for value in values):
             return f"the query parameter {name!r}"
     if request.method in ("POST", "PUT", "PATCH") and request.content_type in FORM_TYPES:
-        for name, values in request.POST.lists():
+        for name, values in _form_fields(request).lists():
             if "\x00" in name or any("\x00" in value for value in values):
                 return f"the form field {name!r}"
     elif request.content_type == "application/json" and b"\\u0000" in request.body:

@@ -78,7 +78,11 @@ class JobLock(models.Model):
 class ApiRequestCount(models.Model):
     """API requests served in one minute (or one hour, once compacted), by view, method and
     status: SSOps's own record of ssops_http_requests_total, for when no Prometheus is set.
-    Each web process adds its counts at most once a minute (see core.request_counts)."""
+    Each web process adds its counts at most once a minute (see core.request_counts).
+
+    With them, how many of the requests were timed and how many were answered within each of
+    a few durations: SSOps's own record of ssops_http_request_duration_seconds_bucket (rows
+    written before durations were kept have `timed` 0 and count for no latency)."""
 
     minute = models.BigIntegerField(help_text="unix seconds of the minute's (or hour's) start")
     span = models.PositiveIntegerField(default=60, help_text="seconds the row covers")
@@ -86,6 +90,12 @@ class ApiRequestCount(models.Model):
     method = models.CharField(max_length=8)
     status = models.CharField(max_length=3)
     count = models.BigIntegerField(default=0)
+    timed = models.BigIntegerField(default=0, help_text="requests whose duration was measured")
+    within_100ms = models.BigIntegerField(default=0)
+    within_250ms = models.BigIntegerField(default=0)
+    within_500ms = models.BigIntegerField(default=0)
+    within_1s = models.BigIntegerField(default=0)
+    within_2500ms = models.BigIntegerField(default=0)
 
     class Meta:
         db_table = "ssops_site_apirequestcount"

@@ -25,6 +25,26 @@ from opentelemetry.sdk.trace.export import (
 logger = logging.getLogger(__name__)
 _configured = False
 EXCLUDED_URLS = "healthz,metrics,static/"
+REQUEST_TARGET_MIDDLEWARE = "core.telemetry.RequestTargetMiddleware"
+
+
+class RequestTargetMiddleware:
+    """Give the request target (path and query, percent-encoded) to the tracing middleware,
+    which runs right after this one.
+
+    gunicorn passes the target as the client sent it (RAW_URI, REQUEST_URI); the development
+    server does not, and OpenTelemetry then rebuilds the URL from PATH_INFO with
+    `wsgiref.util.request_uri`, which encodes it as Latin-1. Django has by then replaced
+    PATH_INFO with the decoded path, so a path with a character outside Latin-1 raised
+    UnicodeEncodeError: a 500 before any view ran, and no span."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "RAW_URI" not in request.META:
+            request.META.setdefault("REQUEST_URI", request.get_full_path())
+        return self.get_response(request)
 
 
 def _when(ns: int | None) -> datetime:
@@ -104,7 +124,13 @@ def setup(service_name: str = "ssops") -> None:
     from opentelemetry.instrumentation.celery import CeleryInstrumentor
     from opentelemetry.instrumentation.django import DjangoInstrumentor
 
-    DjangoInstrumentor().instrument(excluded_urls=EXCLUDED_URLS)
+    middleware = list(settings.MIDDLEWARE)
+    after_target = (
+        middleware.index(REQUEST_TARGET_MIDDLEWARE) + 1
+        if REQUEST_TARGET_MIDDLEWARE in middleware
+        else 0
+    )
+    DjangoInstrumentor().instrument(excluded_urls=EXCLUDED_URLS, middleware_position=after_target)
     CeleryInstrumentor().instrument()
 
 

@@ -84,8 +84,9 @@ def stacked_days(name: str, title: str, days: list[date], series: dict[str, list
 
 
 def deny_chart(days: list[date], series: dict[str, list]) -> Chart:
-    """Decisions per day stacked by outcome, with the enforced deny rate on a second axis."""
-    title = "Policy decisions per day and deny rate"
+    """Requests the policies decided on per day, stacked by outcome, with the deny rate (M5)
+    on a second axis."""
+    title = "Requests decided by policy per day and deny rate"
     chart = stacked_days("policy-denies", title, days, series)
     totals = [total(values[i] for values in series.values()) for i in range(len(days))]
     denied = series.get("denied", [None] * len(days))
@@ -134,7 +135,7 @@ def sparkline(name: str, title: str, days: list[date], series: dict, target=None
         }
         for label, values in series.items()
     ]
-    if target is not None and not target.dimension:
+    if target is not None and not target.dimension and hasattr(target, "threshold"):
         traces.append(
             {
                 "type": "scatter",

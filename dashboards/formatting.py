@@ -29,8 +29,8 @@ def metric_text(value, metric: catalogue.Metric, extras: dict | None = None) -> 
         return money(value, (extras or {}).get("currency", ""))
     if unit == catalogue.BURN:
         return burn(value)
-    if unit == catalogue.SCORE:
-        return f"{value:.2f} / 5"
+    if unit == catalogue.NPS:
+        return f"{value:+.0f}"
     return f"{value:,.0f}"
 
 

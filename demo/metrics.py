@@ -20,17 +20,26 @@ from django.utils import timezone
 
 from catalog.models import Request
 from metrics import focus
-from metrics.models import BillingImport, Incident, ProbeResult, SatisfactionRating
-from metrics.periods import DAY, MONTH, WEEK, periods_ending
+from metrics.models import (
+    BillingImport,
+    Incident,
+    ProbeResult,
+    SatisfactionRating,
+    SurveyAnswer,
+)
+from metrics.periods import DAY, MONTH, WEEK, periods_ending, quarter_of
 from metrics.services import (
     IN_FLIGHT,
     billing_import,
     budget_burn_evaluate,
+    incident_acknowledge,
     incident_open,
+    incident_resolve,
     metric_snapshots_record,
     oncall_action_log,
     rating_submit,
     ssops_slos_import,
+    survey_answer,
 )
 from slo.models import SLO
 from teams.models import Team
@@ -131,21 +140,44 @@ def _probes(now: datetime) -> int:
 
 
 def _incident(now: datetime) -> None:
+    """Two incidents: a resolved one five days ago (its MTTA and MTTR on the executive page,
+    timed as it went: opened 10 minutes into the impact, taken 5 minutes later, resolved after
+    90 minutes) and an open one of the last hour (on the on-call page)."""
     if Incident.objects.exists():
         return
     oncall = get_user_model().objects.get(username="oncall")
-    slo = SLO.objects.filter(name="checkout-availability").first()
-    incident = incident_open(actor=oncall, title="Checkout answers 5xx after a deploy", slo=slo)
-    for hours, what in (
-        (5, "Rolled checkout back to the previous image with kubectl by hand"),
-        (4, "Purged the CDN cache from the provider's console"),
+    began = now - timedelta(days=5, hours=2)
+    incident = incident_open(
+        actor=oncall,
+        title="Checkout answers 5xx after a deploy",
+        severity="sev1",
+        slos=list(SLO.objects.filter(name="checkout-availability")),
+        started_at=began,
+    )
+    for minutes, what in (
+        (20, "Rolled checkout back to the previous image with kubectl by hand"),
+        (40, "Purged the CDN cache from the provider's console"),
     ):
         oncall_action_log(
             actor=oncall,
             incident=incident,
             description=what,
-            performed_at=now - timedelta(hours=hours),
+            performed_at=began + timedelta(minutes=minutes),
         )
+    incident_acknowledge(actor=oncall, incident=incident)
+    incident_resolve(actor=oncall, incident=incident)
+    Incident.objects.filter(pk=incident.pk).update(
+        opened_at=began + timedelta(minutes=10),
+        acknowledged_at=began + timedelta(minutes=15),
+        resolved_at=began + timedelta(minutes=90),
+    )
+    incident_open(
+        actor=oncall,
+        title="Search results lag behind the index",
+        severity="sev3",
+        slos=list(SLO.objects.filter(name__startswith="search-")[:1]),
+        started_at=now - timedelta(hours=1),
+    )
 
 
 def _ratings() -> int:
@@ -157,6 +189,29 @@ def _ratings() -> int:
         rating_submit(actor=request.requester, request=request, score=score, comment=comment)
         rated += 1
     return rated
+
+
+# Demo users who answered the quarterly survey (M12) in the last days; exec and admin are asked
+# when they sign in.
+SURVEY = [("dev", 9, 3), ("approver", 7, 2), ("oncall", 10, 1)]  # username, score, days ago
+
+
+def _survey_answers(now) -> int:
+    answered = 0
+    users = {
+        u.username: u
+        for u in get_user_model().objects.filter(
+            username__in=dict.fromkeys(name for name, _, _ in SURVEY)
+        )
+    }
+    for username, score, days_ago in SURVEY:
+        at = now - timedelta(days=days_ago)
+        user = users.get(username)
+        if user is None or SurveyAnswer.objects.filter(user=user, quarter=quarter_of(at)).exists():
+            continue
+        survey_answer(actor=user, score=score, now=at)
+        answered += 1
+    return answered
 
 
 def seed(stdout=None) -> None:
@@ -173,6 +228,7 @@ def seed(stdout=None) -> None:
     probes = _probes(now)
     _incident(now)
     rated = _ratings()
+    answered = _survey_answers(now)
     budget_burn_evaluate(now=now)
     periods = [
         *periods_ending(DAY, now, 14),
@@ -185,5 +241,5 @@ def seed(stdout=None) -> None:
         stdout.write(
             f"platform metrics: SSOps SLOs imported; billing {record.row_count} rows "
             f"(replaced {record.replaced_rows}); {probes} synthetic probe minutes added; {rated} "
-            f"rating(s); metrics computed for {len(periods)} periods"
+            f"rating(s); {answered} survey answer(s); metrics computed for {len(periods)} periods"
         )

@@ -13,6 +13,7 @@ from metrics.models import (
     OncallAction,
     ProbeResult,
     SatisfactionRating,
+    UnexpectedActor,
 )
 
 
@@ -48,7 +49,8 @@ class ProbeResultAdmin(ReadOnlyAdmin):
 
 @admin.register(Incident)
 class IncidentAdmin(ReadOnlyAdmin):
-    list_display = ["title", "team", "slo", "opened_by", "opened_at", "resolved_at"]
+    list_display = ["title", "severity", "team", "owner", "started_at", "opened_at", "resolved_at"]
+    list_filter = ["severity"]
 
 
 @admin.register(OncallAction)
@@ -66,6 +68,12 @@ class SatisfactionRatingAdmin(ReadOnlyAdmin):
 class BudgetAlertAdmin(ReadOnlyAdmin):
     list_display = ["team", "month", "burn_rate", "spend", "budgeted_so_far", "firing"]
     list_filter = ["firing"]
+
+
+@admin.register(UnexpectedActor)
+class UnexpectedActorAdmin(ReadOnlyAdmin):
+    list_display = ["rule", "actor", "team", "occurred_at", "detail", "alerted_at"]
+    list_filter = ["rule"]
 
 
 @admin.register(AuditGap)

@@ -7,10 +7,11 @@ class MetricsConfig(AppConfig):
 
     def ready(self) -> None:
         from catalog import panels
-        from core import navigation
-        from metrics.panels import rating
+        from core import banners, navigation
+        from metrics.panels import rating, survey
 
         panels.register(rating)
+        banners.register(survey)
         navigation.register("Metrics", "metrics:metric-list", order=60)
         from audit.authz import register_hidden_objects
         from catalog.models import Request
@@ -24,11 +25,14 @@ class MetricsConfig(AppConfig):
             "uuid",
             ("uuid",),
             [
+                "metrics:incident-detail",
+                "metrics:incident-acknowledge",
                 "metrics:incident-action",
                 "metrics:incident-resolve",
                 "api:incident-detail",
                 "api:incident-actions",
                 "api:incident-resolve",
+                "api:incident-acknowledge",
             ],
         )
         register_hidden_objects(Request, "uuid", ("uuid",), ["metrics:request-rating"])

@@ -150,27 +150,32 @@ def catalog_uptime(probes: Sequence[bool], minutes_elapsed: int) -> list[Figure]
 
 @dataclass(frozen=True)
 class ApprovalStage:
-    """A request's approval stage, which ended in the period: how long it was pending (0 when
-    approved automatically) and how it ended."""
+    """A request's approval stage, which ended in the period: how long it waited for a person
+    and how it ended — or that it was approved automatically (it waited for nobody)."""
 
     team_id: int
     risk_tier: str
     pending_seconds: float
     outcome: str
     request: str = ""
+    automatic: bool = False
 
 
 def approval_turnaround(stages: Iterable[ApprovalStage]) -> list[Figure]:
+    """Mean (the value) and p95 of the waits for a person, per risk tier; requests approved
+    automatically are only counted (`approved_automatically`): they are no wait."""
+
     def reduce(members: list[ApprovalStage]) -> tuple[float | None, dict]:
-        waits = [s.pending_seconds for s in members]
+        waited = [s for s in members if not s.automatic]
+        waits = [s.pending_seconds for s in waited]
         outcomes: dict[str, int] = defaultdict(int)
-        for stage in members:
+        for stage in waited:
             outcomes[stage.outcome] += 1
         return stats.mean(waits), {
-            "count": len(members),
+            "count": len(waited),
             "mean": stats.mean(waits),
             "p95": stats.percentile(waits, 0.95),
-            "waited": sum(1 for w in waits if w > 0),
+            "approved_automatically": len(members) - len(waited),
             "outcomes": dict(sorted(outcomes.items())),
         }
 
@@ -180,12 +185,31 @@ def approval_turnaround(stages: Iterable[ApprovalStage]) -> list[Figure]:
 # --- M5 policy deny rate -------------------------------------------------------------------------
 
 
+ENFORCE = "enforce"
+DENYING = frozenset({"deny", "error"})  # an enforcing policy that errors denies: it fails closed
+
+
 @dataclass(frozen=True)
 class Decision:
     team_id: int | None
     policy: str
     mode: str
     outcome: str
+    request: str = ""  # the catalog request decided on
+
+    @property
+    def denies(self) -> bool:
+        """This decision, on its own, said no (an error counts: the policy failed closed)."""
+        return self.outcome in DENYING
+
+
+@dataclass(frozen=True)
+class RequestDecided:
+    """One catalog request and whether an enforcing policy denied it."""
+
+    team_id: int | None
+    request: str
+    denied: bool
 
 
 def _deny_rate(members: list[Decision]) -> tuple[float | None, dict]:
@@ -198,17 +222,73 @@ def _deny_rate(members: list[Decision]) -> tuple[float | None, dict]:
     }
 
 
+def requests_decided(decisions: Iterable[Decision]) -> list[RequestDecided]:
+    """Each request once: denied when any enforcing policy denied it (or failed)."""
+    by_request: dict[str, list[Decision]] = defaultdict(list)
+    for decision in decisions:
+        if decision.mode != DRY_RUN:
+            by_request[decision.request].append(decision)
+    return [
+        RequestDecided(
+            found[0].team_id, request, any(d.mode == ENFORCE and d.denies for d in found)
+        )
+        for request, found in by_request.items()
+    ]
+
+
 def policy_deny_rate(decisions: Iterable[Decision]) -> list[Figure]:
-    """Denies / decisions per policy; dry-run decisions form their own figures ("<policy>
-    (dry run)", and "(dry run)" over all policies), apart from the live ones."""
+    """Requests denied by an enforcing policy / requests decided on (each request once, however
+    many policies denied it; an enforcing policy that failed denied it too), per team; per
+    policy, its denies / its decisions (one per request it decided on; errors counted apart).
+    Dry-run decisions form their own figures ("<policy> (dry run)", and "(dry run)" over all
+    policies), apart from the live ones."""
     decisions = list(decisions)
     live = [d for d in decisions if d.mode != DRY_RUN]
     dry = [d for d in decisions if d.mode == DRY_RUN]
-    figures = _figures(grouped(live, lambda d: d.policy, _team), _deny_rate)
+
+    def per_request(members: list[RequestDecided]) -> tuple[float | None, dict]:
+        denied = sum(1 for r in members if r.denied)
+        return stats.ratio(denied, len(members)), {"requests": len(members), "denied": denied}
+
+    overall = _figures(grouped(requests_decided(live), lambda r: "", _team), per_request)
+    for figure in overall:
+        counted = [d for d in live if figure.team_id is None or d.team_id == figure.team_id]
+        figure.extras.update(_deny_rate(counted)[1])
+    per_policy = _figures(grouped(live, lambda d: d.policy, _team), _deny_rate)
+    figures = overall + [f for f in per_policy if f.dimension]
     for figure in _figures(grouped(dry, lambda d: d.policy, _team), _deny_rate):
         dim = f"{figure.dimension} (dry run)" if figure.dimension else "(dry run)"
         figures.append(Figure(figure.team_id, dim, figure.value, figure.extras))
-    return figures
+    return sorted(figures, key=lambda f: (f.team_id or 0, f.dimension))
+
+
+@dataclass(frozen=True)
+class DenyCounts:
+    """One policy's live (not dry-run) decisions: in the last hour, and in the 7 days before."""
+
+    policy: str
+    decisions_hour: int
+    denies_hour: int
+    decisions_baseline: int
+    denies_baseline: int
+
+    @property
+    def rate_hour(self) -> float | None:
+        return stats.ratio(self.denies_hour, self.decisions_hour)
+
+    @property
+    def rate_baseline(self) -> float:
+        """The 7-day deny rate; 0 for a policy that decided nothing then (a new one)."""
+        return stats.ratio(self.denies_baseline, self.decisions_baseline) or 0.0
+
+
+def deny_spike(counts: DenyCounts, *, factor: float, minimum: int) -> bool:
+    """Whether a policy denies unusually often: at least `minimum` denies in the hour, at a
+    rate above `factor` times its 7-day baseline rate."""
+    rate = counts.rate_hour
+    return (
+        counts.denies_hour >= minimum and rate is not None and rate > factor * counts.rate_baseline
+    )
 
 
 # --- M6 automated remediation success and M9 on-call actions -------------------------------------
@@ -340,29 +420,42 @@ def cost_per_provision(charges: Iterable[Charge], provisions: Iterable[Provision
     return figures
 
 
-# --- M10 orphaned resources ----------------------------------------------------------------------
+# --- M10 aged resources --------------------------------------------------------------------------
 
+PAST_EXPIRY = "past expiry"
 ORPHAN_SCAN = "orphan scan"
 NO_OWNER = "billing rows with no owner"
+DAY_SECONDS = 86400.0
 
 
 @dataclass(frozen=True)
 class Orphan:
+    """A resource that outlived its purpose: past its expiry, or orphaned (named by the orphan
+    scan, or billed with no owner); its age (since its expiry, or since it was first found or
+    billed) and what it was billed in the period (one per billing row)."""
+
     team_id: int | None
-    source: str  # ORPHAN_SCAN or NO_OWNER
+    source: str  # PAST_EXPIRY, ORPHAN_SCAN or NO_OWNER
     resource_id: str
     cost: Decimal = Decimal(0)
     currency: str = ""
+    age_seconds: float = 0.0
 
 
 def orphaned_resources(orphans: Iterable[Orphan]) -> list[Figure]:
-    """Distinct orphaned resources and what they cost in the period, per team and source."""
+    """Distinct aged resources, their age (oldest and median, in days) and what they cost in
+    the period, per team and source."""
 
     def reduce(members: list[Orphan]) -> tuple[float | None, dict]:
-        resources = {o.resource_id for o in members}
+        ages: dict[str, float] = {}
+        for orphan in members:
+            ages[orphan.resource_id] = max(ages.get(orphan.resource_id, 0.0), orphan.age_seconds)
         costs = _money(o for o in members if o.currency)
-        return float(len(resources)), {
-            "resources": len(resources),
+        days = [age / DAY_SECONDS for age in ages.values()]
+        return float(len(ages)), {
+            "resources": len(ages),
+            "oldest_days": max(days, default=None),
+            "median_age_days": stats.median(days),
             "costs": {c: str(v) for c, v in costs.items()},
         }
 
@@ -404,13 +497,85 @@ def audit_completeness(checks: Iterable[TransitionCheck]) -> list[Figure]:
 
 @dataclass(frozen=True)
 class Rating:
+    """A requester's 1–5 rating of a finished request."""
+
     team_id: int
     score: int
 
 
-def user_satisfaction(ratings: Iterable[Rating]) -> list[Figure]:
-    def reduce(members: list[Rating]) -> tuple[float | None, dict]:
-        scores = [r.score for r in members]
-        return stats.mean(scores), {"average": stats.mean(scores), **stats.nps(scores)}
+@dataclass(frozen=True)
+class SurveyAnswer:
+    """One answer (0–10) to the survey, with the teams of the person who gave it."""
 
-    return _figures(grouped(ratings, lambda r: "", _team), reduce)
+    team_ids: tuple[int, ...]
+    score: int
+
+
+def user_satisfaction(
+    answers: Iterable[SurveyAnswer], ratings: Iterable[Rating] = ()
+) -> list[Figure]:
+    """The NPS of the survey answers (the value), per team — an answer counts once in the
+    all-teams figure and once for each team of the person — with the average request rating
+    beside it."""
+    by_key: dict[int | None, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+    for answer in answers:
+        for team_id in {ALL, *answer.team_ids}:
+            by_key[team_id][0].append(answer.score)
+    for rating in ratings:
+        for team_id in {ALL, rating.team_id}:
+            by_key[team_id][1].append(rating.score)
+    figures = []
+    for team_id in sorted(by_key, key=lambda t: t or 0):
+        scores, rated = by_key[team_id]
+        found = stats.nps(scores)
+        extras = {**found, "rating_average": stats.mean(rated), "ratings": len(rated)}
+        figures.append(Figure(team_id, "", found["nps"], extras))
+    return figures
+
+
+# --- incidents: MTTA and MTTR ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncidentTimes:
+    """One incident's times: impact began, opened, acknowledged, resolved."""
+
+    started: datetime
+    opened: datetime
+    acknowledged: datetime | None
+    resolved: datetime | None
+
+
+@dataclass(frozen=True)
+class PeriodIncidents:
+    start: datetime
+    end: datetime
+    opened: int
+    acknowledged: int
+    resolved: int
+    mtta: float | None  # seconds, mean of (acknowledged − opened) over those acknowledged in it
+    mttr: float | None  # seconds, mean of (resolved − impact began) over those resolved in it
+
+
+def incident_periods(
+    incidents: Iterable[IncidentTimes], periods: Sequence[tuple[datetime, datetime]]
+) -> list[PeriodIncidents]:
+    """MTTA and MTTR per period [start, end): an incident counts for MTTA in the period it was
+    acknowledged in and for MTTR in the period it was resolved in."""
+    incidents = list(incidents)
+    found = []
+    for start, end in periods:
+        acked = [i for i in incidents if i.acknowledged and start <= i.acknowledged < end]
+        resolved = [i for i in incidents if i.resolved and start <= i.resolved < end]
+        found.append(
+            PeriodIncidents(
+                start,
+                end,
+                sum(1 for i in incidents if start <= i.opened < end),
+                len(acked),
+                len(resolved),
+                stats.mean(_seconds(i.opened, i.acknowledged) for i in acked),
+                stats.mean(_seconds(i.started, i.resolved) for i in resolved),
+            )
+        )
+    return found

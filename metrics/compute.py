@@ -178,13 +178,18 @@ def m9(period: Period, now: datetime) -> Outcome:
 def m10(period: Period, now: datetime) -> Outcome:
     from metrics.models import BillingRow
 
-    found = records.orphans(period.start, period.end)
+    found = records.orphans(period.start, period.end, period.elapsed_end(now))
     billed = BillingRow.objects.filter(
         charge_period_start__gte=period.start, charge_period_start__lt=period.end
     ).exists()
     notes = [] if billed else ["no billing rows imported for this period"]
     figures = calc.orphaned_resources(found) or [
-        Figure(calc.ALL, "", 0.0, {"resources": 0, "costs": {}})
+        Figure(
+            calc.ALL,
+            "",
+            0.0,
+            {"resources": 0, "oldest_days": None, "median_age_days": None, "costs": {}},
+        )
     ]
     return Outcome(figures, detail="; ".join(notes))
 
@@ -196,7 +201,10 @@ def m11(period: Period, now: datetime) -> Outcome:
 
 
 def m12(period: Period, now: datetime) -> Outcome:
-    return Outcome(calc.user_satisfaction(records.ratings(period.start, period.end)))
+    answers = records.survey_answers(period.start, period.end)
+    rated = records.ratings(period.start, period.end)
+    detail = "" if answers else "no survey answer in this period"
+    return Outcome(calc.user_satisfaction(answers, rated), detail=detail)
 
 
 COMPUTE: dict[str, Callable[[Period, datetime], Outcome]] = {

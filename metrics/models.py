@@ -1,17 +1,21 @@
 """Records of the platform metrics: FOCUS billing rows and their imports, stored metric values
-per period, catalog probe results, incidents and on-call actions, satisfaction ratings, cost
-burn-rate alerts of team budgets, and the audit gaps the reconciliation job found."""
+per period, catalog probe results, incidents and on-call actions, satisfaction ratings and
+survey answers, cost burn-rate alerts of team budgets, the audit gaps the reconciliation job
+found, and the unexpected actors the audit trail's watch found."""
 
 from __future__ import annotations
 
 import uuid
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from metrics.choices import GapKind, MetricStatus, PeriodKind
+from metrics import catalogue
+from metrics.choices import ActorRule, GapKind, IncidentSeverity, MetricStatus, PeriodKind
 
 
 def money(**options) -> models.DecimalField:
@@ -94,6 +98,15 @@ class BillingRow(models.Model):
         return f"{self.service_name} {self.effective_cost} {self.billing_currency}"
 
 
+class MetricSnapshotQuerySet(models.QuerySet):
+    def current(self) -> MetricSnapshotQuerySet:
+        """The figures computed under each metric's current definition: pages show only these,
+        so that no history mixes definitions (older ones are recomputed, never shown)."""
+        return self.filter(
+            reduce(or_, (Q(metric=m.key, definition=m.version) for m in catalogue.METRICS))
+        )
+
+
 class MetricSnapshot(models.Model):
     """The value of one platform metric for one period, team (None: all teams) and dimension
     ("" = overall), as the beat job computed it from the records. Pages and the API read these."""
@@ -112,6 +125,11 @@ class MetricSnapshot(models.Model):
     detail = models.TextField(blank=True)
     complete = models.BooleanField(help_text="computed after the period had ended")
     computed_at = models.DateTimeField()
+    definition = models.PositiveSmallIntegerField(
+        default=1, help_text="the version of the metric's definition it was computed under"
+    )
+
+    objects = MetricSnapshotQuerySet.as_manager()
 
     class Meta:
         db_table = "slo_metricsnapshot"
@@ -138,6 +156,27 @@ class MetricSnapshot(models.Model):
         return f"{self.metric} {self.period_kind} {self.period_start:%Y-%m-%d}: {self.value}"
 
 
+class MetricDefinition(models.Model):
+    """When a version of a metric's definition began to hold (first computed under it), and
+    when the stored history was recomputed under it (`platform_metrics --recompute`): pages
+    show only figures of the current version, never a mix."""
+
+    metric = models.CharField(max_length=4)
+    version = models.PositiveSmallIntegerField()
+    since = models.DateTimeField()
+    recomputed_at = models.DateTimeField(null=True, blank=True)
+    periods_recomputed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["metric", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["metric", "version"], name="metric_definition_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} v{self.version} since {self.since:%Y-%m-%d}"
+
+
 class ProbeResult(models.Model):
     """One minute's synthetic probe of the catalog API (M3)."""
 
@@ -157,18 +196,32 @@ class ProbeResult(models.Model):
 
 
 class Incident(models.Model):
+    """Something on-call handles: when its impact began (`started_at`), when it was opened,
+    acknowledged (MTTA: opened → acknowledged) and resolved (MTTR: began → resolved), how severe
+    it is, who owns it, and the SLOs and requests it concerns."""
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     title = models.CharField(max_length=200)
+    severity = models.CharField(
+        max_length=4, choices=IncidentSeverity.choices, default=IncidentSeverity.SEV2
+    )
     team = models.ForeignKey(
         "teams.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
     )
-    slo = models.ForeignKey(
-        "slo.SLO", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    slos = models.ManyToManyField("slo.SLO", blank=True, related_name="incidents")
+    requests = models.ManyToManyField("catalog.Request", blank=True, related_name="incidents")
+    started_at = models.DateTimeField(help_text="when the impact began (at most when opened)")
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     opened_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -177,6 +230,7 @@ class Incident(models.Model):
     class Meta:
         db_table = "slo_incident"
         ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["resolved_at"], name="incident_resolved")]
 
     def __str__(self) -> str:
         return self.title
@@ -236,6 +290,40 @@ class SatisfactionRating(models.Model):
         return f"{self.score}/5 for {self.request_id}"
 
 
+class SurveyAnswer(models.Model):
+    """A user's answer to the quarterly survey (M12): how likely they are to recommend SSOps to
+    a colleague, 0–10 — or that they dismissed it (`score` empty). Asked once a quarter: one
+    row per user and quarter."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    quarter = models.CharField(max_length=7, help_text="e.g. 2026-Q1")
+    score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(10)], help_text="empty: dismissed"
+    )
+    teams = models.ManyToManyField(
+        "teams.Team", blank=True, related_name="+", help_text="the person's teams then"
+    )
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-answered_at", "-id"]
+        indexes = [models.Index(fields=["answered_at"], name="survey_answered")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "quarter"], name="survey_once_a_quarter"),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__lte=10), name="survey_score_0_to_10"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        answer = "dismissed" if self.score is None else f"{self.score}/10"
+        return f"{self.user} {self.quarter}: {answer}"
+
+    @property
+    def dismissed(self) -> bool:
+        return self.score is None
+
+
 class BudgetAlert(models.Model):
     """A team's cost burn rate in one month: spend so far ÷ what the budget allows so far. It
     fires above BURN_ALERT (twice the budgeted pace) and resolves below it."""
@@ -284,3 +372,45 @@ class AuditGap(models.Model):
 
     def __str__(self) -> str:
         return self.problem
+
+
+class UnexpectedActor(models.Model):
+    """Someone (or some token) who should not have done what the audit trail shows (F3): found
+    once per rule and `key` (the event's seq, or a token and when its owner left a team)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    rule = models.CharField(max_length=32, choices=ActorRule.choices)
+    key = models.CharField(max_length=100)
+    event_seq = models.BigIntegerField(null=True, blank=True, help_text="the audit event")
+    actor = models.CharField(max_length=150)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    team = models.ForeignKey(
+        "teams.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=100, blank=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    occurred_at = models.DateTimeField()
+    detail = models.TextField()
+    found_at = models.DateTimeField()
+    alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["rule", "key"], name="unexpectedactor_once")]
+        indexes = [models.Index(fields=["occurred_at"], name="unexpectedactor_when_idx")]
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+class AuditWatch(models.Model):
+    """How far a watch over the audit trail has read (the last event's seq), so that each run
+    reads only what was appended since."""
+
+    name = models.CharField(max_length=100, unique=True)
+    seq = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at #{self.seq}"

@@ -108,3 +108,9 @@ def periods_ending(kind: str, moment: datetime, count: int) -> list[Period]:
         period = period.previous()
         found.append(period)
     return found[::-1]
+
+
+def quarter_of(moment: datetime) -> str:
+    """The calendar quarter (UTC) a moment falls in, e.g. 2026-Q1."""
+    at = _utc(moment)
+    return f"{at.year}-Q{(at.month - 1) // 3 + 1}"

@@ -2,24 +2,37 @@
 list the catalog through the API and open its first template — and store the outcome.
 
 It calls as `ssops-probe`, a user made on the first run with no password (it cannot log in to
-pages) and a DRF token, member of no team: it sees only what every user sees.
+pages) and a read-only personal token, member of no team: it sees only what every user sees.
+SSOps keeps only digests of keys, so the probe's key is derived from the secret key and the
+token's name (which counts generations: a new one is made when the last is about to expire).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import re
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 
+from accounts.choices import TokenKind, TokenScope
+from accounts.keys import PREFIX, key_digest
+from accounts.models import ApiToken
+from accounts.services import personal_token_create
 from audit.services import audit_record
 from metrics.models import ProbeResult
 
 PROBE_USER = "ssops-probe"
+PROBE_CREDENTIAL_LABEL = "catalog probe #{}"
+# A new generation is made when the current one has less than this left.
+RENEW_BEFORE = timedelta(days=1)
 TIMEOUT = 10  # seconds per call; the beat entry expires after 50
 
 
@@ -44,8 +57,28 @@ def probe_token() -> str:
                 obj=user,
                 payload={"username": PROBE_USER, "purpose": "synthetic catalog probe (M3)"},
             )
-        token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+        return _probe_key(user)
+
+
+def _derived_key(name: str) -> str:
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"ssops-probe:{name}".encode(), hashlib.sha256)
+    return PREFIX + base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+
+
+def _probe_key(user) -> str:
+    """The key of the probe's current token, made (audited) when there is none that works for
+    another day or the secret key changed since."""
+    tokens = ApiToken.objects.filter(user=user, kind=TokenKind.PERSONAL)
+    current = tokens.valid(timezone.now() + RENEW_BEFORE).order_by("-created_at").first()
+    if current is not None and current.key_digest == key_digest(_derived_key(current.name)):
+        return _derived_key(current.name)
+    numbered = (re.search(r"#(\d+)$", name) for name in tokens.values_list("name", flat=True))
+    generations = [int(match.group(1)) for match in numbered if match]
+    name = PROBE_CREDENTIAL_LABEL.format(max(generations, default=0) + 1)
+    minted = personal_token_create(
+        actor=None, user=user, name=name, scopes=[TokenScope.READ], key=_derived_key(name)
+    )
+    return str(minted.key)
 
 
 def _get_json(session: requests.Session, url: str):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import F, Model, Q, Value
+from django.db.models import F, Min, Model, Q, Value
 from django.db.models.functions import Coalesce
 
 from audit.models import AuditEvent
@@ -113,10 +113,10 @@ def approval_stages(start: datetime, end: datetime) -> list[ApprovalStage]:
     )
     stages = []
     for request_id, from_state, to_state, at, team_id, tier, uuid in ended:
-        since = entered.get(request_id, at) if from_state == RequestState.PENDING_APPROVAL else at
-        stages.append(
-            ApprovalStage(team_id, tier, (at - since).total_seconds(), to_state, str(uuid))
-        )
+        waited = from_state == RequestState.PENDING_APPROVAL
+        since = entered.get(request_id, at) if waited else at
+        seconds = (at - since).total_seconds()
+        stages.append(ApprovalStage(team_id, tier, seconds, to_state, str(uuid), not waited))
     return stages
 
 
@@ -124,10 +124,19 @@ def approval_stages(start: datetime, end: datetime) -> list[ApprovalStage]:
 
 
 def decisions(start: datetime, end: datetime) -> list[Decision]:
-    rows = PolicyDecision.objects.filter(_in("created_at", start, end)).values_list(
-        "request__team_id", "policy_version__policy__slug", "mode", "outcome"
+    """The policy decisions on catalog requests made in [start, end) (a runbook run's are not
+    a request's)."""
+    rows = (
+        PolicyDecision.objects.filter(_in("created_at", start, end), request__isnull=False)
+        .order_by("id")
+        .values_list(
+            "request__team_id", "policy_version__policy__slug", "mode", "outcome", "request__uuid"
+        )
     )
-    return [Decision(*row) for row in rows.iterator()]
+    return [
+        Decision(team_id, policy, mode, outcome, str(uuid))
+        for team_id, policy, mode, outcome, uuid in rows.iterator()
+    ]
 
 
 # --- probes (M3), ratings (M12), manual on-call actions (M9) -------------------------------------
@@ -144,6 +153,18 @@ def ratings(start: datetime, end: datetime) -> list[Rating]:
 
     rows = SatisfactionRating.objects.filter(_in("created_at", start, end))
     return [Rating(*row) for row in rows.values_list("team_id", "score")]
+
+
+def survey_answers(start: datetime, end: datetime) -> list[calc.SurveyAnswer]:
+    """Survey answers given in [start, end) (dismissals are no answer), with the teams of the
+    person when they answered."""
+    from metrics.models import SurveyAnswer
+
+    answers = SurveyAnswer.objects.filter(_in("answered_at", start, end), score__isnull=False)
+    return [
+        calc.SurveyAnswer(tuple(sorted(t.pk for t in answer.teams.all())), answer.score)
+        for answer in answers.prefetch_related("teams").order_by("id")
+    ]
 
 
 def manual_oncall_actions(start: datetime, end: datetime) -> int:
@@ -232,37 +253,71 @@ def charges(start: datetime, end: datetime, owners: Owners | None = None) -> lis
     return found
 
 
-def orphans(start: datetime, end: datetime, owners: Owners | None = None) -> list[Orphan]:
-    """What was orphaned in [start, end): the orphan scan's findings open during the period
-    (with what their resource was billed), and billed resources with no owner that the scan has
-    not already named."""
+EXPIRY_GRACE = timedelta(hours=1)  # teardown after expiry takes minutes, not an hour
+
+
+def orphans(
+    start: datetime, end: datetime, at: datetime, owners: Owners | None = None
+) -> list[Orphan]:
+    """Resources that have outlived their purpose at `at` (the end of [start, end), or now),
+    with their age and what they were billed in [start, end): past their expiry by more than
+    an hour and not deleted, named by the orphan scan for more than SSOPS_ORPHAN_AGE_DAYS, and
+    billed with no owner since that long (those the scan named are its)."""
+    from django.conf import settings
+
+    from metrics.models import BillingRow
+
+    aged_since = at - timedelta(days=settings.ORPHAN_AGE_DAYS)
     billed = charges(start, end, owners)
-    found = scan_findings(start, end, billed)
-    named = {orphan.resource_id for orphan in found}
-    found += [
-        Orphan(None, calc.NO_OWNER, c.resource_id, c.cost, c.currency)
-        for c in billed
-        if c.team_id is None and c.resource_id and c.resource_id not in named
-    ]
-    return found
-
-
-def scan_findings(start: datetime, end: datetime, billed: list[Charge]) -> list[Orphan]:
     costs: dict[str, list[Charge]] = defaultdict(list)
     for charge in billed:
         if charge.resource_id:
             costs[charge.resource_id].append(charge)
-    open_then = OrphanFinding.objects.filter(first_seen_at__lt=end).filter(
-        Q(resolved_at__isnull=True) | Q(resolved_at__gte=start)
+
+    def with_costs(team_id, source: str, resource_id: str, age: float) -> list[Orphan]:
+        found = [
+            Orphan(team_id, source, resource_id, c.cost, c.currency, age)
+            for c in costs.get(resource_id, [])
+        ]
+        return found or [Orphan(team_id, source, resource_id, age_seconds=age)]
+
+    found: list[Orphan] = []
+    expired = (
+        Resource.objects.filter(created_at__lt=at, expires_at__lt=at - EXPIRY_GRACE)
+        .filter(Q(deleted_at__isnull=True) | Q(deleted_at__gt=at))
+        .order_by("id")
+        .values_list("team_id", "external_id", "uuid", "expires_at")
     )
-    found = []
-    rows = open_then.values_list("team_id", "backend", "name", "resource__external_id", "details")
-    for team_id, backend, name, external_id, details in rows.order_by("id"):
+    for team_id, external_id, uuid, expires_at in expired:
+        age = (at - expires_at).total_seconds()
+        found += with_costs(team_id, calc.PAST_EXPIRY, external_id or f"resource:{uuid}", age)
+    open_then = OrphanFinding.objects.filter(first_seen_at__lte=aged_since).filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gt=at)
+    )
+    rows = open_then.values_list(
+        "team_id", "backend", "name", "resource__external_id", "details", "first_seen_at"
+    )
+    for team_id, backend, name, external_id, details, first_seen in rows.order_by("id"):
         resource_id = external_id or (details or {}).get("external_id") or f"{backend}:{name}"
-        billed_for = costs.get(resource_id) or []
-        found += [
-            Orphan(team_id, calc.ORPHAN_SCAN, resource_id, c.cost, c.currency) for c in billed_for
-        ] or [Orphan(team_id, calc.ORPHAN_SCAN, resource_id)]
+        found += with_costs(
+            team_id, calc.ORPHAN_SCAN, resource_id, (at - first_seen).total_seconds()
+        )
+    named = {orphan.resource_id for orphan in found}
+    unowned = {
+        c.resource_id
+        for c in billed
+        if c.team_id is None and c.resource_id and c.resource_id not in named
+    }
+    first_billed = dict(
+        BillingRow.objects.filter(resource_id__in=unowned)
+        .values("resource_id")
+        .annotate(first=Min("charge_period_start"))
+        .values_list("resource_id", "first")
+    )
+    for resource_id in sorted(unowned):
+        first = first_billed.get(resource_id)
+        if first is not None and first <= aged_since:
+            found += with_costs(None, calc.NO_OWNER, resource_id, (at - first).total_seconds())
     return found
 
 

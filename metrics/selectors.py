@@ -12,12 +12,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
+from metrics import calculations as calc
 from metrics import catalogue, records
 from metrics.catalogue import PLATFORM, Metric
 from metrics.models import (
@@ -26,10 +30,13 @@ from metrics.models import (
     BillingRow,
     BudgetAlert,
     Incident,
+    MetricDefinition,
     MetricSnapshot,
     OncallAction,
     ProbeResult,
     SatisfactionRating,
+    SurveyAnswer,
+    UnexpectedActor,
 )
 from metrics.periods import Period
 from teams import permissions
@@ -49,35 +56,53 @@ def _scope(queryset: QuerySet, user, team_field: str = "team_id") -> QuerySet:
 
 
 def snapshots_visible(*, user) -> QuerySet[MetricSnapshot]:
-    snapshots = MetricSnapshot.objects.select_related("team")
+    """The stored figures the caller may see, of each metric's current definition only."""
+    snapshots = MetricSnapshot.objects.current().select_related("team")
     if sees_totals(user):
         return snapshots
     platform = [m.key for m in catalogue.METRICS if m.scope == PLATFORM]
     return snapshots.filter(Q(metric__in=platform) | Q(team_id__in=permissions.team_ids(user)))
 
 
+def judged_dimensions() -> dict[str, str]:
+    """metric -> the dimension of the figure its target or trend judges ("" = overall)."""
+    return {m.key: m.target.dimension for m in catalogue.METRICS if m.target}
+
+
 def headline_scope(*, user) -> Q:
     """The figures a caller's overview shows: the overall ones (all teams) for those who see
-    totals, else each of their teams' (and the platform-wide metrics)."""
+    totals, else each of their teams' (and the platform-wide metrics); with the figures that
+    targets judge (M4's low-risk one)."""
+    dimensions = {"", *judged_dimensions().values()}
     if sees_totals(user):
-        return Q(team=None, dimension="")
+        return Q(team=None, dimension__in=dimensions)
     platform = [m.key for m in catalogue.METRICS if m.scope == PLATFORM]
-    return Q(dimension="") & (
+    return Q(dimension__in=dimensions) & (
         Q(metric__in=platform, team=None) | Q(team_id__in=permissions.team_ids(user))
     )
 
 
 @dataclass
 class MetricView:
-    """One metric as the overview shows it: definition, this period's figures, history."""
+    """One metric as the overview shows it: definition, this period's figures, history, and
+    whether its target or trend is met (by the figure it judges, against the history)."""
 
     metric: Metric
     figures: list[MetricSnapshot] = field(default_factory=list)
     history: list[tuple[Period, float | None]] = field(default_factory=list)
+    judged: MetricSnapshot | None = None
+    judged_history: list[float | None] = field(default_factory=list)
+    definition: MetricDefinition | None = None
 
     @property
     def headline(self) -> MetricSnapshot | None:
         return self.figures[0] if self.figures else None
+
+    @property
+    def verdict(self) -> bool | None:
+        if self.judged is None:
+            return None
+        return self.metric.verdict(self.judged.value, self.judged_history)
 
 
 def metrics_overview(*, user, period: Period, history: int = HISTORY) -> list[MetricView]:
@@ -97,22 +122,48 @@ def metrics_overview(*, user, period: Period, history: int = HISTORY) -> list[Me
     by_metric: dict[str, list[MetricSnapshot]] = defaultdict(list)
     for row in rows:
         by_metric[row.metric].append(row)
+    judged_dimension = judged_dimensions()
+    definitions = {d.metric: d for d in metric_definitions()}
     views = []
     for metric in catalogue.METRICS:
         found = by_metric.get(metric.key, [])
         current = sorted(
-            (r for r in found if r.period_start == period.start),
+            (r for r in found if r.period_start == period.start and not r.dimension),
             key=lambda r: (r.team_id is not None, r.team.slug if r.team else ""),
         )
         # The history follows the first figure shown (the total, or the caller's first team).
         team_id = current[0].team_id if current else None
-        series = {r.period_start: r.value for r in found if r.team_id == team_id}
+        series = {
+            r.period_start: r.value for r in found if r.team_id == team_id and not r.dimension
+        }
         walk, past = first, []
         while walk.start <= period.start:
             past.append((walk, series.get(walk.start)))
             walk = walk.next()
-        views.append(MetricView(metric, current, past))
+        view = MetricView(metric, current, past, definition=definitions.get(metric.key))
+        if metric.key in judged_dimension:
+            judged = {
+                r.period_start: r
+                for r in found
+                if r.team_id == team_id and r.dimension == judged_dimension[metric.key]
+            }
+            view.judged = judged.get(period.start)
+            view.judged_history = [
+                judged[p.start].value if p.start in judged else None for p, _ in past[:-1]
+            ]
+        views.append(view)
     return views
+
+
+def metric_definitions():
+    """The current definition of every metric whose definition changed (version > 1): since
+    when it holds and when the history was recomputed under it."""
+    changed = [m for m in catalogue.METRICS if m.version > 1]
+    if not changed:
+        return MetricDefinition.objects.none()
+    return MetricDefinition.objects.filter(
+        reduce(or_, (Q(metric=m.key, version=m.version) for m in changed))
+    )
 
 
 def metric_figures(*, user, metric: Metric, period: Period) -> list[MetricSnapshot]:
@@ -158,9 +209,13 @@ def _audit_link(action: str, period: Period) -> str:
 
 def source_links(metric: Metric, period: Period) -> list[tuple[str, str]]:
     """(label, URL) of the pages where the records behind a metric can be browsed."""
-    rows = reverse("api:platform-metric-rows", args=[metric.key])
-    rows += f"?{urlencode({'period': period.kind, 'at': period.label})}"
-    links = [("source rows (API)", rows), ("source rows (CSV)", f"{rows}&format=csv")]
+    query = f"?{urlencode({'period': period.kind, 'at': period.label})}"
+    rows = reverse("api:platform-metric-rows", args=[metric.key]) + query
+    links = [
+        ("the rows behind the figures", reverse("metrics:metric-rows", args=[metric.key]) + query),
+        ("source rows (API)", rows),
+        ("source rows (CSV)", f"{rows}&format=csv"),
+    ]
     audit = {
         "M2": ("audit events of requests made ready", "request.ready"),
         "M4": ("audit events of requests", "request."),
@@ -191,7 +246,9 @@ def _visible(user, rows: list[dict]) -> list[dict]:
     if sees_totals(user):
         return rows
     teams = permissions.team_ids(user)
-    return [row for row in rows if row.get("team_id") in teams]
+    return [
+        row for row in rows if row.get("team_id") in teams or teams & set(row.get("team_ids", ()))
+    ]
 
 
 def _team_slugs() -> dict[int, str]:
@@ -205,7 +262,10 @@ def metric_rows(*, user, metric: Metric, period: Period) -> list[dict]:
     caller may see)."""
     start, end = period.start, period.end
     slugs = _team_slugs()
-    rows = ROWS[metric.key](start, end)
+    if metric.key == "M10":
+        rows = _m10_rows(start, end, period.elapsed_end(timezone.now()))
+    else:
+        rows = ROWS[metric.key](start, end)
     for row in rows:
         if "team_id" in row:
             row["team"] = slugs.get(row["team_id"])
@@ -265,13 +325,16 @@ def _m3_rows(start, end) -> list[dict]:
 
 
 def _m4_rows(start, end) -> list[dict]:
+    """Every approval stage that ended; those approved automatically are marked and are no
+    wait (M4 leaves them out of its figures)."""
     return [
         {
             "request": s.request,
             "link": _request_link(s.request),
             "team_id": s.team_id,
             "risk_tier": s.risk_tier,
-            "pending_seconds": s.pending_seconds,
+            "waited_for_a_person": not s.automatic,
+            "pending_seconds": None if s.automatic else s.pending_seconds,
             "outcome": s.outcome,
         }
         for s in records.approval_stages(start, end)
@@ -279,10 +342,15 @@ def _m4_rows(start, end) -> list[dict]:
 
 
 def _m5_rows(start, end) -> list[dict]:
+    """Every policy decision on a catalog request, each marked with whether its request was
+    denied by an enforcing policy (what M5 counts, once per request)."""
     from catalog.models import PolicyDecision
 
+    denied = {r.request for r in calc.requests_decided(records.decisions(start, end)) if r.denied}
     rows = (
-        PolicyDecision.objects.filter(created_at__gte=start, created_at__lt=end)
+        PolicyDecision.objects.filter(
+            created_at__gte=start, created_at__lt=end, request__isnull=False
+        )
         .order_by("id")
         .values(
             "id",
@@ -304,6 +372,7 @@ def _m5_rows(start, end) -> list[dict]:
             "mode": r["mode"],
             "outcome": r["outcome"],
             "request": str(r["request__uuid"] or ""),
+            "request_denied_by_policy": str(r["request__uuid"]) in denied,
             "link": _request_link(str(r["request__uuid"] or "")),
             "team_id": r["request__team_id"],
         }
@@ -388,18 +457,19 @@ def _m9_rows(start, end) -> list[dict]:
     return manual + [{**r, "kind": "runbook run"} for r in runs]
 
 
-def _m10_rows(start, end) -> list[dict]:
-    """What M10 counted: the orphan scan's findings and the billed resources nobody owns (one
-    row per resource and currency billed)."""
+def _m10_rows(start, end, at) -> list[dict]:
+    """What M10 counted at `at`: resources past their expiry, orphan findings and billed
+    resources nobody owns, aged, with their age (one row per resource and billing row)."""
     return [
         {
             "source": o.source,
             "resource_id": o.resource_id,
             "team_id": o.team_id,
+            "age_days": round(o.age_seconds / calc.DAY_SECONDS, 2),
             "effective_cost": str(o.cost) if o.currency else None,
             "currency": o.currency or None,
         }
-        for o in records.orphans(start, end)
+        for o in records.orphans(start, end, at)
     ]
 
 
@@ -418,9 +488,26 @@ def _m11_rows(start, end) -> list[dict]:
 
 
 def _m12_rows(start, end) -> list[dict]:
-    rows = SatisfactionRating.objects.filter(created_at__gte=start, created_at__lt=end)
-    return [
+    """The survey's answers (0–10, who is named by their teams only) and the request ratings
+    (1–5) given in the period."""
+    answers = SurveyAnswer.objects.filter(
+        answered_at__gte=start, answered_at__lt=end, score__isnull=False
+    ).prefetch_related("teams")
+    survey = [
         {
+            "kind": "survey answer",
+            "score": a.score,
+            "answer": "promoter" if a.score >= 9 else ("passive" if a.score >= 7 else "detractor"),
+            "teams": sorted(t.slug for t in a.teams.all()),
+            "team_ids": sorted(t.pk for t in a.teams.all()),
+            "at": _iso(a.answered_at),
+        }
+        for a in answers.order_by("answered_at")
+    ]
+    rows = SatisfactionRating.objects.filter(created_at__gte=start, created_at__lt=end)
+    return survey + [
+        {
+            "kind": "request rating",
             "request": str(r.request.uuid),
             "link": _request_link(str(r.request.uuid)),
             "team_id": r.team_id,
@@ -442,7 +529,6 @@ ROWS: dict[str, Callable[[datetime, datetime], list[dict]]] = {
     "M7": _m7_rows,
     "M8": _m8_rows,
     "M9": _m9_rows,
-    "M10": _m10_rows,
     "M11": _m11_rows,
     "M12": _m12_rows,
 }
@@ -469,6 +555,14 @@ def audit_gaps_visible(*, user) -> QuerySet[AuditGap]:
     return _scope(AuditGap.objects.select_related("team"), user)
 
 
+def unexpected_actors_visible(*, user) -> QuerySet[UnexpectedActor]:
+    """Unexpected actors (F3), newest first: of the caller's teams; on-call, executives and
+    platform admins see all, including those that name no team."""
+    return _scope(UnexpectedActor.objects.select_related("team"), user).order_by(
+        "-occurred_at", "-id"
+    )
+
+
 def ratings_visible(*, user) -> QuerySet[SatisfactionRating]:
     ratings = SatisfactionRating.objects.select_related("request", "team", "user")
     if sees_totals(user):
@@ -477,10 +571,103 @@ def ratings_visible(*, user) -> QuerySet[SatisfactionRating]:
 
 
 def incidents_visible(*, user) -> QuerySet[Incident]:
-    incidents = Incident.objects.select_related("team", "slo", "opened_by", "resolved_by")
+    incidents = Incident.objects.select_related(
+        "team", "owner", "opened_by", "acknowledged_by", "resolved_by"
+    ).prefetch_related("slos", "requests__template_version__template", "requests__team")
     if sees_totals(user):
         return incidents
     return incidents.filter(team_id__in=permissions.team_ids(user))
+
+
+# Audit actions that change what SSOps offers or measures: the changes an incident checklist asks
+# about ("template or policy changes deployed recently").
+CHANGE_ACTIONS = (
+    "template.published",
+    "template.deprecated",
+    "policy.created",
+    "policy.updated",
+    "slo.slo.created",
+    "slo.slo.updated",
+    "slo.slo.deleted",
+)
+CHANGE_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A template, policy or SLO change from the audit store, and how to undo it."""
+
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    seq: int
+    undo: str = ""  # what the rollback does ("" when there is none to offer)
+    undo_url: str = ""  # where to POST it
+    link: str = ""  # the page of what changed
+
+
+def _undo(event) -> tuple[str, str, str]:
+    """(what the rollback does, where to POST it, the page of what changed)."""
+    payload = event.payload
+    if event.action == "template.published":
+        slug, version = payload.get("template", ""), payload.get("version", "")
+        return (
+            f"deprecate {slug} {version}",
+            reverse("catalog:template-version-deprecate", args=[slug, version]),
+            reverse("catalog:template-detail", args=[slug]),
+        )
+    if event.action in ("policy.created", "policy.updated"):
+        slug, version = payload.get("policy", ""), payload.get("version") or 0
+        if payload.get("new_version") and version > 1:
+            return (
+                f"restore {slug} v{version - 1}",
+                reverse("catalog:policy-restore", args=[slug, version - 1]),
+                "",
+            )
+        return "", "", ""
+    if event.action.startswith("slo.slo.") and event.action != "slo.slo.deleted":
+        name = payload.get("name", "")
+        return "", "", reverse("slo:slo-detail", args=[name]) if name else ""
+    return "", "", ""
+
+
+def _subject(event) -> str:
+    payload = event.payload
+    if event.action.startswith("template."):
+        return f"template {payload.get('template', event.object_id)} {payload.get('version', '')}"
+    if event.action.startswith("policy."):
+        return f"policy {payload.get('policy', event.object_id)} v{payload.get('version', '?')}"
+    return f"SLO {payload.get('name', event.object_id)}"
+
+
+def incident_changes(*, incident: Incident) -> list[Change]:
+    """Template, policy and SLO changes of the 24 hours before the incident's impact began,
+    newest first, from the audit store, each with its rollback where there is one."""
+    from audit.models import AuditEvent
+    from audit.selectors import ts_text
+
+    events = AuditEvent.objects.filter(
+        action__in=CHANGE_ACTIONS,
+        ts__gte=ts_text(incident.started_at - CHANGE_WINDOW),
+        ts__lte=ts_text(incident.started_at),
+    ).order_by("-seq")
+    changes = []
+    for event in events[:200]:
+        undo, undo_url, link = _undo(event)
+        changes.append(
+            Change(
+                event.ts,
+                event.actor_name,
+                event.action,
+                _subject(event),
+                event.seq,
+                undo,
+                undo_url,
+                link,
+            )
+        )
+    return changes
 
 
 def probes_recent(*, since: datetime | None = None, limit: int = 1440) -> QuerySet[ProbeResult]:

@@ -4,7 +4,10 @@ transaction, and takes the acting user as `actor=` (None for the system's beat j
 - `billing_import`: a FOCUS file, whole or not at all; a billing account's period is replaced.
 - `metric_snapshots_record`: the figures of every metric for one period (beat job).
 - `rating_submit`: a requester's 1–5 rating of a finished request (M12).
-- `incident_open`, `incident_resolve`, `oncall_action_log`: on-call's manual actions (M9).
+- `survey_answer`, `survey_dismiss`: the quarterly 0–10 survey of each active user (M12).
+- `metric_history_recompute`: stored history computed again under changed definitions.
+- `incident_open`, `incident_acknowledge`, `incident_resolve`, `oncall_action_log`: incidents
+  (MTTA, MTTR) and on-call's manual actions (M9).
 - `budget_burn_evaluate`: each team's cost burn rate this month, alerting above 2×.
 - `audit_gaps_reconcile`: name every transition without its audit event (M11).
 """
@@ -31,6 +34,7 @@ from catalog.choices import RequestState
 from catalog.models import Budget, Request
 from metrics import catalogue, focus, records
 from metrics.calculations import Figure
+from metrics.choices import IncidentSeverity
 from metrics.compute import metric_compute
 from metrics.models import (
     AuditGap,
@@ -38,11 +42,13 @@ from metrics.models import (
     BillingRow,
     BudgetAlert,
     Incident,
+    MetricDefinition,
     MetricSnapshot,
     OncallAction,
     SatisfactionRating,
+    SurveyAnswer,
 )
-from metrics.periods import Period
+from metrics.periods import Period, quarter_of
 from slo.models import SLO
 from teams import permissions
 from teams.models import Team
@@ -166,6 +172,7 @@ def metric_snapshots_record(
     outcomes = {key: metric_compute(key, period, now) for key in keys}  # I/O outside the txn
     complete = now >= period.end
     with transaction.atomic():
+        _definitions_note(keys)
         MetricSnapshot.objects.filter(
             metric__in=keys, period_kind=period.kind, period_start=period.start
         ).delete()
@@ -186,11 +193,24 @@ def metric_snapshots_record(
                     detail=outcome.detail,
                     complete=complete,
                     computed_at=now,
+                    definition=catalogue.BY_KEY[key].version,
                 )
                 for figure in figures
             ]
         MetricSnapshot.objects.bulk_create(rows)
     return {key: outcome.status for key, outcome in outcomes.items()}
+
+
+def _definitions_note(keys: Sequence[str]) -> None:
+    """Record when each metric's current definition was first used (what its pages say it
+    holds since)."""
+    known = set(MetricDefinition.objects.filter(metric__in=keys).values_list("metric", "version"))
+    for key in keys:
+        version = catalogue.BY_KEY[key].version
+        if (key, version) not in known:
+            MetricDefinition.objects.get_or_create(
+                metric=key, version=version, defaults={"since": timezone.now()}
+            )
 
 
 def periods_due(*, now: datetime) -> list[Period]:
@@ -206,6 +226,7 @@ def periods_due(*, now: datetime) -> list[Period]:
             MetricSnapshot.objects.filter(
                 period_kind=kind, period_start=previous.start, complete=True
             )
+            .current()
             .values("metric")
             .distinct()
             .count()
@@ -214,6 +235,54 @@ def periods_due(*, now: datetime) -> list[Period]:
             due.append(previous)
         due.append(current)
     return due
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    metric: str
+    version: int
+    periods: list[str]
+
+
+def metric_history_recompute(*, actor, now: datetime) -> list[Recomputed]:
+    """Compute again, from the records, every stored period of each metric whose figures were
+    computed under an older definition, so that no history mixes definitions; record when
+    (MetricDefinition) and audit it. Periods whose records are gone (e.g. M1 past Prometheus's
+    retention) come out as what the records still say. Idempotent: nothing older, nothing
+    done."""
+    from metrics.periods import Period
+
+    done = []
+    for metric in catalogue.METRICS:
+        stale = (
+            MetricSnapshot.objects.filter(metric=metric.key, definition__lt=metric.version)
+            .values_list("period_kind", "period_start")
+            .distinct()
+            .order_by("period_kind", "period_start")
+        )
+        periods = [Period(kind, start) for kind, start in stale]
+        for period in periods:
+            metric_snapshots_record(period=period, now=now, metrics=[metric.key])
+        if not periods:
+            continue
+        with transaction.atomic():
+            MetricDefinition.objects.filter(metric=metric.key, version=metric.version).update(
+                recomputed_at=timezone.now(), periods_recomputed=len(periods)
+            )
+            audit_record(
+                action="metrics.history_recomputed",
+                actor=actor,
+                object_type="metrics.metricdefinition",
+                object_id=f"{metric.key}-v{metric.version}",
+                payload={
+                    "metric": metric.key,
+                    "version": metric.version,
+                    "changed": metric.changed,
+                    "periods": len(periods),
+                },
+            )
+        done.append(Recomputed(metric.key, metric.version, [p.label for p in periods]))
+    return done
 
 
 # --- M12 satisfaction ratings --------------------------------------------------------------------
@@ -280,6 +349,58 @@ def rating_submit(*, actor, request: Request, score, comment: str = "") -> Satis
     return rating
 
 
+# --- M12 the quarterly survey -------------------------------------------------------------------
+
+
+def survey_due(*, user, now: datetime | None = None) -> bool:
+    """Whether the survey is to be asked of this user: an active user signed in, who has
+    neither answered nor dismissed it this quarter."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    quarter = quarter_of(now or timezone.now())
+    return not SurveyAnswer.objects.filter(user=user, quarter=quarter).exists()
+
+
+def survey_answer(*, actor, score, now: datetime | None = None) -> SurveyAnswer:
+    """The user's answer (0–10) to this quarter's survey, with their teams as they are now;
+    once a quarter (a second answer is refused, as is one after dismissing it)."""
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = -1
+    if not 0 <= score <= 10:
+        raise PlatformInvalid({"score": ["Choose a whole number from 0 (not at all) to 10."]})
+    return _survey_record(actor=actor, score=score, now=now or timezone.now())
+
+
+def survey_dismiss(*, actor, now: datetime | None = None) -> SurveyAnswer:
+    """The user declines this quarter's survey: it is not asked again before next quarter."""
+    return _survey_record(actor=actor, score=None, now=now or timezone.now())
+
+
+def _survey_record(*, actor, score: int | None, now: datetime) -> SurveyAnswer:
+    if not actor.is_authenticated:
+        raise PermissionDenied("Sign in to answer the survey.")
+    quarter = quarter_of(now)
+    with transaction.atomic():
+        answer, created = SurveyAnswer.objects.get_or_create(
+            user=actor, quarter=quarter, defaults={"score": score, "answered_at": now}
+        )
+        if not created:
+            raise PlatformInvalid(
+                {"score": [f"You have already answered or dismissed the {quarter} survey."]}
+            )
+        teams = list(Team.objects.filter(memberships__user=actor))
+        answer.teams.set(teams)
+        audit_record(
+            action="survey.dismissed" if score is None else "survey.answered",
+            actor=actor,
+            obj=answer,
+            payload={"quarter": quarter, "score": score, "teams": [t.slug for t in teams]},
+        )
+    return answer
+
+
 # --- incidents and manual on-call actions (M9) ---------------------------------------------------
 
 
@@ -289,39 +410,104 @@ def _require_oncall(actor) -> None:
 
 
 def incident_open(
-    *, actor, title: str, team: Team | None = None, slo: SLO | None = None
+    *,
+    actor,
+    title: str,
+    team: Team | None = None,
+    slos: Sequence[SLO] = (),
+    requests: Sequence[Request] = (),
+    severity: str = IncidentSeverity.SEV2,
+    started_at: datetime | None = None,
 ) -> Incident:
+    """On-call opens an incident: what is wrong, how severe, when the impact began (default
+    now), the team (default the first linked SLO's), and the SLOs and requests it concerns."""
     _require_oncall(actor)
+    now = timezone.now()
     title = (title or "").strip()
+    errors: dict[str, list[str]] = {}
     if not title:
-        raise PlatformInvalid({"title": ["Say what is wrong."]})
+        errors["title"] = ["Say what is wrong."]
     limit = Incident._meta.get_field("title").max_length
     if len(title) > limit:
-        raise PlatformInvalid({"title": [f"Keep it to {limit} characters (this is {len(title)})."]})
+        errors["title"] = [f"Keep it to {limit} characters (this is {len(title)})."]
+    if severity not in IncidentSeverity.values:
+        errors["severity"] = [f"Use one of {', '.join(IncidentSeverity.values)}."]
+    started_at = started_at or now
+    if started_at > now + timedelta(minutes=5):
+        errors["started_at"] = ["The impact began before the incident is opened, not after."]
+    if errors:
+        raise PlatformInvalid(errors)
+    slos, requests = list(slos), list(requests)
     with transaction.atomic():
         incident = Incident.objects.create(
-            title=title, team=team or (slo.team if slo else None), slo=slo, opened_by=actor
+            title=title,
+            severity=severity,
+            team=team or (slos[0].team if slos else None),
+            started_at=started_at,
+            opened_by=actor,
         )
+        incident.slos.set(slos)
+        incident.requests.set(requests)
         audit_record(
             action="incident.opened",
             actor=actor,
             obj=incident,
             team=incident.team_id,
-            payload={"title": incident.title, "slo": slo.name if slo else None},
+            payload={
+                "title": incident.title,
+                "severity": severity,
+                "started_at": started_at,
+                "slos": [slo.name for slo in slos],
+                "requests": [str(r.uuid) for r in requests],
+            },
+        )
+    return incident
+
+
+def incident_acknowledge(*, actor, incident: Incident) -> Incident:
+    """On-call takes the incident: acknowledged now (once; MTTA ends here), and owned by them
+    unless someone owns it already."""
+    _require_oncall(actor)
+    with transaction.atomic():
+        moved = Incident.objects.filter(
+            pk=incident.pk, acknowledged_at=None, resolved_at=None
+        ).update(acknowledged_at=timezone.now(), acknowledged_by=actor)
+        if not moved:
+            raise PlatformInvalid({"incident": ["The incident is already acknowledged."]})
+        Incident.objects.filter(pk=incident.pk, owner=None).update(owner=actor)
+        incident.refresh_from_db()
+        audit_record(
+            action="incident.acknowledged",
+            actor=actor,
+            obj=incident,
+            team=incident.team_id,
+            payload={"owner": incident.owner.get_username()},
         )
     return incident
 
 
 def incident_resolve(*, actor, incident: Incident) -> Incident:
+    """On-call resolves the incident (acknowledging it too if nobody had); the provisioning
+    failures of the requests it names are resolved with it."""
+    from provisioning.alerts import provisioning_failure_resolve
+
     _require_oncall(actor)
+    now = timezone.now()
     with transaction.atomic():
         moved = Incident.objects.filter(pk=incident.pk, resolved_at=None).update(
-            resolved_at=timezone.now(), resolved_by=actor
+            resolved_at=now, resolved_by=actor
         )
         if not moved:
             raise PlatformInvalid({"incident": ["The incident is already resolved."]})
+        Incident.objects.filter(pk=incident.pk, acknowledged_at=None).update(
+            acknowledged_at=now, acknowledged_by=actor
+        )
         incident.refresh_from_db()
         audit_record(action="incident.resolved", actor=actor, obj=incident, team=incident.team_id)
+        for uuid in incident.requests.values_list("uuid", flat=True):
+            provisioning_failure_resolve(
+                request_uuid=uuid, reason=f"incident {incident.uuid} was resolved"
+            )
     return incident
 
 
@@ -514,8 +700,6 @@ def platform_records_prune(*, now: datetime) -> dict[str, int]:
 
 # --- SSOps's own SLOs ---------------------------------------------------------------------------
 
-SSOPS_SLO_FILES = ("api-availability.yaml", "provisioning-latency.yaml", "catalog-uptime.yaml")
-
 
 def ssops_slo_documents(*, prometheus: bool) -> list[tuple[str, str]]:
     """(file name, YAML) of SSOps's own SLOs. Without a Prometheus, what the files read from
@@ -523,11 +707,13 @@ def ssops_slo_documents(*, prometheus: bool) -> list[tuple[str, str]]:
     from importlib.resources import files
 
     found = []
-    for name in SSOPS_SLO_FILES:
-        text = (files("metrics.slos") / name).read_text()
-        if not prometheus:
-            text = text.replace("type: Prometheus", "type: SSOps")
-        found.append((name, text))
+    # By name: api-availability.yaml, which defines the service, comes first.
+    for path in sorted(files("metrics.slos").iterdir(), key=lambda p: p.name):
+        if path.name.endswith(".yaml"):
+            text = path.read_text()
+            if not prometheus:
+                text = text.replace("type: Prometheus", "type: SSOps")
+            found.append((path.name, text))
     return found
 
 

@@ -69,6 +69,48 @@ def api_requests(start: datetime, end: datetime) -> Iterable[tuple[float, dict[s
         yield minute + span, {"view": view, "method": method, "status": status}, count
 
 
+def _api_latency_totals(start: float, end: float):
+    from core.request_counts import latency_totals
+
+    return latency_totals(start, end)
+
+
+@register_counter("ssops_http_request_duration_seconds_bucket", totals=_api_latency_totals)
+def api_latency(start: datetime, end: datetime) -> Iterable[tuple[float, dict[str, str], int]]:
+    """SSOps API requests as a cumulative histogram of their durations, by view and method,
+    as the web processes counted them per minute: one entry per bucket `le` (0.1, 0.25, 0.5,
+    1.0 and 2.5 seconds, and +Inf for every timed request), each minute counted at its end."""
+    from core.models import ApiRequestCount
+    from core.request_counts import LATENCY_BUCKETS
+
+    rows = ApiRequestCount.objects.filter(
+        minute__gt=start.timestamp() - 3600, minute__lte=end.timestamp(), timed__gt=0
+    ).values_list("minute", "span", "view", "method", "timed", *LATENCY_BUCKETS.values())
+    for minute, span, view, method, timed, *within in rows.iterator():
+        labels = {"view": view, "method": method}
+        for le, count in zip(LATENCY_BUCKETS, within, strict=True):
+            yield minute + span, {**labels, "le": le}, count
+        yield minute + span, {**labels, "le": "+Inf"}, timed
+
+
+@register_counter("ssops_provisioning_runs_total")
+def provisioning_runs(start: datetime, end: datetime) -> Iterable[tuple[float, dict[str, str]]]:
+    """Provision runs that ended, labelled by how (`state`: succeeded, failed, rolled_back or
+    cancelled), template and team, at the time they ended."""
+    from provisioning.choices import RunKind
+    from provisioning.models import ProvisioningRun
+    from provisioning.models.runs import RUN_FINAL
+
+    rows = ProvisioningRun.objects.filter(
+        kind=RunKind.PROVISION,
+        state__in=RUN_FINAL,
+        finished_at__gt=start,
+        finished_at__lte=end,
+    ).values_list("finished_at", "state", "template", "request__team__slug")
+    for finished, state, template, team in rows.iterator():
+        yield finished.timestamp(), {"state": state, "template": template, "team": team or ""}
+
+
 def _probe_totals(start: float, end: float):
     from django.db.models import Count
 
@@ -186,6 +228,35 @@ class PlatformRecordsSource:
         for slot, weight, key in zip(slots, weights, keys, strict=True):
             result[key][slot] += weight
         return dict(result)
+
+    def increases_between(
+        self, group: CounterGroup, starts: np.ndarray, ends: np.ndarray
+    ) -> dict[SeriesKey, np.ndarray]:
+        """The events in each (start, end], counted exactly as `increases` counts a window: a
+        series with events anywhere in the listed time counts 0 where it has none."""
+        starts = np.asarray(starts, dtype=np.float64)
+        ends = np.asarray(ends, dtype=np.float64)
+        if not len(starts):
+            return {}
+        times, weights, keys = self._events(group, float(starts.min()), float(ends.max()))
+        by_key: dict[SeriesKey, list[int]] = defaultdict(list)
+        for row, key in enumerate(keys):
+            by_key[key].append(row)
+        result = {}
+        for key, rows in by_key.items():
+            order = np.argsort(times[rows], kind="stable")
+            moments = times[rows][order]
+            running = np.concatenate(([0.0], np.cumsum(weights[rows][order])))
+            before_end = np.searchsorted(moments, ends, side="right")
+            before_start = np.searchsorted(moments, starts, side="right")
+            result[key] = running[before_end] - running[before_start]
+        return result
+
+    def range_values(self, query: str, ends: np.ndarray, step: int) -> list:
+        raise SourceUnavailable(
+            "SSOps's own records answer counter selectors only; expressions (the promql path) "
+            "are evaluated by Prometheus"
+        )
 
     def slice_values(self, query: str, ends: np.ndarray) -> np.ndarray:
         raise SourceUnavailable("threshold metrics are read from Prometheus, not SSOps records")

@@ -36,16 +36,17 @@ def median(values: Iterable[float]) -> float | None:
     return percentile(values, 0.5)
 
 
-PROMOTER = 5
-PASSIVE = 4
+PROMOTERS = range(9, 11)  # answers 9 and 10
+PASSIVES = range(7, 9)  # 7 and 8; 0 to 6 are detractors
 
 
 def nps(scores: Iterable[int]) -> dict[str, float | int | None]:
-    """An NPS-style score on a 1–5 scale: promoters rate 5, passives 4, detractors 1 to 3;
-    score = (promoters − detractors) / responses × 100, from −100 to 100."""
+    """The Net Promoter Score of answers on the 0–10 scale: promoters answer 9 or 10, passives
+    7 or 8, detractors 0 to 6; NPS = (promoters − detractors) / answers × 100, from −100 to
+    100 (None without answers)."""
     scores = list(scores)
-    promoters = sum(1 for s in scores if s >= PROMOTER)
-    passives = sum(1 for s in scores if s == PASSIVE)
+    promoters = sum(1 for s in scores if s in PROMOTERS)
+    passives = sum(1 for s in scores if s in PASSIVES)
     detractors = len(scores) - promoters - passives
     score = (promoters - detractors) / len(scores) * 100 if scores else None
     return {

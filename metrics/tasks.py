@@ -1,5 +1,6 @@
-"""Beat jobs of the platform metrics (M1–M12), the catalog probe (M3), budget burn and audit
-completeness (M11): thin, idempotent entry points (schedule in ssops_site/celery.py)."""
+"""Beat jobs of the platform metrics (M1–M12), the catalog probe (M3), budget burn, audit
+completeness (M11) and the watch for unexpected actors (F3): thin, idempotent entry points
+(schedule in ssops_site/celery.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from core.jobs import beat_job, last_success
+from metrics.actors import unexpected_actors_scan
+from metrics.deny_spikes import policy_deny_spikes_evaluate
 from metrics.probe import catalog_probe
 from metrics.services import (
     audit_gaps_reconcile,
@@ -56,7 +59,21 @@ def budget_burn() -> dict:
     return {alert.team.slug: alert.burn_rate for alert in budget_burn_evaluate(now=timezone.now())}
 
 
+@shared_task(name="metrics.tasks.policy_deny_spikes", ignore_result=True)
+@beat_job(lock_seconds=240)
+def policy_deny_spikes() -> dict:
+    """Ticket each policy whose deny rate over the last hour spikes above its 7-day baseline."""
+    return policy_deny_spikes_evaluate(now=timezone.now())
+
+
 @shared_task(name="metrics.tasks.prune_platform_records", ignore_result=True)
 @beat_job(lock_seconds=3600)
 def prune_platform_records() -> dict:
     return platform_records_prune(now=timezone.now())
+
+
+@shared_task(name="metrics.tasks.unexpected_actors", ignore_result=True)
+@beat_job(lock_seconds=600)
+def unexpected_actors() -> dict:
+    """Read the audit trail since the last run and flag unexpected actors (F3), once each."""
+    return unexpected_actors_scan()

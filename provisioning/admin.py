@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyMixin
 from provisioning.models import (
+    DriftFinding,
     OrphanFinding,
     ProvisioningRun,
     Resource,
@@ -39,6 +40,12 @@ class ResourceAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class OrphanFindingAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["backend", "name", "kind", "team", "first_seen_at", "resolved_at"]
     list_filter = ["kind", "backend"]
+
+
+@admin.register(DriftFinding)
+class DriftFindingAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["resource", "team", "first_seen_at", "last_seen_at", "resolution"]
+    list_filter = ["resolution"]
 
 
 @admin.register(Runbook)

@@ -19,7 +19,13 @@ class ProvisioningConfig(AppConfig):
         from catalog.importer import DefinitionKind, register_kind
         from provisioning import handoff  # noqa: F401  (connects the catalog's hand-off)
         from provisioning.backends import register_backends
-        from provisioning.models import ProvisioningRun, Resource, RunbookRun, RunStep
+        from provisioning.models import (
+            DriftFinding,
+            ProvisioningRun,
+            Resource,
+            RunbookRun,
+            RunStep,
+        )
         from provisioning.runbook_spec import lint_runbook
         from provisioning.services.runbooks import runbook_conflict, runbook_publish
 
@@ -41,6 +47,18 @@ class ProvisioningConfig(AppConfig):
             ["provisioning:run-cancel", "api:run-detail", "api:run-cancel"],
         )
         register_hidden_objects(RunStep, "uuid", ("uuid",), ["api:step-detail"])
+        register_hidden_objects(
+            DriftFinding,
+            "uuid",
+            ("uuid",),
+            [
+                "provisioning:drift-accept",
+                "provisioning:drift-reapply",
+                "api:drift-finding-detail",
+                "api:drift-finding-accept",
+                "api:drift-finding-reapply",
+            ],
+        )
         register_hidden_objects(
             Resource,
             "uuid",

@@ -110,6 +110,29 @@ class Backend(Protocol):
 
 
 @dataclass(frozen=True)
+class Provisioned:
+    """What the drift scan knows of a resource: its name in the backend and the step that made
+    it (its key and rendered input), for a backend to say what it should hold and what it does."""
+
+    name: str
+    key: str
+    input: dict
+    request: dict
+    details: dict = field(default_factory=dict)
+
+
+class DriftChecked(Protocol):
+    """A backend whose objects the drift scan compares with what was provisioned. Facts are
+    flat: a name (`role.connection_limit`) and a JSON value."""
+
+    def expected(self, target: Provisioned) -> dict[str, Any]: ...
+
+    def observe(self, target: Provisioned) -> dict[str, Any]: ...
+
+    def restore(self, target: Provisioned, log: LogBook) -> None: ...
+
+
+@dataclass(frozen=True)
 class Found:
     """A backend object seen by the orphan scan."""
 

@@ -1,4 +1,4 @@
-"""Choice classes for provisioning: runs, steps, resources, orphans and runbook runs."""
+"""Choice classes for provisioning: runs, steps, resources, orphans, drift and runbook runs."""
 
 from django.db import models
 
@@ -46,6 +46,13 @@ class ResourceState(models.TextChoices):
 class OrphanKind(models.TextChoices):
     OWNER_GONE = "owner_gone", "Owner gone"
     BACKEND_OBJECT = "backend_object", "Not in the inventory"
+
+
+class DriftResolution(models.TextChoices):
+    REAPPLIED = "reapplied", "Re-applied"
+    ACCEPTED = "accepted", "Accepted"
+    CLEARED = "cleared", "No longer found"
+    GONE = "gone", "Resource deleted"
 
 
 class RunbookRunState(models.TextChoices):

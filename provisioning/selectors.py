@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from catalog.models import Request
 from catalog.selectors.requests import request_list_visible
 from provisioning.models import (
+    DriftFinding,
     OrphanFinding,
     ProvisioningRun,
     Resource,
@@ -112,3 +113,16 @@ def orphan_report(*, user, include_resolved: bool = False) -> list[TeamOrphans]:
     for finding in findings:
         grouped.setdefault(finding.team_id, TeamOrphans(finding.team, [])).findings.append(finding)
     return sorted(grouped.values(), key=lambda g: (g.team is None, g.team.slug if g.team else ""))
+
+
+def drift_findings_visible(*, user, include_resolved: bool = False) -> QuerySet[DriftFinding]:
+    """Drift findings of the caller's teams (platform admins, executives and on-call: all),
+    open ones unless asked, newest first."""
+    findings = DriftFinding.objects.select_related(
+        "team", "resource", "resolved_by", "reapply_requested_by"
+    ).order_by("-last_seen_at", "-id")
+    if not include_resolved:
+        findings = findings.filter(resolved_at__isnull=True)
+    if permissions.sees_everything(user) or permissions.is_oncall(user):
+        return findings
+    return findings.filter(team_id__in=permissions.team_ids(user))

@@ -9,7 +9,7 @@ from django.db import InterfaceError, OperationalError, connection
 
 from core.jobs import beat_job
 from provisioning import runner
-from provisioning.services import orphans, resources, runbooks, runs
+from provisioning.services import drift, orphans, resources, runbooks, runs
 
 logger = logging.getLogger(__name__)
 
@@ -100,3 +100,17 @@ def orphan_scan() -> dict:
     """Beat: find resources whose owner is gone and backend objects missing from the
     inventory."""
     return orphans.orphan_scan()
+
+
+@shared_task(name="provisioning.tasks.drift_scan", ignore_result=True)
+@beat_job(lock_seconds=1800)
+def drift_scan() -> dict:
+    """Beat: compare what each backend holds with what was provisioned (F4)."""
+    return drift.drift_scan()
+
+
+@shared_task(name="provisioning.tasks.drift_reapply", ignore_result=True, acks_late=True)
+def drift_reapply(finding_id: int) -> str:
+    """Restore a drifted resource as its template version made it, then check again.
+    Idempotent: restoring twice changes nothing more."""
+    return drift.drift_reapply_run(finding_id=finding_id)

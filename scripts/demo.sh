@@ -73,10 +73,7 @@ scrape_configs:
   - job_name: demo-services
     static_configs: [{targets: ["127.0.0.1:$SERVICES_PORT"]}]
 YAML
-cat >"$DEMO/alertmanager.yml" <<YAML
-route: {receiver: demo, group_by: [slo, severity], group_wait: 10s, group_interval: 1m, repeat_interval: 4h}
-receivers: [{name: demo}]
-YAML
+cp scripts/demo-alertmanager.yml "$DEMO/alertmanager.yml"  # routes each alert to its team
 
 say "starting Prometheus on 127.0.0.1:$PROM_PORT and Alertmanager on 127.0.0.1:$AM_PORT"
 background demo-services "$PY" manage.py demo_services --port "$SERVICES_PORT" --now "$now" \

@@ -14,8 +14,11 @@ from slo.models import (
     AlertEvent,
     AlertNotificationTarget,
     AlertPolicy,
+    BudgetAdjustment,
     DataSource,
+    FreezeOverride,
     Indicator,
+    PlatformAlert,
     Service,
     Snapshot,
 )
@@ -120,6 +123,7 @@ class SLOAdmin(AuditedAdmin):
             {
                 "fields": [
                     "alert_policies",
+                    "min_events",
                     "page_alerts",
                     "ticket_alerts",
                     "alert_labels",
@@ -163,15 +167,47 @@ class SnapshotAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
 
+@admin.register(BudgetAdjustment)
+class BudgetAdjustmentAdmin(ReadOnlyAdmin):
+    """Planned maintenance is planned at /slos/maintenance/, the API or a file (each checks who
+    may, and when); the admin shows it."""
+
+    list_display = ["name", "service", "slo", "first_start", "duration_seconds", "rrule"]
+    search_fields = ["name", "service__name", "slo__name"]
+
+
+@admin.register(FreezeOverride)
+class FreezeOverrideAdmin(ReadOnlyAdmin):
+    """Freezes are lifted through the API (platform admins, audited); the admin shows them."""
+
+    list_display = ["service", "until", "created_by", "created_at", "ended_at", "reason"]
+
+
 @admin.register(AlertEvent)
 class AlertEventAdmin(ReadOnlyAdmin):
     list_display = ["slo", "severity", "kind", "at", "reason"]
     list_filter = ["severity", "kind"]
 
 
+@admin.register(PlatformAlert)
+class PlatformAlertAdmin(ReadOnlyAdmin):
+    list_display = ["alertname", "key", "severity", "firing", "since", "resolved_at"]
+    list_filter = ["alertname", "severity", "firing"]
+    search_fields = ["key", "summary"]
+
+
 @admin.register(AlertDelivery)
 class AlertDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "state", "created_at", "attempts", "delivered_at", "last_error"]
+    list_display = [
+        "id",
+        "kind",
+        "state",
+        "alert",
+        "created_at",
+        "attempts",
+        "delivered_at",
+        "last_error",
+    ]
     list_filter = ["kind"]
     actions = ["retry_now"]
 

@@ -44,12 +44,14 @@ class DataSourceKind(models.TextChoices):
 
 class DataStatus(models.TextChoices):
     OK = definitions.OK, "OK"
+    LOW_TRAFFIC = definitions.LOW_TRAFFIC, "Low traffic"
     NO_DATA = definitions.NO_DATA, "No data"
     UNAVAILABLE = definitions.UNAVAILABLE, "Source unavailable"
 
     @classmethod
     def colour(cls, value: str) -> str:
-        return {cls.OK: "ok", cls.NO_DATA: "warn", cls.UNAVAILABLE: "bad"}.get(value, "")
+        colours = {cls.OK: "ok", cls.LOW_TRAFFIC: "warn", cls.NO_DATA: "warn"}
+        return colours.get(value, "bad" if value == cls.UNAVAILABLE else "")
 
 
 class Severity(models.TextChoices):
@@ -60,6 +62,13 @@ class Severity(models.TextChoices):
 class AlertEventKind(models.TextChoices):
     FIRED = "fired", "Fired"
     RESOLVED = "resolved", "Resolved"
+
+
+class HeldReason(models.TextChoices):
+    """Why an alert whose burn-rate condition holds does not fire."""
+
+    LOW_TRAFFIC = definitions.HELD_LOW_TRAFFIC, "too few events (low-traffic guard)"
+    MAINTENANCE = definitions.HELD_MAINTENANCE, "planned maintenance"
 
 
 class Origin(models.TextChoices):

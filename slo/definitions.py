@@ -23,6 +23,15 @@ RATIO_TIMESLICES = "RatioTimeslices"
 OK = "ok"
 NO_DATA = "no_data"
 UNAVAILABLE = "unavailable"
+# Figures are there, but an alert's long window holds fewer events than its minimum, so that
+# alert is held back (the low-traffic guard).
+LOW_TRAFFIC = "low_traffic"
+# The statuses that come with figures.
+MEASURED = (OK, LOW_TRAFFIC)
+
+# Why an alert whose burn-rate condition holds does not fire.
+HELD_LOW_TRAFFIC = "low_traffic"
+HELD_MAINTENANCE = "maintenance"
 
 
 GroupKey = tuple[str, ...]
@@ -111,6 +120,15 @@ class SLODefinition:
     timeslice_seconds: int | None = None
     source: SourceKey = SourceKey("prometheus")
     group_by: tuple[str, ...] = ()
+    # The low-traffic guard: the fewest events an alert's long window needs (None: the default
+    # of each alert, maths.min_events_default; 0: no guard).
+    min_events: int | None = None
+    # Planned maintenance: (start, end) in unix seconds, merged and sorted; events inside do not
+    # count (the promql path cuts them out of the SLO window only) and alerts do not fire.
+    excluded: tuple[tuple[float, float], ...] = ()
+
+    def in_maintenance(self, moment: float) -> bool:
+        return any(start <= moment < end for start, end in self.excluded)
 
     @property
     def is_sliced(self) -> bool:
@@ -140,6 +158,9 @@ class Measured:
 
     numerator: dict[GroupKey, float] = field(default_factory=dict)
     total: dict[GroupKey, float] | None = field(default_factory=dict)
+    # What turns `total` into a number of events (the window's length for a per-second rate),
+    # None when it cannot (a raw ratio, an expression that is not events).
+    events_scale: float | None = 1.0
 
     @property
     def is_ratio(self) -> bool:
@@ -155,12 +176,31 @@ class Measured:
             return maths.ratios(ratio, None if ratio is None else 1.0, numerator_is_good)
         return maths.ratios(self.numerator.get(key), self.total.get(key), numerator_is_good)
 
+    def events(self, key: GroupKey) -> float | None:
+        """How many events the window holds for one group (None when unknown)."""
+        if self.total is None or self.events_scale is None or key not in self.total:
+            return None
+        return self.total[key] * self.events_scale
+
     def overall(self) -> Measured | None:
         """Every group together (events add up; ratios do not: None)."""
         if self.total is None:
             return None
         numerator = {(): sum(self.numerator.values())} if self.numerator else {}
-        return Measured(numerator, {(): sum(self.total.values())} if self.total else {})
+        total = {(): sum(self.total.values())} if self.total else {}
+        return Measured(numerator, total, self.events_scale)
+
+
+@dataclass(frozen=True)
+class HeldAlert:
+    """An alert whose burn-rate condition holds but that does not fire, and why (a
+    HELD_* reason)."""
+
+    alert: Alert
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {**self.alert.as_dict(), "reason": self.reason}
 
 
 @dataclass
@@ -182,6 +222,9 @@ class Evaluation:
     # definition's evaluation, one evaluation per group. None for an SLO that is not grouped.
     group: dict[str, str] | None = None
     groups: list[Evaluation] | None = None
+    # Alerts whose conditions hold but that the low-traffic guard or a maintenance window holds
+    # back (not part of slo_evaluate's contract; shown on the pages and in the API).
+    held: list[HeldAlert] = field(default_factory=list)
 
     def contract_objects(self) -> list[dict]:
         """What `slo_evaluate --json` prints for this SLO: one object, or one per group."""

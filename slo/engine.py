@@ -7,10 +7,14 @@ Each SLI takes one of two paths, chosen at import (expressions.py):
   shares are pushed into the query, a union of the values they select narrows it further, and
   the series come back summed `by` the labels the selectors (and the SLOs' groupings) still
   need. Each selector then adds up the series it matches, here, with Prometheus's own matching
-  rules. Because `increase()` is computed per
-  series before any sum, the totals equal `sum(increase(selector[w]))` for every selector.
+  rules. Because `increase()` is computed per series before any sum, the totals equal
+  `sum(increase(selector[w]))` for every selector.
 - promql: Prometheus evaluates each distinct expression over each window (promql_path.py), one
   question per expression for all its windows.
+
+A window that maintenance cuts is measured over its pieces, each a span (length, end) with its
+increase taken at its own end, and the pieces' events are added up. Spans that end at the same
+moment are asked together (without maintenance, every span ends at the run's moment).
 
 Both paths give the same thing — per SLO and window, the events (or a ratio) by group — through
 `measure()`, which works at any moment and for any windows; `evaluate()` turns those into SLIs,
@@ -24,17 +28,23 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 import numpy as np
 
 from slo import maths, promql_path
 from slo.definitions import (
+    HELD_LOW_TRAFFIC,
+    HELD_MAINTENANCE,
+    LOW_TRAFFIC,
+    MEASURED,
     NO_DATA,
     OK,
     TIMESLICES,
     UNAVAILABLE,
     Evaluation,
     GroupKey,
+    HeldAlert,
     Measured,
     QueryIndicator,
     RatioIndicator,
@@ -49,8 +59,10 @@ from slo.sources.base import (
     SeriesKey,
     Source,
     SourceUnavailable,
+    Span,
     increases_of_groups,
 )
+from slo.windows import kept_pieces
 
 BURN_SECONDS = tuple(maths.BURN_WINDOWS.values())
 LONGEST_BURN = max(BURN_SECONDS)
@@ -134,17 +146,17 @@ class SeriesIndex:
                 found[tuple(self.keys[row][p] for p in positions)] += float(value)
         return dict(found)
 
-    def totals_by_window(
-        self, matrix: np.ndarray, rows: np.ndarray, windows: Sequence[float]
-    ) -> dict[float, dict]:
-        """`totals(column, rows, ())` of each column of the matrix (one per window), at once."""
+    def totals_by_span(
+        self, matrix: np.ndarray, rows: np.ndarray, spans: Sequence[Span]
+    ) -> dict[Span, dict]:
+        """`totals(column, rows, ())` of each column of the matrix (one per span), at once."""
         chosen = matrix[rows]
         present = ~np.isnan(chosen)
         sums = np.where(present, chosen, 0.0).sum(axis=0)
         found = present.any(axis=0)
         return {
-            window: {(): float(sums[number])} if found[number] else {}
-            for number, window in enumerate(windows)
+            span: {(): float(sums[number])} if found[number] else {}
+            for number, span in enumerate(spans)
         }
 
     def column(self, values: dict[SeriesKey, float]) -> np.ndarray:
@@ -187,6 +199,22 @@ class Run:
         """The SLO window and every burn-rate window, in seconds."""
         return {*BURN_SECONDS, self.window_seconds(definition)}
 
+    def spans(self, definition: SLODefinition, window: float) -> tuple[Span, ...]:
+        """The pieces (length, end) that measure one window ending at this run's moment: the
+        window itself, or what maintenance windows leave of it."""
+        at = self.at.timestamp()
+        if not definition.excluded or window <= 0:
+            return ((window, at),)
+        starts, ends, _ = kept_pieces([at - window], [at], definition.excluded)
+        return tuple((float(e - s), float(e)) for s, e in zip(starts, ends, strict=True))
+
+    def promql_spans(self, definition: SLODefinition, window: float) -> tuple[Span, ...]:
+        """On the promql path maintenance is cut out of the SLO window only, and only from SLIs
+        whose events add up over pieces (docs/slos.md, "Planned maintenance")."""
+        if window == self.window_seconds(definition) and promql_path.cuttable(definition.indicator):
+            return self.spans(definition, window)
+        return ((window, self.at.timestamp()),)
+
     def measure_counters(
         self,
         source: Source,
@@ -194,12 +222,13 @@ class Run:
         windows_of: Callable[[SLODefinition], Iterable[float]],
     ) -> Measurements:
         """The exact path: counter increases of every SLO over its windows, by group, with one
-        question per metric (all its windows), every metric asked at once."""
-        wanted: dict[Selector, set[float]] = defaultdict(set)
+        question per metric for all its windows (and the pieces of a window that maintenance
+        leaves), every metric asked at once."""
+        wanted: dict[Selector, set[Span]] = defaultdict(set)
         groupings: dict[Selector, set[tuple[str, ...]]] = defaultdict(set)
         keep: dict[str, set[str]] = defaultdict(set)
         for definition in definitions:
-            own = set(windows_of(definition))
+            own = {span for w in windows_of(definition) for span in self.spans(definition, w)}
             for selector in _selectors(definition.indicator):
                 wanted[selector] |= own
                 groupings[selector].add(definition.group_by)
@@ -207,13 +236,15 @@ class Run:
         members: dict[CounterGroup, list[Selector]] = defaultdict(list)
         for selector, group in plan_groups(wanted, keep).items():
             members[group].append(selector)
-        values: dict[tuple[Selector, tuple[str, ...], float], dict[GroupKey, float]] = {}
+        values: dict[tuple[Selector, tuple[str, ...], Span], dict[GroupKey, float]] = {}
         failures: dict[Selector, str] = {}
-        windows_of_group = {
-            group: sorted(w for w in set().union(*(wanted[s] for s in selectors)) if w > 0)
+        spans_of_group = {
+            group: sorted(
+                span for span in set().union(*(wanted[s] for s in selectors)) if span[0] > 0
+            )
             for group, selectors in members.items()
         }
-        answers = increases_of_groups(source, windows_of_group, self.at)
+        answers = increases_of_groups(source, spans_of_group)
         for group, selectors in members.items():
             found = answers[group]
             if isinstance(found, SourceUnavailable):
@@ -221,19 +252,20 @@ class Run:
                 continue
             index = SeriesIndex(group, (key for values in found.values() for key in values))
             asked = list(found)
-            matrix = np.column_stack([index.column(found[w]) for w in asked]) if asked else None
+            position = {span: number for number, span in enumerate(asked)}
+            matrix = np.column_stack([index.column(found[s]) for s in asked]) if asked else None
             for selector in selectors:
                 rows = index.rows(selector)
-                totals = {} if matrix is None else index.totals_by_window(matrix, rows, asked)
-                for window in wanted[selector]:
+                totals = {} if matrix is None else index.totals_by_span(matrix, rows, asked)
+                for span in wanted[selector]:
                     for labels in groupings[selector]:
-                        if window not in found:  # an empty window: no query, no data
-                            values[selector, labels, window] = {}
+                        if span not in found:  # an empty window: no query, no data
+                            values[selector, labels, span] = {}
                         elif labels:
-                            column = matrix[:, asked.index(window)]
-                            values[selector, labels, window] = index.totals(column, rows, labels)
+                            column = matrix[:, position[span]]
+                            values[selector, labels, span] = index.totals(column, rows, labels)
                         else:
-                            values[selector, labels, window] = totals[window]
+                            values[selector, labels, span] = totals[span]
         measured: Measurements = {}
         for definition in definitions:
             indicator = definition.indicator
@@ -241,10 +273,13 @@ class Run:
             if failed:
                 measured[definition.name] = failed[0]
                 continue
-            group_by = definition.group_by
 
-            def events(counters: Counters, window: float, group_by=group_by) -> dict:
-                return combine(counters, lambda selector: values[selector, group_by, window])
+            def events(counters: Counters, window: float, definition=definition) -> dict:
+                group_by = definition.group_by
+                return add_up(
+                    combine(counters, partial(_values_at, values, group_by, span))
+                    for span in self.spans(definition, window)
+                )
 
             measured[definition.name] = {
                 window: Measured(
@@ -275,7 +310,7 @@ class Run:
             evaluation = self._figures(definition, overall, None)
             evaluation.alerts = []  # each group alerts on its own
         else:  # ratios of groups do not add up: the definition has figures per group only
-            any_ok = any(g.data_status == OK for g in groups)
+            any_ok = any(g.data_status in MEASURED for g in groups)
             evaluation = self.finish(definition, None, None, {})
             evaluation.data_status = OK if any_ok else NO_DATA
             evaluation.detail = "a ratio SLI has figures per group only"
@@ -293,7 +328,10 @@ class Run:
             label: measured[seconds].ratios(row, good)[1]
             for label, seconds in maths.BURN_WINDOWS.items()
         }
-        evaluation = self.finish(definition, sli, error_ratio, errors)
+        events = {
+            label: measured[seconds].events(row) for label, seconds in maths.BURN_WINDOWS.items()
+        }
+        evaluation = self.finish(definition, sli, error_ratio, errors, events)
         if key is not None and definition.group_by:
             evaluation.name = definition.group_name(key)
             evaluation.group = definition.group_labels(key)
@@ -382,6 +420,7 @@ class Run:
         sli: float | None,
         error_ratio: float | None,
         window_errors: dict[str, float | None],
+        window_events: dict[str, float | None] | None = None,
     ) -> Evaluation:
         objective = definition.objective
         period = definition.window.period_seconds
@@ -390,20 +429,33 @@ class Run:
             for label in maths.BURN_WINDOWS
         }
         remaining = maths.budget_remaining(error_ratio, objective)
+        firing, low, short = maths.alerts_guarded(
+            burn_rates, period, window_events or {}, objective, definition.min_events
+        )
+        held = [HeldAlert(alert, HELD_LOW_TRAFFIC) for alert in low]
+        detail = ""
+        if firing and definition.in_maintenance(self.at.timestamp()):
+            held += [HeldAlert(alert, HELD_MAINTENANCE) for alert in firing]
+            firing = []
+        status = NO_DATA if error_ratio is None else (LOW_TRAFFIC if short else OK)
+        if status == LOW_TRAFFIC:
+            detail = low_traffic_detail(definition, short, window_events or {})
         return Evaluation(
             name=definition.name,
             service=definition.service,
             objective=objective,
             window=definition.window.label,
             at=self.at,
-            data_status=OK if error_ratio is not None else NO_DATA,
+            data_status=status,
             sli=sli,
             error_budget_remaining=remaining,
             burn_rates=burn_rates,
-            alerts=maths.alerts_firing(burn_rates, period),
+            alerts=firing,
             time_to_exhaustion=maths.time_to_exhaustion(remaining, burn_rates["1h"], period),
+            detail=detail,
             evaluation=definition.evaluation,
             group={} if definition.group_by else None,
+            held=held,
         )
 
     def unavailable(self, definition: SLODefinition, detail: str) -> Evaluation:
@@ -437,6 +489,38 @@ class Run:
                 errors[label] = maths.slices_ratios(slices[-count:])[1] if count else None
             evaluations.append(self.finish(definition, sli, error_ratio, errors))
         return evaluations
+
+
+def add_up(parts: Iterable[dict[GroupKey, float]]) -> dict[GroupKey, float]:
+    """Events of the pieces of one window added up per group (a group absent from every piece
+    is absent)."""
+    parts = list(parts)
+    if len(parts) == 1:
+        return parts[0]
+    total: dict[GroupKey, float] = {}
+    for part in parts:
+        for key, value in part.items():
+            total[key] = total.get(key, 0.0) + value
+    return total
+
+
+def low_traffic_detail(
+    definition: SLODefinition, short: Sequence[maths.Alert], events: dict[str, float | None]
+) -> str:
+    """Which alerts the guard holds back, and why (for the data status)."""
+    parts = []
+    for alert in short:
+        needed = maths.min_events_for(alert, definition.objective, definition.min_events)
+        count = events.get(alert.long_window) or 0
+        parts.append(
+            f"{alert.severity} {alert.long_window}/{alert.short_window} needs {needed} events "
+            f"in {alert.long_window} ({count:.0f} seen)"
+        )
+    return "low traffic: " + "; ".join(parts) + " — those alerts do not fire"
+
+
+def _values_at(values: dict, group_by: tuple[str, ...], span: Span, selector: Selector) -> dict:
+    return values[selector, group_by, span]
 
 
 def _selectors(indicator: RatioIndicator) -> tuple[Selector, ...]:
@@ -491,7 +575,7 @@ def measure(
             continue
         _, counted, expressions = _by_path(same_source)
         measured.update(run.measure_counters(source, counted, windows_of))
-        measured.update(promql_path.measure(source, expressions, at, windows_of))
+        measured.update(promql_path.measure(source, expressions, at, windows_of, run.promql_spans))
     return measured
 
 
@@ -513,7 +597,7 @@ def evaluate(
         sliced, counted, expressions = _by_path(same_source)
         measured = {
             **run.measure_counters(source, counted, run.windows),
-            **promql_path.measure(source, expressions, at, run.windows),
+            **promql_path.measure(source, expressions, at, run.windows, run.promql_spans),
         }
         for definition in (*counted, *expressions):
             done[definition.name] = run.conclude(definition, measured[definition.name])

@@ -1,5 +1,6 @@
 """`slo_export`: everything `slo_import` stored, written back out, each SLO in the format it came
-in (native_exports.py writes Sloth and Pyrra), everything else as OpenSLO v1.
+in (native_exports.py writes Sloth and Pyrra), planned maintenance as OpenSLO v2alpha
+BudgetAdjustments, everything else as OpenSLO v1.
 
 The SSOps settings OpenSLO has no field for (owner team, alert labels, runbook) ride in
 `metadata.annotations` under `ssops.io/` (the grouping in the label `ssops.io/group-by`), which
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.db.models import QuerySet
 
 from slo import native_exports
 from slo.choices import DataSourceKind, IndicatorType, NumeratorKind, WindowKind
+from slo.importers import openslo_v2alpha as v2alpha
 from slo.importers.documents import put_kept
 from slo.importers.openslo import (
     ANNOTATION,
@@ -31,6 +34,7 @@ from slo.models import (
     AlertCondition,
     AlertNotificationTarget,
     AlertPolicy,
+    BudgetAdjustment,
     DataSource,
     Indicator,
     Service,
@@ -164,7 +168,54 @@ def export_documents(slos: QuerySet[SLO] | None = None) -> list[dict]:
         list(slos.order_by("name").prefetch_related("alert_policies"))
     )
     documents += [slo_document(slo) for slo in openslo]
-    return documents + native
+    services = {slo.service_id for slo in slos}
+    adjustments = BudgetAdjustment.objects.filter(service_id__in=services).select_related(
+        "service", "slo"
+    )
+    return documents + native + [adjustment_document(a) for a in adjustments.order_by("name")]
+
+
+def _shorthand(seconds: int) -> str:
+    for unit, size in (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return ""
+
+
+def adjustment_document(adjustment: BudgetAdjustment) -> dict:
+    """Planned maintenance as OpenSLO v2alpha's BudgetAdjustment (the recurrence and the reason
+    in `ssops.io/` annotations, as slo_import reads them)."""
+    metadata: dict = {"name": adjustment.name}
+    if adjustment.labels:
+        metadata["labels"] = dict(adjustment.labels)
+    annotations = {
+        key: value
+        for key, value in (
+            (v2alpha.RRULE_ANNOTATION, adjustment.rrule),
+            (v2alpha.REASON_ANNOTATION, adjustment.reason),
+        )
+        if value
+    }
+    if annotations:
+        metadata["annotations"] = annotations
+    start = adjustment.first_start
+    spec: dict = {"description": adjustment.description, "service": adjustment.service.name}
+    if adjustment.slo_id:
+        spec["indicatorRef"] = adjustment.slo.name
+    spec["startTime"] = start.isoformat().replace("+00:00", "Z")
+    duration = _shorthand(adjustment.duration_seconds)
+    if duration:
+        spec["duration"] = duration
+    else:
+        end = start + timedelta(seconds=adjustment.duration_seconds)
+        spec["endTime"] = end.isoformat().replace("+00:00", "Z")
+    document = {
+        "apiVersion": v2alpha.API_VERSION,
+        "kind": "BudgetAdjustment",
+        "metadata": metadata,
+        "spec": spec,
+    }
+    return put_kept(document, adjustment.kept_fields or [])
 
 
 def _data_source_spec(source: DataSource) -> dict:

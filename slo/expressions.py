@@ -450,3 +450,54 @@ def _grouping_conflict(explicit: tuple[str, ...], found: tuple[str, ...]) -> str
         f"the SLO is grouped by {', '.join(explicit)}, but its queries sum {kept}: group the "
         "queries by the same labels, or drop the grouping"
     )
+
+
+# -- events over a window of any length ---------------------------------------------------------
+
+PER_SECOND, EVENTS = "per_second", "events"
+_PER_SECOND_FUNCTIONS = {"rate"}
+_EVENT_FUNCTIONS = {"increase", "count_over_time", "sum_over_time"}
+
+
+@lru_cache(maxsize=4096)
+def window_unit(text: str) -> str:
+    """What an events expression gives over a window: "events" (counts: increase(),
+    count_over_time(), sum_over_time()), "per_second" (rate(): events per second), or "" when
+    the events cannot be told from it — a subquery, a gauge, anything but sums and differences
+    of such calls over `[{{.window}}]`. Events of one kind add up over pieces of a window: that
+    is what lets maintenance windows be cut out of a promql-path SLI and the low-traffic guard
+    count its events."""
+    if not is_templated(text):
+        return ""
+    try:
+        expr = _parse(fill_window(text, PLACEHOLDER))
+    except QueryError:
+        return ""
+    units: set[str] = set()
+    if not _additive(expr, units) or len(units) != 1:
+        return ""
+    return units.pop()
+
+
+def _additive(expr, units: set[str]) -> bool:
+    expr = _unwrap(expr)
+    if _is_constant(expr):
+        return True
+    if isinstance(expr, promql_parser.BinaryExpr):
+        if str(expr.op) not in ("+", "-", "or"):
+            return False
+        return _additive(expr.lhs, units) and _additive(expr.rhs, units)
+    if isinstance(expr, promql_parser.AggregateExpr):
+        return str(expr.op) == "sum" and _additive(expr.expr, units)
+    if isinstance(expr, promql_parser.Call):
+        name = expr.func.name
+        if name not in _PER_SECOND_FUNCTIONS | _EVENT_FUNCTIONS or len(expr.args) != 1:
+            return False
+        (argument,) = expr.args
+        if not isinstance(argument, promql_parser.MatrixSelector):
+            return False  # a subquery: its points are not events
+        if argument.range.total_seconds() != _PLACEHOLDER_SECONDS:
+            return False
+        units.add(PER_SECOND if name in _PER_SECOND_FUNCTIONS else EVENTS)
+        return True
+    return False

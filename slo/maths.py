@@ -12,6 +12,7 @@ Conventions (docs/architecture.md, "The SLO maths"):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -232,3 +233,126 @@ def slices_ratios(goodness: np.ndarray) -> tuple[float | None, float | None]:
         return None, None
     sli = float(np.sum(present)) / present.size
     return sli, 1 - sli
+
+
+# -- many windows at once (backtests) ------------------------------------------------------------
+
+
+def increases_between(
+    timestamps_ms: np.ndarray,
+    values: np.ndarray,
+    starts_ms: np.ndarray,
+    ends_ms: np.ndarray,
+) -> np.ndarray:
+    """`extrapolated_increase` of one counter series over each range [start, end] at once.
+
+    `timestamps_ms` (sorted) and `values` are the series' samples; a range holds the samples
+    with start <= t <= end, as a Prometheus 2.x range selector does. NaN where a range holds
+    fewer than two samples (the series is absent there). The same steps as the one-range
+    function, on arrays; resets are added back from a running sum, which equals Prometheus's
+    one-at-a-time sum exactly for whole-number counters.
+    """
+    ts = np.asarray(timestamps_ms, dtype=np.int64)
+    vs = np.asarray(values, dtype=np.float64)
+    starts = np.asarray(starts_ms, dtype=np.int64)
+    ends = np.asarray(ends_ms, dtype=np.int64)
+    result = np.full(len(starts), np.nan)
+    if len(vs) < 2 or not len(starts):
+        return result
+    first = np.searchsorted(ts, starts, side="left")
+    last = np.searchsorted(ts, ends, side="right") - 1
+    counted = last - first + 1
+    ok = counted >= 2
+    if not ok.any():
+        return result
+    first, last, counted, starts, ends = (
+        first[ok],
+        last[ok],
+        counted[ok],
+        starts[ok],
+        ends[ok],
+    )
+    dropped = np.concatenate(([0.0], np.where(vs[1:] < vs[:-1], vs[:-1], 0.0)))
+    corrections = np.cumsum(dropped)
+    first_value = vs[first]
+    increase = (vs[last] - first_value) + (corrections[last] - corrections[first])
+    duration_to_start = (ts[first] - starts).astype(np.float64) / 1000
+    duration_to_end = (ends - ts[last]).astype(np.float64) / 1000
+    sampled_interval = (ts[last] - ts[first]).astype(np.float64) / 1000
+    average_interval = sampled_interval / (counted - 1).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        to_zero = sampled_interval * (first_value / increase)
+    zero_first = (increase > 0) & (first_value >= 0) & (to_zero < duration_to_start)
+    duration_to_start = np.where(zero_first, to_zero, duration_to_start)
+    threshold = average_interval * 1.1
+    extrapolate_to = sampled_interval + np.where(
+        duration_to_start < threshold, duration_to_start, average_interval / 2
+    )
+    extrapolate_to = extrapolate_to + np.where(
+        duration_to_end < threshold, duration_to_end, average_interval / 2
+    )
+    result[ok] = increase * (extrapolate_to / sampled_interval)
+    return result
+
+
+def error_ratios(
+    numerator: np.ndarray, total: np.ndarray, numerator_is_good: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """`ratios` over arrays: (SLI, error ratio) per point, NaN where there is no data."""
+    numerator = np.asarray(numerator, dtype=np.float64)
+    total = np.asarray(total, dtype=np.float64)
+    valid = ~np.isnan(total) & (total != 0)
+    counted = np.where(np.isnan(numerator), 0.0, numerator)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = counted / total
+    if numerator_is_good:
+        sli, error = share, 1 - share
+    else:
+        sli, error = 1 - share, share
+    return np.where(valid, sli, np.nan), np.where(valid, error, np.nan)
+
+
+# -- the low-traffic guard -------------------------------------------------------------------
+
+
+def min_events_default(threshold: float, objective: float) -> int:
+    """The fewest events in an alert's long window at which one bad event alone cannot raise
+    the alert: with N events one bad event burns 1 / (N × budget), which must not exceed the
+    threshold, so N >= 1 / (threshold × budget) (99.9 %: 70 events for the 1h page, 1,000 for
+    the 3d ticket). Checked with the very operations `burn_rate` does, so that the float
+    rounding of a budget such as 1 - 0.9995 cannot let one event through."""
+    needed = max(1, math.ceil(1 / (threshold * (1 - objective))))
+    while burn_rate(1 / needed, objective) > threshold:
+        needed += 1
+    return needed
+
+
+def min_events_for(alert: Alert, objective: float, min_events: int | None) -> int:
+    """The minimum of one alert: the SLO's own (0 turns the guard off), else the default."""
+    if min_events is not None:
+        return min_events
+    return min_events_default(alert.burn_rate_threshold, objective)
+
+
+def alerts_guarded(
+    burn_rates: Mapping[str, float | None],
+    period_seconds: int,
+    events: Mapping[str, float | None],
+    objective: float,
+    min_events: int | None = None,
+) -> tuple[list[Alert], list[Alert], list[Alert]]:
+    """(firing, held, short): the alerts whose conditions hold with enough events in their long
+    window, those held back for want of events (the low-traffic guard), and every alert
+    whose long window has some events but fewer than its minimum (firing or not; a window
+    without any event has no burn rate and raises nothing anyway). `events` gives the events
+    per window; a window without a count (a raw ratio SLI) is not guarded."""
+    firing, held, short = [], [], []
+    conditions = alerts_firing(burn_rates, period_seconds)
+    for alert in alert_thresholds(period_seconds):
+        count = events.get(alert.long_window)
+        low = count is not None and 0 < count < min_events_for(alert, objective, min_events)
+        if low:
+            short.append(alert)
+        if alert in conditions:
+            (held if low else firing).append(alert)
+    return firing, held, short

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from slo import maths
+from slo import maths, promql_path
 from slo.definitions import TIMESLICES, RatioIndicator, SLODefinition
 from slo.expressions import Counters, fill_window, sum_by
 from slo.windows import promql_duration
 
 ERROR_RATIO = "slo:sli_error:ratio_rate"
+EVENTS = "slo:sli_events:total"
 BUDGET_REMAINING = "slo:error_budget:remaining"
 THRESHOLD_OPS = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
@@ -57,6 +58,24 @@ def _ratio_error(definition: SLODefinition, window: str) -> str:
     numerator = f"{sum_by(group_by)}({fill_window(indicator.numerator, window)})"
     total = f"{sum_by(group_by)}({fill_window(indicator.total, window)})"
     return _events_ratio(numerator, total, indicator.numerator_is_good, group_by)
+
+
+def events_expr(definition: SLODefinition, window_seconds: int) -> str:
+    """All events over a window, for the low-traffic guard; "" when the SLI does not count
+    events (a raw ratio, an expression that is not events, time slices)."""
+    if definition.is_sliced:
+        return ""
+    indicator, group_by = definition.indicator, definition.group_by
+    window = promql_duration(window_seconds)
+    if isinstance(indicator, RatioIndicator):
+        return _exported(_increases(indicator.total, window, group_by), group_by)
+    scale = promql_path.events_scale(indicator, window_seconds)
+    if scale is None:
+        return ""
+    total = f"{sum_by(group_by)}({fill_window(indicator.total, window)})"
+    if scale != 1.0:
+        total = f"{total} * {scale!r}"
+    return _exported(total, group_by)
 
 
 def _exported(expr: str, group_by: Sequence[str]) -> str:
@@ -116,6 +135,15 @@ def slo_rule_group(
         expr = error_ratio_expr(definition, seconds)
         if expr:
             rules.append({"record": f"{ERROR_RATIO}{label}", "expr": expr, "labels": labels})
+    guarded = {}
+    for alert in maths.alert_thresholds(window):
+        needed = maths.min_events_for(alert, definition.objective, definition.min_events)
+        expr = events_expr(definition, maths.BURN_WINDOWS[alert.long_window]) if needed else ""
+        if expr and alert.long_window not in guarded:
+            rules.append({"record": f"{EVENTS}{alert.long_window}", "expr": expr, "labels": labels})
+        if expr:
+            guarded[alert.long_window, alert.short_window] = needed
+            guarded[alert.long_window] = True
     budget = f"(1 - {definition.objective!r})"
     slo_error = _selector(f"{ERROR_RATIO}{definition.window.duration}", labels)
     rules.append(
@@ -130,9 +158,16 @@ def slo_rule_group(
             if alert.severity != severity or not {long_name, short_name} <= recorded:
                 continue
             threshold = repr(alert.burn_rate_threshold)
+            # The low-traffic guard: enough events in the long window (docs/slos.md).
+            needed = guarded.get((alert.long_window, alert.short_window))
+            guard = (
+                f" and {_selector(f'{EVENTS}{alert.long_window}', labels)} >= {needed}"
+                if needed
+                else ""
+            )
             pairs.append(
                 f"({_selector(long_name, labels)} / {budget} > {threshold}"
-                f" and {_selector(short_name, labels)} / {budget} > {threshold})"
+                f" and {_selector(short_name, labels)} / {budget} > {threshold}{guard})"
             )
         if not pairs:
             continue

@@ -11,6 +11,8 @@ from django.utils import timezone
 from core.jobs import beat_job, job_record
 from slo.services import (
     alert_deliveries_send,
+    platform_alerts_refresh,
+    silences_sync,
     slo_batches,
     slo_evaluation_record,
     slo_history_prune,
@@ -61,11 +63,21 @@ def evaluate_batch(slo_ids: list[int], at: str) -> int:
 @shared_task(name="slo.tasks.deliver_alerts", ignore_result=True)
 @beat_job(lock_seconds=120)
 def deliver_alerts() -> int:
-    """Post what waits in the alert outbox to Alertmanager (retries failed posts)."""
-    return alert_deliveries_send().delivered
+    """Post what waits in the alert outbox to Alertmanager (retries failed posts), then post
+    SSOps's own firing alerts again so that Alertmanager keeps them active."""
+    delivered = alert_deliveries_send().delivered
+    platform_alerts_refresh()
+    return delivered
 
 
 @shared_task(name="slo.tasks.prune_history", ignore_result=True)
 @beat_job(lock_seconds=3600)
 def prune_history() -> int:
     return slo_history_prune(now=timezone.now())
+
+
+@shared_task(name="slo.tasks.sync_silences", ignore_result=True)
+@beat_job(lock_seconds=240)
+def sync_silences() -> int:
+    """Make the Alertmanager silences of the maintenance windows of the next day (once each)."""
+    return silences_sync().created

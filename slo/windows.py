@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
+
 DURATION_RE = re.compile(r"^([1-9][0-9]{0,4})(m|h|d|w|M|Q|Y)$")
 UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 # Nominal lengths used only where a fixed length is needed (alert factors, Prometheus rules).
@@ -151,3 +153,40 @@ def promql_duration(seconds: float) -> str:
         if millis % size == 0:
             return f"{millis // size}{unit}"
     return f"{millis}ms"
+
+
+def merged(intervals) -> list[tuple[float, float]]:
+    """Intervals (start, end) sorted, with overlapping ones joined."""
+    joined: list[tuple[float, float]] = []
+    for start, end in sorted(intervals):
+        if end <= start:
+            continue
+        if joined and start <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], end))
+        else:
+            joined.append((start, end))
+    return joined
+
+
+def kept_pieces(starts, ends, excluded) -> tuple:
+    """What is left of each range [start, end] (arrays, unix seconds) once the `excluded`
+    intervals are cut out: (piece starts, piece ends, index of the range each piece belongs
+    to). A range untouched by every exclusion is one piece; a range inside one is none. The
+    pieces keep their edges (a counter sample at an exclusion's edge still counts at both
+    sides, as two Prometheus range selectors meeting there would)."""
+    piece_starts = np.asarray(starts, dtype=np.float64)
+    piece_ends = np.asarray(ends, dtype=np.float64)
+    owners = np.arange(len(piece_starts))
+    for cut_start, cut_end in merged(excluded):
+        hit = (piece_starts < cut_end) & (piece_ends > cut_start)
+        if not hit.any():
+            continue
+        left = hit & (piece_starts < cut_start)
+        right = hit & (piece_ends > cut_end)
+        piece_starts, piece_ends, owners = (
+            np.concatenate((piece_starts[~hit], piece_starts[left], np.full(right.sum(), cut_end))),
+            np.concatenate((piece_ends[~hit], np.full(left.sum(), cut_start), piece_ends[right])),
+            np.concatenate((owners[~hit], owners[left], owners[right])),
+        )
+    order = np.lexsort((piece_starts, owners))
+    return piece_starts[order], piece_ends[order], owners[order]

@@ -8,10 +8,14 @@
     ssops request list | show UUID | watch UUID | cancel UUID
     ssops approvals
     ssops approve UUID [--comment …]   ssops reject UUID --comment …
+    ssops token list [--all] | create NAME [--scope write] [--days 30] | revoke UUID
+    ssops gate checkout                 # a CI step: exit 0 open, 3 frozen
 
-The URL and token are kept in $SSOPS_CONFIG (default ~/.config/ssops/config.json, mode 0600).
+The URL and token are kept in $SSOPS_CONFIG (default ~/.config/ssops/config.json, mode 0600);
+$SSOPS_URL and $SSOPS_TOKEN, when both are set, are used instead (CI pipelines).
 Exit status: 0 done; 1 an error (network, HTTP, refused); 2 wrong usage; 3 the request ended
-denied, rejected, expired, cancelled, failed or rolled back; 4 `watch` timed out.
+denied, rejected, expired, cancelled, failed or rolled back, or the gate is closed; 4 `watch`
+timed out.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ def config_path() -> Path:
 
 
 def config_load() -> dict:
+    if os.environ.get("SSOPS_URL") and os.environ.get("SSOPS_TOKEN"):
+        return {"url": os.environ["SSOPS_URL"], "token": os.environ["SSOPS_TOKEN"]}
     path = config_path()
     try:
         return json.loads(path.read_text())
@@ -91,12 +97,13 @@ class Client:
             {"Authorization": f"Token {token}", "Accept": "application/json"}
         )
 
-    def call(self, method: str, path: str, **kwargs) -> Any:
+    def call(self, method: str, path: str, *, answers: tuple[int, ...] = (), **kwargs) -> Any:
+        """The JSON of the answer; CliError for an error status not among `answers`."""
         try:
             response = self.session.request(method, self.url + path, timeout=TIMEOUT, **kwargs)
         except requests.RequestException as exc:
             raise CliError(f"cannot reach {self.url}: {exc}") from None
-        if response.status_code >= 400:
+        if response.status_code >= 400 and response.status_code not in answers:
             try:
                 body = response.json()
             except ValueError:
@@ -169,6 +176,8 @@ def request_lines(r: dict) -> list[str]:
         f"  state: {r['state']}   risk: {r['risk_tier']}   approvals needed: "
         f"{r['required_approvals']}",
     ]
+    if r.get("change_kind", "normal") != "normal":
+        lines.append(f"  kind: {r['change_kind'].replace('_', '-')}")
     lines += [f"  denied: {reason}" for reason in r.get("deny_reasons", [])]
     lines += [f"  warning: {warning}" for warning in r.get("warnings", [])]
     if r.get("break_glass_detail"):
@@ -245,6 +254,7 @@ def cmd_request_create(client: Client, args) -> int:
         "team": args.team,
         "parameters": parse_params(args.param, version["parameters"]),
         "justification": args.justification,
+        "change_kind": args.change_kind,
     }
     if args.ttl_hours is not None:
         body["ttl_hours"] = args.ttl_hours
@@ -334,6 +344,41 @@ def cmd_decide(client: Client, args) -> int:
     return 0
 
 
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def token_line(t: dict) -> str:
+    used = t["last_used_at"] or "never"
+    return (
+        f"{t['uuid']}  {t['state']:<8} {t['shown_as']}…  {','.join(t['scopes']):<19} "
+        f"expires {t['expires_at']}  last used {used}  {t['name']}"
+    )
+
+
+def cmd_token_list(client: Client, args) -> int:
+    items = client.results("/api/tokens/")
+    if not args.all:
+        items = [t for t in items if t["state"] == "active"]
+    show(items, args.json, [token_line(t) for t in items] or ["no tokens"])
+    return 0
+
+
+def cmd_token_create(client: Client, args) -> int:
+    body: dict[str, Any] = {"name": args.name, "scopes": args.scope or ["read"]}
+    if args.days is not None:
+        body["days"] = args.days
+    made = client.post("/api/tokens/", body)
+    print("the key is shown this once: SSOps keeps only a digest of it", file=sys.stderr)
+    show(made, args.json, [token_line(made), made["key"]])
+    return 0
+
+
+def cmd_token_revoke(client: Client, args) -> int:
+    revoked = client.post(f"/api/tokens/{segment(args.uuid)}/revoke/", {"reason": args.reason})
+    show(revoked, args.json, [token_line(revoked)])
+    return 0
+
+
 # --- resources and runbooks ------------------------------------------------------------------
 
 RUNBOOK_BAD = {"denied", "rejected", "failed"}
@@ -411,6 +456,19 @@ def cmd_runbook_run(client: Client, args) -> int:
     return 3 if started["state"] in RUNBOOK_BAD else 0
 
 
+def cmd_gate(client: Client, args) -> int:
+    """The service's deploy gate: 0 when open, 3 while a change freeze holds."""
+    gate = client.call("GET", f"/api/gates/{segment(args.service)}/", answers=(409,))
+    lines = [f"{gate['service']}: {'open' if gate['open'] else 'FROZEN'}"]
+    lines += [f"  {reason}" for reason in gate.get("reasons", [])]
+    for slo in gate["slos"]:
+        budget = "-" if slo["budget_left"] is None else f"{slo['budget_left']:.1%}"
+        firing = ", ".join(slo["firing"]) or "quiet"
+        lines.append(f"  {slo['name']}: budget left {budget}, {firing}, data {slo['data_status']}")
+    show(gate, args.json, lines)
+    return 0 if gate["open"] else 3
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print the API's JSON")
@@ -444,6 +502,22 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--version")
     create.add_argument("--ttl-hours", type=int)
     create.add_argument("--justification", default="")
+    kind = create.add_mutually_exclusive_group()
+    kind.add_argument(
+        "--fix",
+        dest="change_kind",
+        action="store_const",
+        const="fix",
+        help="it fixes what burns the error budget (goes through a change freeze)",
+    )
+    kind.add_argument(
+        "--break-glass",
+        dest="change_kind",
+        action="store_const",
+        const="break_glass",
+        help="an emergency: a platform admin approves it with break-glass",
+    )
+    create.set_defaults(change_kind="normal")
     create.add_argument("--watch", action="store_true", help="then watch its state")
     listing = command(actions, "list", cmd_request_list, "your requests (--all: your teams')")
     listing.add_argument("--all", action="store_true")
@@ -491,6 +565,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     run.add_argument("--justification", default="")
 
+    token = commands.add_parser("token", help="your API tokens: list, create, revoke")
+    token_actions = token.add_subparsers(dest="action", required=True)
+    token_list = command(token_actions, "list", cmd_token_list, "your tokens (--all: expired too)")
+    token_list.add_argument("--all", action="store_true")
+    token_create = command(token_actions, "create", cmd_token_create, "a new token (key once)")
+    token_create.add_argument("name")
+    token_create.add_argument(
+        "--scope",
+        action="append",
+        choices=["read", "write", "approve"],
+        help="repeatable; default read (write and approve include read)",
+    )
+    token_create.add_argument("--days", type=int, help="lifetime (default: the platform's)")
+    token_revoke = command(token_actions, "revoke", cmd_token_revoke, "stop a token at once")
+    token_revoke.add_argument("uuid")
+    token_revoke.add_argument("--reason", default="")
+
+    gate = command(commands, "gate", cmd_gate, "a service's deploy gate (exit 3 while frozen)")
+    gate.add_argument("service")
     command(commands, "approvals", cmd_approvals, "requests waiting for your decision")
     for name, required in (("approve", False), ("reject", True)):
         decide = command(commands, name, cmd_decide, f"{name} a request")

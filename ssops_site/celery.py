@@ -22,8 +22,19 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 240},
     },
+    # API tokens: warn owners before their tokens expire.
+    "accounts-token-expiry-warnings": {
+        "task": "accounts.tasks.token_expiry_warnings",
+        "schedule": crontab(minute=41),
+        "options": {"expires": 3000},
+    },
     "catalog-expire-requests": {
         "task": "catalog.tasks.expire_requests",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
+    "catalog-nudge-approvals": {
+        "task": "catalog.tasks.nudge_approvals",
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
@@ -38,6 +49,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=23),
         "options": {"expires": 3000},
     },
+    "provisioning-drift-scan": {
+        "task": "provisioning.tasks.drift_scan",
+        "schedule": crontab(minute=43),
+        "options": {"expires": 3000},
+    },
     "slo-evaluate": {
         "task": "slo.tasks.evaluate",
         "schedule": crontab(),
@@ -47,6 +63,11 @@ app.conf.beat_schedule = {
         "task": "slo.tasks.deliver_alerts",
         "schedule": crontab(),
         "options": {"expires": 50},
+    },
+    "slo-sync-silences": {
+        "task": "slo.tasks.sync_silences",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
     },
     "slo-prune-history": {
         "task": "slo.tasks.prune_history",
@@ -69,10 +90,20 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=7),
         "options": {"expires": 3000},
     },
+    "metrics-unexpected-actors": {
+        "task": "metrics.tasks.unexpected_actors",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
+    },
     "metrics-budget-burn": {
         "task": "metrics.tasks.budget_burn",
         "schedule": crontab(minute=13),
         "options": {"expires": 3000},
+    },
+    "metrics-policy-deny-spikes": {
+        "task": "metrics.tasks.policy_deny_spikes",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
     },
     "metrics-prune-platform-records": {
         "task": "metrics.tasks.prune_platform_records",

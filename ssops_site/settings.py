@@ -89,10 +89,35 @@ try:
     PROVISION_MAX_RETRIES = env.get_int("SSOPS_PROVISION_MAX_RETRIES", 5, minimum=0)
     PROVISION_RETRY_DELAY = env.get_int("SSOPS_PROVISION_RETRY_DELAY", 2, minimum=0)
     EXPIRY_WARNING_HOURS = env.get_list("SSOPS_EXPIRY_WARNING_HOURS", ["72", "24"])
+    # The team that owns SSOps itself: its own SLOs and the alerts about policies.
+    PLATFORM_TEAM = env.get_str("SSOPS_PLATFORM_TEAM", "platform").strip() or "platform"
+    # A policy's deny rate over the last hour above this multiple of its 7-day baseline, with at
+    # least this many denies in the hour, opens a ticket.
+    DENY_SPIKE_FACTOR = env.get_int("SSOPS_DENY_SPIKE_FACTOR", 3, minimum=1)
+    DENY_SPIKE_MIN_DENIES = env.get_int("SSOPS_DENY_SPIKE_MIN_DENIES", 5, minimum=1)
+    # M10 counts resources orphaned for more than this many days.
+    ORPHAN_AGE_DAYS = env.get_int("SSOPS_ORPHAN_AGE_DAYS", 7, minimum=0)
     if not all(hours.isdigit() and int(hours) > 0 for hours in EXPIRY_WARNING_HOURS):
         raise env.EnvError(
             f"SSOPS_EXPIRY_WARNING_HOURS={','.join(EXPIRY_WARNING_HOURS)!r} must list whole "
             "numbers of hours, e.g. 72,24"
+        )
+    # API tokens (docs/security.md#api-tokens): the lifetime a new token gets unless asked
+    # otherwise and the longest anyone may ask for, in days; how long the old token of a
+    # rotation keeps working, in hours; expiry warnings, in days before.
+    TOKEN_DEFAULT_DAYS = env.get_int("SSOPS_TOKEN_DEFAULT_DAYS", 90, minimum=1)
+    TOKEN_MAX_DAYS = env.get_int("SSOPS_TOKEN_MAX_DAYS", 365, minimum=1)
+    if TOKEN_DEFAULT_DAYS > TOKEN_MAX_DAYS:
+        raise env.EnvError(
+            f"SSOPS_TOKEN_DEFAULT_DAYS={TOKEN_DEFAULT_DAYS} is above SSOPS_TOKEN_MAX_DAYS="
+            f"{TOKEN_MAX_DAYS}: a new token would outlive the platform's maximum"
+        )
+    TOKEN_ROTATION_OVERLAP_HOURS = env.get_int("SSOPS_TOKEN_ROTATION_OVERLAP_HOURS", 24, minimum=0)
+    TOKEN_WARNING_DAYS = env.get_list("SSOPS_TOKEN_WARNING_DAYS", ["14", "3"])
+    if not all(days.isdigit() and int(days) > 0 for days in TOKEN_WARNING_DAYS):
+        raise env.EnvError(
+            f"SSOPS_TOKEN_WARNING_DAYS={','.join(TOKEN_WARNING_DAYS)!r} must list whole numbers "
+            "of days, e.g. 14,3"
         )
 except env.EnvError as exc:
     raise ImproperlyConfigured(str(exc)) from None
@@ -124,6 +149,7 @@ for _key in SECRETS_KEYS:
             "print(Fernet.generate_key().decode())'"
         ) from None
 EXPIRY_WARNING_HOURS = sorted({int(hours) for hours in EXPIRY_WARNING_HOURS}, reverse=True)
+TOKEN_WARNING_DAYS = sorted({int(days) for days in TOKEN_WARNING_DAYS}, reverse=True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -134,7 +160,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -143,6 +168,7 @@ INSTALLED_APPS = [
     "core",
     "teams",
     "audit",
+    "accounts",
     "slo",
     "catalog",
     "provisioning",
@@ -152,7 +178,9 @@ INSTALLED_APPS = [
     "ssops_site",
 ]
 
+# OpenTelemetry's middleware goes right after the first entry (core.telemetry.setup).
 MIDDLEWARE = [
+    "core.telemetry.RequestTargetMiddleware",
     "core.middleware.RequestIdMiddleware",
     "core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -238,7 +266,7 @@ if BEHIND_PROXY:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an API call without credentials gets 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -248,9 +276,11 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["core.filters.StrictFilterBackend"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.negotiation.StrictContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "core.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.schema.field_errors_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "core.throttles.UserRate",
         "core.throttles.AnonRate",
@@ -287,6 +317,8 @@ SPECTACULAR_SETTINGS = {
         "ResourceStateEnum": "provisioning.choices.ResourceState",
         "RunbookRunStateEnum": "provisioning.choices.RunbookRunState",
         "OrphanKindEnum": "provisioning.choices.OrphanKind",
+        "TokenKindEnum": "accounts.choices.TokenKind",
+        "TokenStateEnum": "accounts.choices.TokenState",
     },
 }
 

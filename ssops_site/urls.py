@@ -8,6 +8,7 @@ from core import views as core_views
 from dashboards.views import home
 
 api_patterns = [
+    path("", include("accounts.api.urls")),
     path("", include("catalog.api.urls")),
     path("", include("provisioning.api.urls")),
     path("", include("audit.api.urls")),
@@ -15,6 +16,8 @@ api_patterns = [
     path("", include("metrics.api.urls")),
     path("", include("dashboards.api.urls")),
 ]
+
+handler404 = core_views.not_found
 
 urlpatterns = [
     path("", home, name="home"),
@@ -27,6 +30,7 @@ urlpatterns = [
     # The split view serves its start-up script as a file, so the CSP needs no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include((api_patterns, "api"))),
+    path("", include("accounts.urls")),
     path("", include("catalog.urls")),
     path("", include("provisioning.urls")),
     path("", include("audit.urls")),

@@ -67,6 +67,11 @@ def is_team_admin(user, team_id: int | None) -> bool:
     return team_role(user, team_id) == TeamRole.ADMIN
 
 
+def can_manage_service_tokens(user, team_id: int | None) -> bool:
+    """Create, rotate and revoke a team's service tokens: its admins and platform admins."""
+    return is_team_admin(user, team_id) or is_platform_admin(user)
+
+
 def can_view_team(user, team_id: int | None) -> bool:
     return sees_everything(user) or (team_id is not None and team_id in team_ids(user))
 

@@ -24,8 +24,8 @@ pytest_plugins = [
 
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests run in the PostgreSQL pass and are deselected on SQLite; tests
-    marked `once` (the demo drill, which brings its own SQLite database) run in the SQLite pass
-    only."""
+    marked `once` (the demo drill, which brings its own SQLite database; the in-process API
+    fuzzing, which the PostgreSQL pass does against real servers) run in the SQLite pass only."""
     from django.conf import settings
 
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -57,6 +57,20 @@ def _flush_with_audit_triggers_lifted(original):
 TransactionTestCase._fixture_teardown = _flush_with_audit_triggers_lifted(
     TransactionTestCase._fixture_teardown
 )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Every test starts from the same empty database, whichever tests ran before it: the rows a
+    data migration installs (SSOps's own SLOs, their team and audit events) are flushed once
+    here, as each transactional test's teardown flushes them. The migration itself is tested
+    on fresh databases of its own (tests/metrics/test_fresh_install.py)."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        _flush_with_audit_triggers_lifted(
+            lambda _: call_command("flush", interactive=False, verbosity=0)
+        )(None)
 
 
 @pytest.fixture

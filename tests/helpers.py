@@ -77,3 +77,18 @@ def wait_for(predicate, what: str, seconds: float = 90):
             return found
         time.sleep(0.1)
     raise AssertionError(f"waited {seconds:.0f} s for {what}")
+
+
+def stop_group(process) -> None:
+    """Stop a process started in its own session, with its children: SIGTERM to the group,
+    then SIGKILL if it has not ended within 20 seconds."""
+    import os
+    import signal
+    import subprocess
+
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)

@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -22,8 +23,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 SECRET_KEY = "old-house-fixture-key-not-a-secret-0123456789abcdefghijklmnop"
-# The one column that went: a runbook run's decisions are linked from provisioning now.
-DROPPED = {"catalog_policydecision": {"runbook_run_id"}}
+# The columns that went: a runbook run's decisions are linked from provisioning now, and an
+# incident names its SLOs in a many-to-many table (its one SLO moved there).
+DROPPED = {"catalog_policydecision": {"runbook_run_id"}, "slo_incident": {"slo_id"}}
 
 
 def manage(database_url: str, var_dir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -92,16 +94,28 @@ class PostgreSQL:
         return found
 
 
+# SSOps's own SLOs added since the dumps were made; a migration installs them (one audit event
+# each), next to the three seed_demo made then.
+OWN_SLOS_SINCE = {"ssops-api-latency", "ssops-provisioning-success"}
+
+
 def check_migrated(query, database_url: str, var_dir: Path) -> None:
     before = snapshot(query)
     assert before["catalog_team"][0] and before["audit_auditevent"][0] and before["slo_slo"][0]
+    own_before = {name for (name,) in query("SELECT name FROM slo_slo WHERE name LIKE 'ssops-%'")}
+    assert own_before and not own_before & OWN_SLOS_SINCE
     migrated = manage(database_url, var_dir, "migrate", "--no-input")
     assert migrated.returncode == 0, migrated.stderr
     after = snapshot(query)
+    added = {"slo_slo": len(OWN_SLOS_SINCE), "audit_auditevent": len(OWN_SLOS_SINCE)}
     for table, (rows, columns) in before.items():
         assert table in after, f"{table} is gone"
-        # New models add their permissions; nothing else may change.
-        grown = after[table][0] >= rows if table == "auth_permission" else after[table][0] == rows
+        # New models add their permissions, the migration the new own SLOs; nothing else.
+        grown = (
+            after[table][0] >= rows
+            if table == "auth_permission"
+            else after[table][0] == rows + added.get(table, 0)
+        )
         assert grown, f"{table}: {rows} rows before, {after[table][0]} after"
         assert columns - DROPPED.get(table, set()) <= after[table][1], f"{table} lost columns"
     # Django now files the moved tables under their new apps, with the same content types.
@@ -118,7 +132,10 @@ def check_migrated(query, database_url: str, var_dir: Path) -> None:
     # And today's code works on it: the demo's pages and API read the moved rows.
     checked = manage(database_url, var_dir, "shell", "--no-imports", "-c", READS)
     assert checked.returncode == 0, checked.stderr
-    assert checked.stdout.split() == ["payments", "True", "True"], checked.stdout
+    # The demo's incident named checkout-availability: its SLO is among its linked SLOs now.
+    assert checked.stdout.split() == ["payments", "True", "True", "checkout-availability"], (
+        checked.stdout
+    )
 
 
 READS = """
@@ -130,6 +147,8 @@ client.force_login(get_user_model().objects.get(username="admin"))
 print(Team.objects.order_by("slug").first().slug)
 print(client.get("/api/teams/").status_code == 200)
 print(client.get("/dashboards/executive/").status_code == 200)
+from metrics.models import Incident
+print(",".join(sorted(s.name for i in Incident.objects.all() for s in i.slos.all())) or "-")
 """
 
 
@@ -145,14 +164,23 @@ def test_a_sqlite_database_from_before_the_split_keeps_every_row(tmp_path):
     check_migrated(SQLite(path), f"sqlite:///{path}", tmp_path)
 
 
-@pytest.mark.postgres
-def test_a_postgresql_database_from_before_the_split_keeps_every_row(tmp_path):
+@contextmanager
+def postgres_database(prefix: str):
+    """A new, empty database on the test PostgreSQL server (its URL), dropped afterwards."""
     server = os.environ["SSOPS_TEST_POSTGRES_URL"]
-    name = f"house_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    url = server.rsplit("/", 1)[0] + f"/{name}"
     try:
+        yield server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+def test_a_postgresql_database_from_before_the_split_keeps_every_row(tmp_path):
+    with postgres_database("house") as url:
         dump = gzip.decompress(
             (FIXTURES / "seed_demo_before_house.postgresql.sql.gz").read_bytes()
         ).decode()
@@ -161,6 +189,3 @@ def test_a_postgresql_database_from_before_the_split_keeps_every_row(tmp_path):
         )
         assert loaded.returncode == 0, loaded.stderr
         check_migrated(PostgreSQL(url), url, tmp_path)
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

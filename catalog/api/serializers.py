@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.choices import PolicyMode, RequestState, RiskTier
+from catalog.choices import ChangeKind, PolicyMode, RequestState, RiskTier
 from catalog.models import Budget, Policy, PolicyDecision, Quota, Template, TemplateVersion
 from catalog.services.approvals import BREAK_GLASS_DEFAULT_HOURS, BREAK_GLASS_MAX_HOURS
 from core.serializers import StrictInput
@@ -75,7 +75,10 @@ class VersionSummarySerializer(serializers.ModelSerializer):
 
 class TemplateSerializer(serializers.ModelSerializer):
     tags = serializers.ListField(source="tag_list", child=serializers.CharField(), read_only=True)
-    latest_version = serializers.CharField(source="latest_version.version", default=None)
+    # None when every version is deprecated (the template stays readable, not requestable).
+    latest_version = serializers.CharField(
+        source="latest_version.version", default=None, allow_null=True
+    )
 
     class Meta:
         model = Template
@@ -84,7 +87,7 @@ class TemplateSerializer(serializers.ModelSerializer):
 
 
 class TemplateDetailSerializer(TemplateSerializer):
-    latest = TemplateVersionSerializer(source="latest_version", read_only=True)
+    latest = TemplateVersionSerializer(source="latest_version", read_only=True, allow_null=True)
     versions = VersionSummarySerializer(many=True, read_only=True)
 
     class Meta(TemplateSerializer.Meta):
@@ -112,6 +115,12 @@ class RequestCreateSerializer(StrictInput, serializers.Serializer):
     parameters = serializers.DictField(required=False, default=dict)
     ttl_hours = serializers.IntegerField(required=False, allow_null=True, default=None)
     justification = serializers.CharField(required=False, allow_blank=True, default="")
+    change_kind = serializers.ChoiceField(
+        choices=ChangeKind.choices,
+        default=ChangeKind.NORMAL,
+        help_text="fix: it fixes what burns the error budget; break_glass: an emergency, "
+        "approved by a platform admin's break-glass only (both go through a change freeze)",
+    )
 
 
 class BreakGlassDetailSerializer(serializers.Serializer):
@@ -132,10 +141,12 @@ class RequestSerializer(serializers.Serializer):
     risk_tier = serializers.ChoiceField(choices=RiskTier.choices, read_only=True)
     required_approvals = serializers.IntegerField(read_only=True)
     approval_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    approval_expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
     ttl_hours = serializers.IntegerField(read_only=True)
     expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
     parameters = serializers.JSONField(read_only=True)
     justification = serializers.CharField(read_only=True)
+    change_kind = serializers.ChoiceField(choices=ChangeKind.choices, read_only=True)
     deny_reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
     warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
     outputs = serializers.JSONField(read_only=True)
@@ -152,7 +163,8 @@ class RequestSerializer(serializers.Serializer):
 class TransitionSerializer(serializers.Serializer):
     from_state = serializers.CharField()
     to_state = serializers.CharField()
-    actor = serializers.CharField(source="actor.username", default=None)
+    # None for what SSOps did by itself (provisioning, expiry, a timeout), with no one acting.
+    actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
     reason = serializers.CharField()
     audit_seq = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
@@ -211,7 +223,8 @@ class RequestDetailSerializer(RequestSerializer):
     transitions = TransitionSerializer(many=True, read_only=True)
     approvals = ApprovalSerializer(many=True, read_only=True)
     decisions = PolicyDecisionSerializer(many=True, read_only=True)
-    reservation = ReservationSerializer(read_only=True, default=None)
+    # None when nothing was reserved (a denied request).
+    reservation = ReservationSerializer(read_only=True, default=None, allow_null=True)
 
 
 class DecisionSerializer(StrictInput, serializers.Serializer):

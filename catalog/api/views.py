@@ -97,8 +97,12 @@ class TeamViewSet(ServiceErrorsMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses=s.QuotaSerializer(many=True))
     @action(detail=True)
     def quotas(self, request, slug=None):
-        quotas = Quota.objects.filter(team=self.get_object()).select_related("team")
-        return Response(s.QuotaSerializer(quotas, many=True).data)
+        """The team's quotas, one per resource kind, paginated like every list."""
+        quotas = (
+            Quota.objects.filter(team=self.get_object()).select_related("team").order_by("kind")
+        )
+        page = self.paginate_queryset(quotas)
+        return self.get_paginated_response(s.QuotaSerializer(page, many=True).data)
 
     @extend_schema(request=s.QuotaSerializer, responses=s.QuotaSerializer)
     @action(
@@ -177,6 +181,8 @@ class RequestViewSet(
 
     lookup_field = "uuid"
     filterset_class = RequestFilterSet
+    # Decisions need a token with the approve scope (accounts.authentication reads this).
+    token_scopes = {"approve": "approve", "reject": "approve", "break_glass": "approve"}
 
     def get_queryset(self):
         requests = selectors.request_list_visible(user=self.request.user)
@@ -211,6 +217,7 @@ class RequestViewSet(
             parameters=data["parameters"],
             ttl_hours=data["ttl_hours"],
             justification=data["justification"],
+            change_kind=data["change_kind"],
         )
         return Response(s.RequestSerializer(created).data, status=status.HTTP_201_CREATED)
 
@@ -229,26 +236,26 @@ class RequestViewSet(
             ),
         )
 
-    @extend_schema(request=s.DecisionSerializer, responses=s.RequestSerializer)
+    @extend_schema(request=s.DecisionSerializer, responses={200: s.RequestSerializer, 409: None})
     @action(detail=True, methods=["post"])
     def approve(self, request, uuid=None):
         """Approve (a team approver or platform admin; never the requester)."""
         return self._decision(request, services.request_approve)
 
-    @extend_schema(request=s.DecisionSerializer, responses=s.RequestSerializer)
+    @extend_schema(request=s.DecisionSerializer, responses={200: s.RequestSerializer, 409: None})
     @action(detail=True, methods=["post"])
     def reject(self, request, uuid=None):
         """Reject with a comment saying why (who may: as for approve)."""
         return self._decision(request, services.request_reject)
 
-    @extend_schema(request=None, responses=s.RequestSerializer)
+    @extend_schema(request=None, responses={200: s.RequestSerializer, 409: None})
     @action(detail=True, methods=["post"])
     def cancel(self, request, uuid=None):
         return self._decided(
             request, lambda item: services.request_cancel(request=item, actor=request.user)
         )
 
-    @extend_schema(request=s.BreakGlassSerializer, responses=s.RequestSerializer)
+    @extend_schema(request=s.BreakGlassSerializer, responses={200: s.RequestSerializer, 409: None})
     @action(detail=True, methods=["post"], url_path="break-glass")
     def break_glass(self, request, uuid=None):
         incoming = s.BreakGlassSerializer(data=request.data)

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from catalog import lifecycle
-from catalog.choices import ApprovalDecision, RequestState, RiskTier
+from catalog.choices import ApprovalDecision, ChangeKind, NudgeKind, RequestState, RiskTier
 from catalog.models.templates import TemplateVersion
 from catalog.models.timeline import StateTransition
 from teams.models import Team
@@ -25,13 +25,27 @@ class Request(models.Model):
     )
     parameters = models.JSONField(default=dict)
     justification = models.TextField(blank=True)
+    change_kind = models.CharField(
+        max_length=16,
+        choices=ChangeKind.choices,
+        default=ChangeKind.NORMAL,
+        help_text="Set by the requester, shown to approvers; a break-glass request is approved "
+        "by a platform admin's break-glass only",
+    )
     ttl_hours = models.PositiveIntegerField()
     state = models.CharField(
         max_length=16, choices=RequestState.choices, default=RequestState.SUBMITTED
     )
     risk_tier = models.CharField(max_length=8, choices=RiskTier.choices)
     required_approvals = models.PositiveSmallIntegerField(default=0)
-    approval_due_at = models.DateTimeField(null=True, blank=True)
+    approval_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="when a decision is due (then it is overdue)"
+    )
+    approval_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="when an undecided request expires (empty: at its due time, as before)",
+    )
     expires_at = models.DateTimeField(null=True, blank=True)
     deny_reasons = models.JSONField(default=list)
     warnings = models.JSONField(default=list)
@@ -97,3 +111,24 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.approver} {self.decision} {self.request_id}"
+
+
+class ApprovalNudge(models.Model):
+    """A reminder to the approvers of a request waiting for approval, or its escalation once
+    overdue (to the team's admins, then to the platform admins); sent once each, audited and
+    shown on the request's timeline."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="nudges")
+    kind = models.CharField(max_length=24, choices=NudgeKind.choices)
+    recipients = models.JSONField(default=list, help_text="usernames told")
+    sent_at = models.DateTimeField()
+    audit_seq = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "kind"], name="approval_nudge_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for request {self.request_id}"

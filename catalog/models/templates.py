@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from catalog.choices import RiskTier, VersionStatus
+from catalog.template_spec import target_of
 from teams.models import slug_validator
 
 
@@ -115,3 +116,15 @@ class TemplateVersion(models.Model):
             {"name": name, "required": name in required, **prop}
             for name, prop in self.parameters_schema.get("properties", {}).items()
         ]
+
+    @property
+    def target(self) -> dict:
+        """spec.target of the published document: the service a request changes and the
+        parameter holding its environment ({} when the template names none)."""
+        spec = self.document.get("spec", {}) if isinstance(self.document, dict) else {}
+        target = spec.get("target")
+        return target if isinstance(target, dict) else {}
+
+    def target_of(self, parameters: dict) -> tuple[str, str]:
+        """(service, environment) of a request with these parameters ("" when unknown)."""
+        return target_of(self.target, parameters, self.parameters_schema)

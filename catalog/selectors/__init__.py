@@ -1,6 +1,7 @@
 """Reads for catalog pages and API, scoped to what the caller may see (one module per concern,
 re-exported here)."""
 
+from catalog.selectors.freezes import RequestTarget, request_target
 from catalog.selectors.requests import (
     TimelineEntry,
     approval_inbox,
@@ -15,7 +16,9 @@ from catalog.selectors.requests import (
 )
 
 __all__ = [
+    "RequestTarget",
     "TimelineEntry",
+    "request_target",
     "approval_inbox",
     "decision_list",
     "policy_list",

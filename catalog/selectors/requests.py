@@ -71,7 +71,7 @@ def waiting_on_others(*, user) -> QuerySet[Request]:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # "transition" | "approval"
+    kind: str  # "transition" | "approval" | "nudge" (a reminder or an escalation)
     state: str
     actor: str
     text: str
@@ -99,6 +99,17 @@ def request_timeline(*, request: Request) -> list[TimelineEntry]:
             text=a.comment,
         )
         for a in request.approvals.select_related("approver")
+    ]
+    entries += [
+        TimelineEntry(
+            at=n.sent_at,
+            kind="nudge",
+            state=n.get_kind_display(),
+            actor="SSOps",
+            text=f"told {', '.join(n.recipients) or 'nobody (no one to tell)'}",
+            audit_seq=n.audit_seq,
+        )
+        for n in request.nudges.all()
     ]
     return sorted(entries, key=lambda e: e.at)
 

@@ -18,7 +18,13 @@ from catalog.services.handoff import (
     request_start_provisioning,
     requests_expire_due,
 )
-from catalog.services.policies import policies_evaluate, policy_problems, policy_save
+from catalog.services.nudges import approvals_nudge
+from catalog.services.policies import (
+    policies_evaluate,
+    policy_problems,
+    policy_restore,
+    policy_save,
+)
 from catalog.services.quotas import budget_set, quota_set
 from catalog.services.requests import RequestInvalid, request_submit
 from catalog.services.teams import membership_set, team_create
@@ -28,10 +34,12 @@ from catalog.services.transitions import TransitionNotAllowed, request_transitio
 __all__ = [
     "RequestInvalid",
     "TransitionNotAllowed",
+    "approvals_nudge",
     "budget_set",
     "membership_set",
     "policies_evaluate",
     "policy_problems",
+    "policy_restore",
     "policy_save",
     "quota_set",
     "request_approve",

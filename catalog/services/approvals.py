@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from catalog.choices import ApprovalDecision, RequestState
+from catalog.choices import ApprovalDecision, ChangeKind, RequestState
 from catalog.models import Approval, Request
 from catalog.services import notifications
 from catalog.services.handoff import request_start_provisioning
@@ -43,6 +43,11 @@ def _decide(*, request: Request, actor, decision: str, comment: str) -> tuple[Re
         raise PermissionDenied("Only the team's approvers or a platform admin can decide.")
     if locked.state != RequestState.PENDING_APPROVAL:
         raise TransitionNotAllowed(f"The request is {locked.get_state_display().lower()}.")
+    if decision == ApprovalDecision.APPROVED and locked.change_kind == ChangeKind.BREAK_GLASS:
+        raise TransitionNotAllowed(
+            "It was filed as break-glass: a platform admin approves it with break-glass "
+            "(or anyone eligible rejects it)."
+        )
     if Approval.objects.filter(request=locked, approver=actor).exists():
         raise TransitionNotAllowed(
             "You have already decided on this request; another approver must be someone else."

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog import signals
@@ -81,7 +82,8 @@ def request_mark_deleted(
 
 
 def requests_expire_due(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str, int]:
-    """Expire requests whose approval is overdue, and ready requests whose TTL has passed
+    """Expire requests left undecided past their approval's expiry (reminded and escalated
+    before: catalog.services.nudges), and ready requests whose TTL has passed
     (their resources are then deleted by the provisioning engine). Each in its own transaction;
     a request that moved meanwhile is skipped."""
     now = now or timezone.now()
@@ -89,8 +91,11 @@ def requests_expire_due(*, now: dt.datetime | None = None, limit: int = 500) -> 
     batches = [
         (
             "approval_overdue",
-            Request.objects.filter(state=RequestState.PENDING_APPROVAL, approval_due_at__lte=now),
-            "no decision before the approval due time",
+            Request.objects.filter(state=RequestState.PENDING_APPROVAL).filter(
+                Q(approval_expires_at__lte=now)
+                | Q(approval_expires_at__isnull=True, approval_due_at__lte=now)
+            ),
+            "no decision before the approval expired (overdue since its due time)",
         ),
         (
             "ttl_reached",

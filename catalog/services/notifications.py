@@ -35,6 +35,11 @@ logger = logging.getLogger(__name__)
 WEBHOOK_TIMEOUT = 5
 BREAK_GLASS_EVENT = "break_glass"
 EXPIRING_EVENT = "expiring"
+# A request that waits for approval: a reminder at half its time, escalations once overdue.
+REMINDER_EVENT = "approval_reminder"
+ESCALATED_TEAM_EVENT = "approval_escalated_team"
+ESCALATED_PLATFORM_EVENT = "approval_escalated_platform"
+NUDGE_EVENTS = (REMINDER_EVENT, ESCALATED_TEAM_EVENT, ESCALATED_PLATFORM_EVENT)
 TO_REQUESTER = {
     RequestState.APPROVED,
     RequestState.REJECTED,
@@ -71,6 +76,7 @@ def _wants_email(event: str, from_state: str) -> bool:
         RequestState.PENDING_APPROVAL,
         BREAK_GLASS_EVENT,
         EXPIRING_EVENT,
+        *NUDGE_EVENTS,
     }
 
 
@@ -84,23 +90,46 @@ def request_notify(*, request: Request, event: str, from_state: str = "") -> Non
     transaction.on_commit(lambda: tasks.notify_request.delay(request_id, event, email), robust=True)
 
 
-def _approver_emails(request: Request) -> list[str]:
-    users = get_user_model().objects.filter(is_active=True).exclude(pk=request.requester_id)
-    team_approvers = users.filter(
-        memberships__team_id=request.team_id,
-        memberships__role__in=[TeamRole.APPROVER, TeamRole.ADMIN],
+def platform_admins():
+    users = get_user_model().objects.filter(is_active=True)
+    return users.filter(Q(is_superuser=True) | Q(groups__name=PlatformGroup.ADMIN)).distinct()
+
+
+def team_deciders(request: Request, roles=(TeamRole.APPROVER, TeamRole.ADMIN)):
+    """Who of the request's team holds one of `roles` and may still decide on it (never the
+    requester, nor who has decided already); the platform admins when nobody does."""
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(pk=request.requester_id)
+        .exclude(catalog_approvals__request=request)
     )
-    emails = list(team_approvers.exclude(email="").values_list("email", flat=True))
-    if not emails:
-        platform = users.filter(Q(is_superuser=True) | Q(groups__name=PlatformGroup.ADMIN))
-        emails = list(platform.exclude(email="").values_list("email", flat=True).distinct())
-    return sorted(set(emails))
+    found = users.filter(memberships__team_id=request.team_id, memberships__role__in=roles)
+    if found.exists():
+        return found.distinct()
+    return platform_admins().exclude(pk=request.requester_id)
+
+
+def nudge_recipients(request: Request, event: str):
+    """Who a reminder or an escalation goes to: the approvers, the team's admins, or the
+    platform admins."""
+    if event == REMINDER_EVENT:
+        return team_deciders(request)
+    if event == ESCALATED_TEAM_EVENT:
+        return team_deciders(request, roles=(TeamRole.ADMIN,))
+    return platform_admins().exclude(pk=request.requester_id)
+
+
+def _emails(users) -> list[str]:
+    return sorted(set(users.exclude(email="").values_list("email", flat=True)))
+
+
+def _approver_emails(request: Request) -> list[str]:
+    return _emails(team_deciders(request))
 
 
 def _platform_admin_emails() -> list[str]:
-    users = get_user_model().objects.filter(is_active=True).exclude(email="")
-    admins = users.filter(Q(is_superuser=True) | Q(groups__name=PlatformGroup.ADMIN))
-    return sorted(set(admins.values_list("email", flat=True)))
+    return _emails(platform_admins())
 
 
 def _message(request: Request, event: str) -> tuple[str, str]:
@@ -109,6 +138,10 @@ def _message(request: Request, event: str) -> tuple[str, str]:
     subjects = {
         RequestState.PENDING_APPROVAL: f"Approval needed: {name} for {request.team.slug}",
         BREAK_GLASS_EVENT: f"Break-glass approval of {name} for {request.team.slug}",
+        REMINDER_EVENT: f"Reminder: approval of {name} for {request.team.slug} waits",
+        ESCALATED_TEAM_EVENT: f"Overdue approval of {name} for {request.team.slug}",
+        ESCALATED_PLATFORM_EVENT: f"Overdue approval of {name} for {request.team.slug} "
+        "(escalated to the platform)",
     }
     subject = flag + subjects.get(event, f"Your request {name} is {event.replace('_', ' ')}")
     link = base_url() + reverse("catalog:request-detail", args=[request.uuid])
@@ -123,8 +156,10 @@ def _message(request: Request, event: str) -> tuple[str, str]:
             f"BREAK-GLASS by {request.break_glass_by.get_username()} until "
             f"{request.break_glass_until:%Y-%m-%d %H:%M} UTC: {request.break_glass_reason}"
         )
-    if request.approval_due_at and event == RequestState.PENDING_APPROVAL:
+    if request.approval_due_at and event in (RequestState.PENDING_APPROVAL, *NUDGE_EVENTS):
         lines.append(f"Decide before {request.approval_due_at:%Y-%m-%d %H:%M} UTC.")
+    if request.approval_expires_at and event in NUDGE_EVENTS:
+        lines.append(f"Undecided, it expires at {request.approval_expires_at:%Y-%m-%d %H:%M} UTC.")
     if request.expires_at and event == EXPIRING_EVENT:
         lines.append(
             f"Its resources are deleted at {request.expires_at:%Y-%m-%d %H:%M} UTC unless an "
@@ -148,6 +183,8 @@ def request_notify_send(*, request_id: int, event: str, email: bool) -> int:
     if email:
         if event == RequestState.PENDING_APPROVAL:
             recipients = _approver_emails(request)
+        elif event in NUDGE_EVENTS:
+            recipients = _emails(nudge_recipients(request, event))
         elif event == BREAK_GLASS_EVENT:
             recipients = sorted({request.requester.email, *_platform_admin_emails()} - {""})
         else:

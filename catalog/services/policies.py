@@ -8,7 +8,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from audit.services import audit_record
@@ -96,6 +96,42 @@ def policy_save(
     return policy, True
 
 
+def policy_restore(*, actor, policy: Policy, number: int) -> Policy:
+    """Make an earlier version's module, examples and mode current again, as a new version (the
+    history stays whole); platform admins only. Audited as the change it is (`policy.updated`)
+    and as a restore (`policy.restored`), in one transaction."""
+    from teams import permissions
+
+    if not permissions.is_platform_admin(actor):
+        raise PermissionDenied("Only platform admins restore policy versions.")
+    earlier = PolicyVersion.objects.filter(policy=policy, number=number).first()
+    if earlier is None:
+        raise ValidationError({"version": f"{policy.slug} has no version {number}"})
+    with transaction.atomic():
+        restored, changed = policy_save(
+            actor=actor,
+            slug=policy.slug,
+            title=policy.title,
+            source=earlier.source,
+            mode=earlier.mode,
+            examples=earlier.examples,
+            description=policy.description,
+            enabled=policy.enabled,
+        )
+        if changed:
+            audit_record(
+                action="policy.restored",
+                actor=actor,
+                obj=restored,
+                payload={
+                    "policy": policy.slug,
+                    "restored": number,
+                    "version": restored.current_version.number,
+                },
+            )
+    return restored
+
+
 def input_digest(document: dict) -> str:
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -168,17 +204,38 @@ def policies_active() -> list[PolicyVersion]:
     return versions
 
 
+def _settled(engine, versions: list[PolicyVersion], modules: list, document: dict) -> list:
+    """The verdicts once `request.risk_tier` (when the input has one) holds the tier the
+    enforcing policies give: evaluated again while the tier rises (at most once per tier), so
+    that a policy may act on the risk another policy raised."""
+    verdicts = engine.evaluate_all(modules, document)
+    request = document.get("request")
+    if not isinstance(request, dict) or "risk_tier" not in request:
+        return verdicts
+    for _ in lifecycle.TIERS:
+        tier = request["risk_tier"]
+        for version, verdict in zip(versions, verdicts, strict=True):
+            if version.mode == PolicyMode.ENFORCE and not verdict.failed:
+                tier = lifecycle.higher_tier(tier, verdict.risk_tier)
+        if tier == request["risk_tier"]:
+            break
+        request["risk_tier"] = tier
+        verdicts = engine.evaluate_all(modules, document)
+    return verdicts
+
+
 def policies_evaluate(
     *, document: dict, versions: list[PolicyVersion] | None = None
 ) -> PolicyOutcome:
     """Run every enabled policy on the input (enforce: deny and raise the tier; warn: warn;
     dry-run: only decided and logged). A policy that errors denies when it enforces."""
     engine = default_engine()
-    digest = input_digest(document)
     outcome = PolicyOutcome()
     versions = policies_active() if versions is None else versions
     modules = [PolicyModule(name=v.policy.slug, source=v.source) for v in versions]
-    for version, verdict in zip(versions, engine.evaluate_all(modules, document), strict=True):
+    verdicts = _settled(engine, versions, modules, document)
+    digest = input_digest(document)
+    for version, verdict in zip(versions, verdicts, strict=True):
         slug = version.policy.slug
         if verdict.failed:
             result = DecisionOutcome.ERROR

@@ -13,8 +13,9 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator, FormatChecker
 
 from catalog import lifecycle
-from catalog.choices import RequestState, VersionStatus
+from catalog.choices import ChangeKind, RequestState, VersionStatus
 from catalog.models import DIMENSIONS, PolicyDecision, Request, Template, TemplateVersion
+from catalog.selectors.freezes import request_target
 from catalog.services.handoff import request_start_provisioning
 from catalog.services.policies import policies_active, policies_evaluate
 from catalog.services.quotas import (
@@ -163,8 +164,12 @@ def _resolve_team(actor, team) -> Team:
     return team
 
 
-def request_field_errors(version: TemplateVersion, ttl_hours, justification: str) -> dict:
+def request_field_errors(
+    version: TemplateVersion, ttl_hours, justification: str, change_kind: str = ChangeKind.NORMAL
+) -> dict:
     errors: dict[str, list[str]] = {}
+    if change_kind not in ChangeKind.values:
+        errors["change_kind"] = [f"Choose one of: {', '.join(ChangeKind.values)}."]
     if ttl_hours is not None and (
         not isinstance(ttl_hours, int) or isinstance(ttl_hours, bool) or ttl_hours < 1
     ):
@@ -191,9 +196,13 @@ def policy_input(
     cost,
     period: dt.date,
     standing: Standing,
+    change_kind: str = ChangeKind.NORMAL,
+    service: dict | None = None,
 ) -> dict:
-    """The document every policy receives (see README: request, user, team, template, usage);
-    usage is what `standing_locked` read, so policies see what the quota check sees."""
+    """The document every policy receives (docs/catalog.md: request, user, team, template,
+    usage, service); usage is what `standing_locked` read, so policies see what the quota
+    check sees. `request.risk_tier` starts at the template's and rises with what enforcing
+    policies say (policies_evaluate evaluates again until it settles)."""
     quota, budget = standing.quota, standing.budget
     return {
         "request": {
@@ -201,7 +210,10 @@ def policy_input(
             "ttl_hours": ttl_hours,
             "justification": justification,
             "cost": float(cost),
+            "change_kind": change_kind,
+            "risk_tier": version.risk_tier,
         },
+        "service": service,
         "user": {
             "username": actor.get_username(),
             "platform_admin": permissions.is_platform_admin(actor),
@@ -248,19 +260,22 @@ def request_submit(
     version: str | None = None,
     ttl_hours: int | None = None,
     justification: str = "",
+    change_kind: str = ChangeKind.NORMAL,
 ) -> Request:
     """File a request: validate (nothing is written when it is invalid); then, in one
     transaction, lock the team's quota and budget counters, evaluate the policies, reserve,
     and deny, wait for approval, or approve and hand off to provisioning — each step audited.
 
     `template` is a slug, Template or TemplateVersion; `version` picks one (default: latest).
+    `change_kind` says whether it is a fix or a break-glass change (the freeze policy lets
+    those through; a break-glass request waits for a platform admin's break-glass).
     Raises RequestInvalid (field errors) or PermissionDenied (not a member of the team).
     """
     chosen = _resolve_version(template, version)
     team = _resolve_team(actor, team)
     errors = {
         **parameter_errors(chosen, parameters),
-        **request_field_errors(chosen, ttl_hours, justification),
+        **request_field_errors(chosen, ttl_hours, justification, change_kind),
     }
     if errors:
         raise RequestInvalid(errors)
@@ -269,12 +284,15 @@ def request_submit(
     cost = cost_for(chosen, ttl)
     period = month_start()
     versions = policies_active()
+    target = request_target(version=chosen, parameters=parameters)
+    service = target.policy_input() if target else None
     request = Request(
         template_version=chosen,
         team=team,
         requester=actor,
         parameters=parameters,
         justification=justification,
+        change_kind=change_kind,
         ttl_hours=ttl,
     )
     with transaction.atomic():
@@ -292,11 +310,16 @@ def request_submit(
             cost=cost,
             period=period,
             standing=standing,
+            change_kind=change_kind,
+            service=service,
         )
         outcome = policies_evaluate(document=document, versions=versions)
         tier = lifecycle.higher_tier(chosen.risk_tier, outcome.risk_tier)
         request.risk_tier = tier
         request.required_approvals = lifecycle.approvals_needed(tier, chosen.required_approvals)
+        if change_kind == ChangeKind.BREAK_GLASS:
+            # Approved by a platform admin's break-glass only, so it waits for one.
+            request.required_approvals = max(1, request.required_approvals)
         request.warnings = outcome.warn
         quota_reasons = (
             []
@@ -340,9 +363,16 @@ def request_submit(
             to_state=RequestState.PENDING_APPROVAL,
             actor=None,
             reason=f"{tier} risk: needs {n} approval{'s' if n > 1 else ''}",
-            fields={
-                "approval_due_at": timezone.now()
-                + dt.timedelta(hours=chosen.approval_timeout_hours)
-            },
+            fields=_approval_times(chosen.approval_timeout_hours),
             attachments=attachments,
         )
+
+
+def _approval_times(timeout_hours: int) -> dict:
+    """When a decision on a request now waiting for one is due, and when it expires undecided
+    (reminders and escalations come in between: catalog.services.nudges)."""
+    from catalog.services.nudges import approval_expiry
+
+    now = timezone.now()
+    due = now + dt.timedelta(hours=timeout_hours)
+    return {"approval_due_at": due, "approval_expires_at": approval_expiry(filed=now, due=due)}

@@ -8,6 +8,7 @@ from catalog.views.requests import (
     request_cancel,
     request_create,
     request_detail,
+    request_freeze,
     request_list,
     request_reject,
     request_timeline,
@@ -16,9 +17,12 @@ from catalog.views.requests import (
     template_detail,
     template_list,
 )
+from catalog.views.rollbacks import policy_restore, template_version_deprecate
 
 __all__ = [
+    "request_freeze",
     "approval_inbox",
+    "policy_restore",
     "request_approve",
     "request_break_glass",
     "request_cancel",
@@ -31,4 +35,5 @@ __all__ = [
     "team_usage",
     "template_detail",
     "template_list",
+    "template_version_deprecate",
 ]

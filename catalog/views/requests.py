@@ -8,13 +8,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from catalog import panels, selectors, services
-from catalog.choices import VersionStatus
+from catalog.choices import ChangeKind, VersionStatus
 from catalog.filtersets import RequestFilterSet, TemplateFilterSet
-from catalog.forms import BreakGlassForm, DecisionForm, RequestForm
+from catalog.forms import PARAM_PREFIX, BreakGlassForm, DecisionForm, RequestForm
 from catalog.models import TemplateVersion
+from catalog.template_spec import WHOLE_EXPRESSION_RE
 from catalog.views.common import act, comment_of
 from teams import permissions
 from teams import selectors as team_selectors
@@ -66,6 +68,7 @@ def request_create(request, slug):
                 parameters=form.parameters(),
                 ttl_hours=form.cleaned_data["ttl_hours"],
                 justification=form.cleaned_data["justification"],
+                change_kind=form.cleaned_data["change_kind"] or ChangeKind.NORMAL,
             )
         except services.RequestInvalid as exc:
             form.add_service_errors(exc.errors)
@@ -73,7 +76,47 @@ def request_create(request, slug):
             messages.success(request, f"Request filed: {created.get_state_display().lower()}.")
             return redirect("catalog:request-detail", uuid=created.uuid)
     # A form shown again with its errors answers 200, as Django's own views do.
-    return render(request, "catalog/request_form.html", {"form": form, "version": version})
+    context = {"form": form, "version": version, **_freeze_context(version, form)}
+    return render(request, "catalog/request_form.html", context)
+
+
+def _freeze_context(version: TemplateVersion, form) -> dict:
+    """What the form says about a change freeze of the service the request would change,
+    from the parameters given so far (or the template's defaults)."""
+    target = version.target
+    if not target:
+        return {"freeze_target": None}
+    parameters = {
+        name: form.data.get(PARAM_PREFIX + name)
+        for name in form.parameter_names
+        if form.data.get(PARAM_PREFIX + name)
+    }
+    service = selectors.request_target(version=version, parameters=parameters)
+    watched = [
+        PARAM_PREFIX + name
+        for name in (_parameter_of(target.get("service", "")), target.get("environment"))
+        if name
+    ]
+    return {"freeze_target": service, "freeze_watched": watched}
+
+
+def _parameter_of(text: str) -> str:
+    """NAME of a service given as ${{ parameters.NAME }} ("" for a fixed name)."""
+    found = WHOLE_EXPRESSION_RE.match(text or "")
+    return found.group(1).split(".", 1)[1] if found and "." in found.group(1) else ""
+
+
+@login_required
+def request_freeze(request, slug):
+    """The freeze panel of the request form, as the service and environment fields change."""
+    versions = TemplateVersion.objects.select_related("template").filter(template__slug=slug)
+    chosen = request.GET.get("version")
+    if chosen:
+        version = get_object_or_404(versions, version=chosen, status=VersionStatus.PUBLISHED)
+    else:
+        version = get_object_or_404(selectors.template_list(), slug=slug).latest_version
+    form = RequestForm(request.GET, version=version, user=request.user)
+    return render(request, "catalog/_freeze.html", _freeze_context(version, form))
 
 
 @login_required
@@ -101,6 +144,7 @@ def _detail_context(request, item) -> dict:
     live_panels = panels.panels(request, item, live=True)
     return {
         "item": item,
+        "now": timezone.now(),
         "live_panels": live_panels,
         "is_live": item.is_live or any(panel.live for panel in live_panels),
         "timeline": selectors.request_timeline(request=item),
@@ -198,7 +242,8 @@ def approval_inbox(request):
         request,
         "catalog/approval_inbox.html",
         {
-            "inbox": selectors.approval_inbox(user=request.user),
+            "inbox": selectors.approval_inbox(user=request.user).prefetch_related("nudges"),
+            "now": timezone.now(),
             "waiting": selectors.waiting_on_others(user=request.user),
             "decision_form": DecisionForm(),
         },

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from dashboards import charts
 from dashboards.formatting import burn, duration, metric_text, money, optional_url, percent
+from dashboards.pages import guardrails
 from dashboards.pages.base import Page, request_cell
 from dashboards.selectors import common, executive
 from dashboards.selectors.slos import source_problems
@@ -37,12 +38,47 @@ def executive_page(*, user, span: common.TimeRange) -> Page:
     page.add_chart(charts.deny_chart(days, denies))
     page.add_table(
         _per_day_table(
-            "policy-denies", "Live policy decisions per day, by outcome (M5's counts)", days, denies
+            "policy-denies",
+            "Catalog requests the policies decided on per day, by outcome (M5's counts)",
+            days,
+            denies,
         )
     )
+    _freezes(page, days, executive.freeze_holds(scope=scope, span=span))
     _cost(page, *executive.cost_burn(scope=scope))
     _approvals(page, executive.outstanding_approvals(scope=scope))
+    guardrails.executive_count(page, user=user)
+    _incidents(page, executive.incident_weeks(scope=scope, span=span))
     return page
+
+
+def _incidents(page: Page, weeks) -> None:
+    resolved = [w for w in weeks if w.mttr is not None]
+    page.context["mttr_latest"] = duration(resolved[-1].mttr) if resolved else None
+    acked = [w for w in weeks if w.mtta is not None]
+    page.context["mtta_latest"] = duration(acked[-1].mtta) if acked else None
+    table = page.add_table(
+        Table(
+            "incidents",
+            "Incidents per ISO week: MTTA (opened → acknowledged, over those acknowledged that "
+            "week) and MTTR (impact began → resolved, over those resolved that week)",
+            ["week", "opened", "acknowledged", "resolved", "MTTA", "MTTR"],
+            empty="No incident in these weeks.",
+        )
+    )
+    for week in weeks:
+        if not (week.opened or week.acknowledged or week.resolved):
+            continue
+        table.rows.append(
+            [
+                cell(week.start.date().isoformat(), f"{week.start:%G-W%V}"),
+                cell(week.opened),
+                cell(week.acknowledged),
+                cell(week.resolved),
+                cell(week.mtta, duration(week.mtta)),
+                cell(week.mttr, duration(week.mttr)),
+            ]
+        )
 
 
 def _slo_health(page: Page, health: executive.SloHealth) -> None:
@@ -118,12 +154,66 @@ def _slo_health(page: Page, health: executive.SloHealth) -> None:
         )
 
 
+def _freezes(page: Page, days, holds: executive.FreezeHolds) -> None:
+    page.context["freezes"] = holds
+    series = {"held by a freeze": holds.held, "let through (fix, break-glass)": holds.let_through}
+    page.add_chart(
+        charts.stacked_days(
+            "freeze-holds", "Changes held by error-budget freezes per day", days, series
+        )
+    )
+    page.add_table(_freeze_table(days, series))
+    table = page.add_table(
+        Table(
+            "freeze-overrides",
+            "Freezes lifted by a platform admin, running now",
+            ["service", "until", "by", "reason"],
+            empty="No freeze is lifted: every frozen service holds its risky production changes.",
+        )
+    )
+    for override in holds.overrides:
+        table.rows.append(
+            [
+                cell(override.service.name, badge="flag"),
+                when(override.until),
+                cell(override.created_by.get_username()),
+                cell(override.reason),
+            ]
+        )
+
+
+def _freeze_table(days, series: dict[str, list]) -> Table:
+    table = Table(
+        "freeze-holds",
+        "Changes held by error-budget freezes per day (policy error-budget-freeze)",
+        ["day", *series.keys()],
+        collapsed=True,
+        empty="No change met a freeze in this range.",
+    )
+    for i, day in enumerate(days):
+        values = [series[name][i] for name in series]
+        if any(values):
+            table.rows.append([cell(day.isoformat()), *(cell(v) for v in values)])
+    return table
+
+
 def _metrics(page: Page, tiles: list[executive.MetricTile], days) -> None:
     table = page.add_table(
         Table(
             "platform-metrics",
             "M1–M12: the newest daily figure of each, with its target",
-            ["metric", "title", "day", "for", "value", "target", "target met", "data status"],
+            [
+                "metric",
+                "title",
+                "day",
+                "for",
+                "value",
+                "target or trend",
+                "judged figure",
+                "target met",
+                "definition since",
+                "data status",
+            ],
             collapsed=True,
         )
     )
@@ -141,14 +231,23 @@ def _metrics(page: Page, tiles: list[executive.MetricTile], days) -> None:
         met_text = {True: "met", False: "missed", None: "—"}[met]
         met_badge = {True: "ok", False: "bad", None: ""}[met]
         value = metric_text(latest["value"], metric, latest["extras"]) if latest else "—"
+        dimension = metric.target.dimension if metric.target else ""
+        judged = (
+            f"{dimension}: {metric_text(tile.judged_value, metric)}"
+            if dimension and tile.judged_value is not None
+            else ""
+        )
+        definition = tile.definition
         shown.append(
             {
                 "tile": tile,
                 "chart": page.add_chart(chart) if tile.series else None,
                 "value": value,
+                "judged": judged,
                 "met_text": met_text,
                 "met_badge": met_badge,
                 "href": optional_url("metrics:metric-detail", metric.key),
+                "rows_href": optional_url("metrics:metric-rows", metric.key),
             }
         )
         table.rows.append(
@@ -159,7 +258,9 @@ def _metrics(page: Page, tiles: list[executive.MetricTile], days) -> None:
                 cell(latest["label"] if latest else None),
                 cell(latest["value"] if latest else None, value),
                 cell(metric.target.text if metric.target else None),
+                cell(judged or None),
                 cell(met_text if met is not None else None, met_text, badge=met_badge),
+                cell(definition.since.date().isoformat() if definition else None),
                 cell(
                     latest["data_status"] if latest else "not computed",
                     badge="" if not latest or latest["data_status"] == "ok" else "warn",

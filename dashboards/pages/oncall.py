@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils import timezone
 
+from core.badges import badge
 from core.jobs import job_runs_overview
 from dashboards import charts
 from dashboards.formatting import burn, duration, percent
+from dashboards.pages import guardrails
 from dashboards.pages.base import Page, request_cell
 from dashboards.selectors import common, oncall, runs
 from dashboards.selectors.slos import source_problems
@@ -29,12 +31,14 @@ def oncall_page(*, user) -> Page:
     page.context.update(scope=scope, now=now)
     alerts = list(oncall.firing_alerts(user=user))
     _alerts(page, alerts)
+    _incidents(page, oncall.open_incidents(scope=scope))
     _runbook_actions(page, alerts, user)
     page.context["source_problems"] = source_problems(user=user)
     _api(page, oncall.api_health(now=now))
     _queue(page, runs.provisioning_queue(scope=scope))
     _failures(page, runs.failed_runs(scope=scope))
     _denies(page, oncall.recent_denies(scope=scope))
+    guardrails.oncall_sections(page, user=user, now=now)
     if scope.everything:
         _jobs(page, job_runs_overview(now=now))
     return page
@@ -107,6 +111,43 @@ def _alerts(page: Page, alerts) -> None:
         )
         page.add_chart(
             charts.Chart("alert-burn", "Burn rates of firing alerts", figure, summary[:1000])
+        )
+
+
+def _incidents(page: Page, incidents) -> None:
+    page.context["incidents"] = incidents
+    table = page.add_table(
+        Table(
+            "open-incidents",
+            "Open incidents, most severe first: who owns them and what they concern",
+            [
+                "severity",
+                "incident",
+                "team",
+                "owner",
+                "impact began",
+                "acknowledged",
+                "SLOs",
+                "requests",
+            ],
+            empty="No open incident. On-call opens one at /incidents/ when something is wrong.",
+        )
+    )
+    for incident in incidents:
+        table.rows.append(
+            [
+                cell(incident.severity, incident.severity.upper(), badge=badge(incident.severity)),
+                cell(
+                    incident.title,
+                    href=reverse("metrics:incident-detail", args=[incident.uuid]),
+                ),
+                cell(incident.team.slug if incident.team else None),
+                cell(incident.owner.get_username() if incident.owner else None),
+                when(incident.started_at),
+                when(incident.acknowledged_at),
+                cell(", ".join(slo.name for slo in incident.slos.all()) or None),
+                cell(", ".join(str(r.uuid)[:8] for r in incident.requests.all()) or None),
+            ]
         )
 
 

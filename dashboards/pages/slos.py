@@ -10,9 +10,9 @@ from dashboards.pages.base import Page
 from dashboards.selectors.slos import slo_window_history
 from dashboards.tables import Table, cell, when
 from slo import maths
-from slo.charts import slo_charts
+from slo.charts import maintenance_shapes, slo_charts
 from slo.models import SLO
-from slo.selectors import slo_alert_events
+from slo.selectors import slo_alert_events, slo_maintenance
 from slo.views import burn_rows, status_message
 
 CHARTED_WINDOWS = ("5m", "1h", "6h", "1d", "3d")
@@ -24,7 +24,8 @@ def slo_page(*, slo: SLO) -> Page:
     latest = slo.snapshots.order_by("-at").first()
     page.context.update(slo=slo, latest=latest, message=status_message(slo))
     if history:
-        figures = slo_charts(slo, [row[:4] for row in history])
+        windows = slo_maintenance(slo=slo, since=history[0][0], until=history[-1][0])
+        figures = slo_charts(slo, [row[:4] for row in history], maintenance=windows)
         window = slo.window_label()
         page.add_chart(
             charts.Chart(
@@ -59,7 +60,7 @@ def slo_page(*, slo: SLO) -> Page:
         for threshold in {
             a.burn_rate_threshold for a in maths.alert_thresholds(slo.window().period_seconds)
         }:
-            chart.figure["layout"].setdefault("shapes", []).append(
+            chart.figure["layout"].setdefault("shapes", maintenance_shapes(windows)).append(
                 {
                     "type": "line",
                     "xref": "paper",

@@ -5,22 +5,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Min, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from catalog.choices import RequestState
-from catalog.models import Budget, MonthlySpend, Request
+from catalog.choices import ChangeKind, DecisionOutcome, RequestState
+from catalog.models import Budget, MonthlySpend, PolicyDecision, Request
 from catalog.services.quotas import month_start
 from dashboards.selectors.common import Scope, TimeRange
+from metrics import calculations as calc
 from metrics import catalogue
 from metrics.choices import PeriodKind
-from metrics.models import BudgetAlert, MetricSnapshot
+from metrics.models import BudgetAlert, Incident, MetricDefinition, MetricSnapshot
+from metrics.periods import WEEK, period_containing
+from metrics.selectors import judged_dimensions, metric_definitions
 from slo.choices import DataStatus
-from slo.selectors import slo_visible, slo_with_latest
+from slo.selectors import overrides_active, slo_visible, slo_with_latest
 
 # --- SLO health -----------------------------------------------------------------------------------
 
@@ -122,13 +126,23 @@ class MetricTile:
     metric: catalogue.Metric
     series: dict[str, list[float | None]] = field(default_factory=dict)  # label -> per day
     latest: dict | None = None  # the newest stored figure (of the first series)
+    # The figure the target or trend applies to (e.g. M4's low-risk one), per day, of the
+    # first series' team (or all teams).
+    judged: list[float | None] = field(default_factory=list)
+    definition: MetricDefinition | None = None  # when a changed definition began to hold
 
     @property
     def met(self) -> bool | None:
-        target = self.metric.target
-        if target is None or self.latest is None or target.dimension:
+        """The target or trend rule on the newest day that has the figure it judges."""
+        days = [i for i, value in enumerate(self.judged) if value is not None]
+        if not days:
             return None
-        return target.met(self.latest["value"])
+        newest = days[-1]
+        return self.metric.verdict(self.judged[newest], self.judged[:newest])
+
+    @property
+    def judged_value(self) -> float | None:
+        return next((v for v in reversed(self.judged) if v is not None), None)
 
 
 @dataclass
@@ -145,7 +159,7 @@ class MetricDays:
         return [None if day is None else day.get(key, 0) for day in self.extras[metric]]
 
 
-COUNTED = {"M2": ("count",), "M5": ("decisions", "denies", "errors")}
+COUNTED = {"M2": ("count",), "M5": ("requests", "denied")}
 
 
 def metric_days(*, scope: Scope, span: TimeRange) -> MetricDays:
@@ -154,8 +168,10 @@ def metric_days(*, scope: Scope, span: TimeRange) -> MetricDays:
     caller's teams' figures."""
     days = span.day_list()
     index = {day: i for i, day in enumerate(days)}
-    rows = MetricSnapshot.objects.filter(
-        period_kind=PeriodKind.DAY, period_start__gte=span.start, dimension=""
+    judged_dimension = judged_dimensions()
+    dimensions = {""} | set(judged_dimension.values())
+    rows = MetricSnapshot.objects.current().filter(
+        period_kind=PeriodKind.DAY, period_start__gte=span.start, dimension__in=dimensions
     )
     if scope.everything:
         rows = rows.filter(team__isnull=True)
@@ -164,15 +180,37 @@ def metric_days(*, scope: Scope, span: TimeRange) -> MetricDays:
         rows = rows.filter(
             Q(team__isnull=True, metric__in=platform) | Q(team_id__in=scope.team_ids)
         )
-    tiles = {metric.key: MetricTile(metric) for metric in catalogue.METRICS}
+    definitions = {d.metric: d for d in metric_definitions()}
+    tiles = {
+        metric.key: MetricTile(
+            metric, judged=[None] * len(days), definition=definitions.get(metric.key)
+        )
+        for metric in catalogue.METRICS
+    }
     extras: dict[str, list[dict | None]] = {key: [None] * len(days) for key in COUNTED}
-    fields = ("metric", "period_start", "team__slug", "value", "data_status", "detail", "extras")
+    fields = (
+        "metric",
+        "period_start",
+        "team__slug",
+        "dimension",
+        "value",
+        "data_status",
+        "detail",
+        "extras",
+    )
+    judged: dict[str, dict[str, list]] = {}  # metric -> label -> per day
     for row in rows.order_by("period_start", "team__slug").values(*fields):
         tile = tiles.get(row["metric"])
         position = index.get(row["period_start"].date())
         if tile is None or position is None:
             continue
         label = row["team__slug"] or "all teams"
+        if row["dimension"] == judged_dimension.get(row["metric"]):
+            judged.setdefault(row["metric"], {}).setdefault(label, [None] * len(days))[position] = (
+                row["value"]
+            )
+        if row["dimension"]:
+            continue
         tile.series.setdefault(label, [None] * len(days))[position] = row["value"]
         if tile.latest is None or label == next(iter(tile.series)):
             tile.latest = {**row, "label": label}
@@ -181,6 +219,10 @@ def metric_days(*, scope: Scope, span: TimeRange) -> MetricDays:
             for key in COUNTED[row["metric"]]:
                 day[key] = day.get(key, 0) + (row["extras"] or {}).get(key, 0)
             extras[row["metric"]][position] = day
+    for key, by_label in judged.items():
+        tile = tiles[key]
+        first = next(iter(tile.series), None) or next(iter(by_label))
+        tile.judged = by_label.get(first, tile.judged)
     return MetricDays(days, list(tiles.values()), extras)
 
 
@@ -190,15 +232,12 @@ def provisioning_volume(found: MetricDays) -> dict[str, list[int | None]]:
 
 
 def deny_trend(found: MetricDays) -> dict[str, list[int | None]]:
-    """Live (not dry-run) policy decisions per day by outcome (M5's counts)."""
-    decisions = found.counts("M5", "decisions")
-    denies = found.counts("M5", "denies")
-    errors = found.counts("M5", "errors")
-    allowed = [
-        None if d is None else d - (denies[i] or 0) - (errors[i] or 0)
-        for i, d in enumerate(decisions)
-    ]
-    return {"denied": denies, "errors": errors, "allowed": allowed}
+    """Catalog requests the policies decided on per day: denied by an enforcing policy (each
+    request once) or let through (M5's counts)."""
+    requests = found.counts("M5", "requests")
+    denied = found.counts("M5", "denied")
+    allowed = [None if n is None else n - (denied[i] or 0) for i, n in enumerate(requests)]
+    return {"denied": denied, "allowed": allowed}
 
 
 # --- cost ----------------------------------------------------------------------------------------
@@ -273,3 +312,74 @@ def outstanding_approvals(*, scope: Scope, now: datetime | None = None, limit: i
     return Approvals(
         totals["waiting"], totals["overdue"], totals["oldest"], list(per_team.items()), list(oldest)
     )
+
+
+# --- incidents -----------------------------------------------------------------------------------
+
+
+def incident_weeks(*, scope: Scope, span: TimeRange) -> list[calc.PeriodIncidents]:
+    """MTTA and MTTR per ISO week of the range (one query: the incidents that moved in it)."""
+    weeks = []
+    week = period_containing(WEEK, span.start)
+    while week.start < span.now:
+        weeks.append((week.start, week.end))
+        week = week.next()
+    first = weeks[0][0]
+    moved = scope.teams(Incident.objects.all()).filter(
+        Q(opened_at__gte=first) | Q(acknowledged_at__gte=first) | Q(resolved_at__gte=first)
+    )
+    times = [
+        calc.IncidentTimes(*row)
+        for row in moved.values_list("started_at", "opened_at", "acknowledged_at", "resolved_at")
+    ]
+    return calc.incident_periods(times, weeks)
+
+
+# --- change freezes -------------------------------------------------------------------------------
+
+FREEZE_POLICY = "error-budget-freeze"
+
+
+@dataclass
+class FreezeHolds:
+    """Changes the error-budget freeze held (enforced denials) and let through as fixes or
+    break-glass (its warnings), per UTC day of the range; and the freezes lifted right now."""
+
+    held: list[int]
+    let_through: list[int]
+    overrides: list[Any]
+
+    @property
+    def total_held(self) -> int:
+        return sum(self.held)
+
+
+def freeze_holds(*, scope: Scope, span: TimeRange) -> FreezeHolds:
+    """Two queries: the freeze policy's enforced decisions per day and outcome, and the running
+    overrides."""
+    days = span.day_list()
+    position = {day: i for i, day in enumerate(days)}
+    held, let_through = [0] * len(days), [0] * len(days)
+    decisions = scope.teams(
+        PolicyDecision.objects.filter(
+            policy_version__policy__slug=FREEZE_POLICY,
+            enforced=True,
+            request__isnull=False,
+            created_at__gte=span.start,
+        ),
+        "request__team_id",
+    )
+    rows = (
+        decisions.annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("day", "outcome", "request__change_kind")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        index = position.get(row["day"])
+        if index is None:
+            continue
+        if row["outcome"] == DecisionOutcome.DENY:
+            held[index] += row["n"]
+        elif row["request__change_kind"] != ChangeKind.NORMAL:
+            let_through[index] += row["n"]
+    return FreezeHolds(held, let_through, list(overrides_active(now=span.now)))

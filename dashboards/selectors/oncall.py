@@ -15,6 +15,7 @@ from catalog.models import PolicyDecision
 from core.models import ApiRequestCount, TraceSpan
 from core.request_counts import API_PREFIX
 from dashboards.selectors.common import Scope
+from metrics.models import Incident
 from metrics.stats import percentile
 from slo.models import AlertState, Snapshot
 from slo.selectors import slo_visible
@@ -108,4 +109,15 @@ def recent_denies(*, scope: Scope, limit: int = 15) -> list[PolicyDecision]:
         denies.select_related("policy_version__policy", "request__team").order_by("-created_at")[
             :limit
         ]
+    )
+
+
+def open_incidents(*, scope: Scope, limit: int = 50) -> list[Incident]:
+    """Incidents not resolved, most severe first, then oldest first: with their owner, team,
+    linked SLOs and requests (three queries)."""
+    incidents = scope.teams(Incident.objects.filter(resolved_at=None))
+    return list(
+        incidents.select_related("team", "owner")
+        .prefetch_related("slos", "requests")
+        .order_by("severity", "started_at")[:limit]
     )

@@ -1,5 +1,7 @@
 from rest_framework import serializers
+from rest_framework.utils import html
 
+from catalog.models import Request
 from core.models import JobRun
 from core.serializers import StrictInput
 from metrics.models import (
@@ -12,16 +14,23 @@ from metrics.models import (
     OncallAction,
     ProbeResult,
     SatisfactionRating,
+    UnexpectedActor,
 )
 from slo.models import SLO
 from teams.models import Team
 
 
 class TargetSerializer(serializers.Serializer):
-    op = serializers.CharField()
-    threshold = serializers.FloatField()
+    """A threshold (`op`, `threshold`) or a trend (`direction` against the mean of the
+    `periods` periods before) that the figure of `dimension` ("" = overall) must meet."""
+
+    kind = serializers.ChoiceField(choices=["threshold", "trend"])
+    op = serializers.CharField(allow_null=True)
+    threshold = serializers.FloatField(allow_null=True)
+    direction = serializers.CharField(allow_null=True)
+    periods = serializers.IntegerField(allow_null=True)
     text = serializers.CharField()
-    dimension = serializers.CharField()
+    dimension = serializers.CharField(allow_blank=True)
 
 
 class MetricSerializer(serializers.Serializer):
@@ -32,12 +41,17 @@ class MetricSerializer(serializers.Serializer):
     title = serializers.CharField()
     question = serializers.CharField()
     definition = serializers.CharField()
+    formula = serializers.CharField()
     source = serializers.CharField()
     unit = serializers.CharField()
     value_label = serializers.CharField()
     scope = serializers.CharField()
-    dimension = serializers.CharField()
+    dimension = serializers.CharField(allow_blank=True)
     target = TargetSerializer(allow_null=True)
+    version = serializers.IntegerField()
+    changed = serializers.CharField(allow_blank=True)
+    definition_since = serializers.DateTimeField(allow_null=True)
+    history_recomputed_at = serializers.DateTimeField(allow_null=True)
 
 
 class FigureSerializer(serializers.ModelSerializer):
@@ -152,6 +166,28 @@ class AuditGapSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class UnexpectedActorSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+
+    class Meta:
+        model = UnexpectedActor
+        fields = [
+            "uuid",
+            "rule",
+            "actor",
+            "team",
+            "action",
+            "object_type",
+            "object_id",
+            "event_seq",
+            "occurred_at",
+            "detail",
+            "found_at",
+            "alerted_at",
+        ]
+        read_only_fields = fields
+
+
 class JobRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = JobRun
@@ -197,31 +233,70 @@ class OncallActionSerializer(StrictInput, serializers.ModelSerializer):
         extra_kwargs = {"performed_at": {"required": False}}
 
 
+class NamedBy(serializers.SlugRelatedField):
+    """An object named by its slug (or name, or UUID); an empty string is refused as the
+    schema says (DRF's relational fields would take it for null: leave the field out, or send
+    null, for none)."""
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""  # a form's empty field, kept as what it is
+        return super().get_value(dictionary)
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":
+            raise serializers.ValidationError(
+                "An empty name names nothing: leave the field out (or send null) for none."
+            )
+        return super().run_validation(data)
+
+
 class IncidentSerializer(StrictInput, serializers.ModelSerializer):
-    team = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Team.objects.all(), allow_null=True, required=False
-    )
-    slo = serializers.SlugRelatedField(
-        slug_field="name", queryset=SLO.objects.all(), allow_null=True, required=False
-    )
+    """An incident: `started_at` is when its impact began (default: when it is opened); MTTA
+    runs from `opened_at` to `acknowledged_at`, MTTR from `started_at` to `resolved_at`."""
+
+    team = NamedBy(slug_field="slug", queryset=Team.objects.all(), allow_null=True, required=False)
+    slos = NamedBy(slug_field="name", queryset=SLO.objects.all(), many=True, required=False)
+    requests = NamedBy(slug_field="uuid", queryset=Request.objects.all(), many=True, required=False)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     resolved_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+    started_at = serializers.DateTimeField(required=False)
 
     class Meta:
         model = Incident
         fields = [
             "uuid",
             "title",
+            "severity",
             "team",
-            "slo",
+            "owner",
+            "slos",
+            "requests",
+            "started_at",
             "opened_by",
             "opened_at",
+            "acknowledged_at",
+            "acknowledged_by",
             "resolved_at",
             "resolved_by",
         ]
-        read_only_fields = ["uuid", "opened_by", "opened_at", "resolved_at", "resolved_by"]
+        read_only_fields = [
+            "uuid",
+            "owner",
+            "opened_by",
+            "opened_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "resolved_at",
+            "resolved_by",
+        ]
+        extra_kwargs = {"severity": {"required": False}}
 
 
 class RatingSerializer(serializers.ModelSerializer):

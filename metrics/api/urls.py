@@ -10,6 +10,7 @@ router.register("billing/imports", views.BillingImportViewSet, basename="billing
 router.register("billing/rows", views.BillingRowViewSet, basename="billing-row")
 router.register("budgets", views.BudgetViewSet, basename="budget")
 router.register("audit-gaps", views.AuditGapViewSet, basename="audit-gap")
+router.register("unexpected-actors", views.UnexpectedActorViewSet, basename="unexpected-actor")
 router.register("job-runs", views.JobRunViewSet, basename="job-run")
 router.register("probes", views.ProbeResultViewSet, basename="probe")
 router.register("incidents", views.IncidentViewSet, basename="incident")

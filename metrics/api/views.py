@@ -10,23 +10,25 @@ from dataclasses import asdict
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, UnsupportedMediaType, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Request
 from catalog.selectors import request_list_visible
+from core.filters import utc_moment
 from core.jobs import job_runs_overview
 from core.models import JobRun
+from core.parsers import StrictJSONParser
 from metrics import catalogue, selectors, services
 from metrics.api import serializers as s
 from metrics.api.renderers import CSVExportMixin
+from metrics.choices import IncidentSeverity
 from metrics.focus import FocusRefused
 from metrics.models import OncallAction, SatisfactionRating
 from metrics.periods import KINDS, Period, PeriodError, period_containing, period_parse
@@ -61,10 +63,32 @@ def metric_or_404(key: str) -> catalogue.Metric:
         raise NotFound(f"no metric {key}: use M1 to M12 or a metric's slug") from None
 
 
-def _metric(metric: catalogue.Metric) -> dict:
+def _target(target) -> dict | None:
+    if target is None:
+        return None
+    trend = isinstance(target, catalogue.Trend)
+    return {
+        "kind": "trend" if trend else "threshold",
+        "op": None if trend else target.op,
+        "threshold": None if trend else target.threshold,
+        "direction": target.direction if trend else None,
+        "periods": target.periods if trend else None,
+        "text": target.text,
+        "dimension": target.dimension,
+    }
+
+
+def _metric(metric: catalogue.Metric, definitions: dict) -> dict:
     data = asdict(metric)
-    data["target"] = asdict(metric.target) if metric.target else None
+    data["target"] = _target(metric.target)
+    definition = definitions.get(metric.key)
+    data["definition_since"] = definition.since if definition else None
+    data["history_recomputed_at"] = definition.recomputed_at if definition else None
     return data
+
+
+def _definitions() -> dict:
+    return {d.metric: d for d in selectors.metric_definitions()}
 
 
 def _flat(figures: list[dict], metric: catalogue.Metric) -> list[dict]:
@@ -95,6 +119,7 @@ class MetricListView(CSVAPIView):
     def get(self, request):
         period = period_from(request.query_params)
         views = selectors.metrics_overview(user=request.user, period=period, history=1)
+        definitions = _definitions()
         data = []
         for view in views:
             figures = s.FigureSerializer(view.figures, many=True).data
@@ -103,7 +128,7 @@ class MetricListView(CSVAPIView):
                 continue
             data.append(
                 {
-                    **_metric(view.metric),
+                    **_metric(view.metric, definitions),
                     "period": period.label,
                     "figures": figures,
                     "rows_url": _rows_url(request, view.metric, period),
@@ -129,7 +154,7 @@ class MetricDetailView(CSVAPIView):
             return Response(_flat(figures, metric))
         return Response(
             {
-                **_metric(metric),
+                **_metric(metric, _definitions()),
                 "period": period.label,
                 "figures": figures,
                 "rows_url": _rows_url(request, metric, period),
@@ -202,7 +227,7 @@ def query_moment(request, name: str):
     empty or unreadable value is a 400 (never a silently ignored filter)."""
     if name not in request.query_params:
         return None
-    moment = parse_datetime(request.query_params[name])
+    moment = utc_moment(request.query_params[name])
     if moment is None:
         raise ValidationError({name: "use an ISO 8601 time such as 2026-11-01T00:00:00Z"})
     return moment
@@ -241,7 +266,13 @@ class SnapshotViewSet(CSVExportMixin, mixins.ListModelMixin, viewsets.GenericVie
         )
         params = self.request.query_params
         if params.get("metric"):
-            rows = rows.filter(metric=metric_or_404(params["metric"]).key)
+            try:
+                metric = catalogue.metric_lookup(params["metric"])
+            except KeyError:  # a filter, not the object of the URL: a bad parameter
+                raise ValidationError(
+                    {"metric": [f"no metric {params['metric']}: use M1 to M12 or a slug"]}
+                ) from None
+            rows = rows.filter(metric=metric.key)
         if "period" in params:
             if params["period"] not in KINDS:
                 raise ValidationError({"period": f"use one of {', '.join(KINDS)}"})
@@ -340,6 +371,17 @@ class AuditGapViewSet(CSVExportMixin, mixins.ListModelMixin, viewsets.GenericVie
         return selectors.audit_gaps_visible(user=self.request.user).order_by("-occurred_at", "-id")
 
 
+class UnexpectedActorViewSet(CSVExportMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Unexpected actors (F3) the watch over the audit trail flagged, newest first: the
+    caller's teams'; on-call, executives and platform admins see all."""
+
+    serializer_class = s.UnexpectedActorSerializer
+    csv_name = "unexpected-actors"
+
+    def get_queryset(self):
+        return selectors.unexpected_actors_visible(user=self.request.user)
+
+
 class JobRunViewSet(CSVExportMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Beat job runs, newest first (filter by `name`, `outcome`); `overview/` gives each job's
     last run, last success and failures in the last 24 hours."""
@@ -384,6 +426,17 @@ class IncidentViewSet(
     serializer_class = s.IncidentSerializer
     lookup_field = "uuid"
     csv_name = "incidents"
+    # JSON only: an incident names lists (its SLOs and requests), which a form encoding cannot
+    # tell from none, nor an empty name from a missing one.
+    parser_classes = [StrictJSONParser]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        sends_body = self.action == "create" or (
+            self.action == "actions" and request.method == "POST"
+        )
+        if sends_body and not (request.content_type or "").startswith("application/json"):
+            raise UnsupportedMediaType(request.content_type, "Send the incident as JSON.")
 
     def get_queryset(self):
         return selectors.incidents_visible(user=self.request.user)
@@ -395,28 +448,49 @@ class IncidentViewSet(
                 actor=self.request.user,
                 title=data["title"],
                 team=data.get("team"),
-                slo=data.get("slo"),
+                slos=data.get("slos", []),
+                requests=data.get("requests", []),
+                severity=data.get("severity") or IncidentSeverity.SEV2,
+                started_at=data.get("started_at"),
             )
         except services.PlatformInvalid as exc:
             raise ValidationError(exc.errors) from None
 
-    @extend_schema(request=None, responses=s.IncidentSerializer)
-    @action(detail=True, methods=["post"])
-    def resolve(self, request, uuid=None):
+    def _transition(self, change):
         try:
-            incident = services.incident_resolve(actor=request.user, incident=self.get_object())
+            incident = change(actor=self.request.user, incident=self.get_object())
         except services.PlatformInvalid as exc:
             return Response(exc.errors, status=status.HTTP_409_CONFLICT)
         return Response(s.IncidentSerializer(incident).data)
 
-    @extend_schema(request=s.OncallActionSerializer, responses=s.OncallActionSerializer(many=True))
+    @extend_schema(request=None, responses={200: s.IncidentSerializer, 409: None})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, uuid=None):
+        """On-call takes the incident (once): acknowledged now, owned by them if unowned."""
+        return self._transition(services.incident_acknowledge)
+
+    @extend_schema(request=None, responses={200: s.IncidentSerializer, 409: None})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, uuid=None):
+        return self._transition(services.incident_resolve)
+
+    @extend_schema(methods=["GET"], responses=s.OncallActionSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=s.OncallActionSerializer,
+        responses={201: s.OncallActionSerializer},
+    )
     @action(detail=True, methods=["get", "post"])
     def actions(self, request, uuid=None):
-        """GET: the actions logged; POST {description, performed_at?}: log one (on-call)."""
+        """GET: the actions logged, paginated like every list; POST {description,
+        performed_at?}: log one (on-call)."""
         incident = self.get_object()
         if request.method == "GET":
             rows = OncallAction.objects.filter(incident=incident).select_related("actor")
-            return Response(s.OncallActionSerializer(rows, many=True).data)
+            page = self.paginate_queryset(rows)
+            if page is None:  # CSV: the whole list
+                return Response(s.OncallActionSerializer(rows, many=True).data)
+            return self.get_paginated_response(s.OncallActionSerializer(page, many=True).data)
         incoming = s.OncallActionSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
@@ -444,7 +518,10 @@ class RatingViewSet(
     def get_queryset(self):
         return selectors.ratings_visible(user=self.request.user).order_by("-created_at", "-id")
 
-    @extend_schema(request=s.RatingInputSerializer, responses={201: s.RatingSerializer})
+    @extend_schema(
+        request=s.RatingInputSerializer,
+        responses={201: s.RatingSerializer, 404: OpenApiResponse(description="No such request")},
+    )
     def create(self, request, *args, **kwargs):
         incoming = s.RatingInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

@@ -35,8 +35,8 @@ def format_value(value, unit: str, extras: dict | None = None) -> str:
         return f"{value:,.0f}"
     if unit == catalogue.BURN:
         return f"{value:.2f}×"
-    if unit == catalogue.SCORE:
-        return f"{value:.2f} / 5"
+    if unit == catalogue.NPS:
+        return f"{value:+.0f}"
     return f"{value:g}"
 
 
@@ -54,12 +54,17 @@ def value_in(value, metric) -> str:
 
 
 @register.simple_tag
-def target_badge(figure, metric) -> str:
-    """met / missed against the target, for the figure the target applies to."""
+def target_badge(figure, metric, earlier=None) -> str:
+    """met / missed against the target or trend, for the figure it applies to; a trend needs
+    the values of the periods before (`earlier`)."""
     target = metric.target
     if figure is None or target is None or (figure.dimension or "") != target.dimension:
         return ""
-    met = target.met(figure.value)
+    return verdict_badge(metric.verdict(figure.value, earlier or []))
+
+
+@register.simple_tag
+def verdict_badge(met) -> str:
     if met is None:
         return ""
     return format_html(

@@ -10,5 +10,6 @@ router.register("resources", views.ResourceViewSet, basename="resource")
 router.register("runbooks", views.RunbookViewSet, basename="runbook")
 router.register("runbook-runs", views.RunbookRunViewSet, basename="runbook-run")
 router.register("orphan-findings", views.OrphanFindingViewSet, basename="orphan-finding")
+router.register("drift-findings", views.DriftFindingViewSet, basename="drift-finding")
 
 urlpatterns = router.urls

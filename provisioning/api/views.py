@@ -15,6 +15,7 @@ from catalog.choices import RiskTier
 from core.serializers import StrictInput
 from provisioning import selectors, services
 from provisioning.choices import (
+    DriftResolution,
     OrphanKind,
     ResourceState,
     RunbookRunState,
@@ -24,7 +25,8 @@ from provisioning.choices import (
     StepState,
 )
 from provisioning.filtersets import ResourceFilterSet, RunbookRunFilterSet, RunFilterSet
-from provisioning.models import OrphanFinding, RunStep
+from provisioning.models import DriftFinding, OrphanFinding, RunStep
+from provisioning.services import drift as drift_services
 from provisioning.services import resources as resource_services
 from provisioning.services import runbooks as runbook_services
 from teams import permissions
@@ -168,6 +170,30 @@ class OrphanFindingSerializer(serializers.Serializer):
     resolved_at = serializers.DateTimeField(allow_null=True)
 
 
+class DifferenceSerializer(serializers.Serializer):
+    what = serializers.CharField(help_text="The fact, e.g. role.connection_limit.")
+    expected = serializers.JSONField(help_text="What was provisioned (or accepted since).")
+    found = serializers.JSONField(help_text="What the backend holds (null: not there).")
+
+
+class DriftFindingSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    resource = serializers.UUIDField(source="resource.uuid")
+    kind = serializers.CharField(source="resource.kind")
+    name = serializers.CharField(source="resource.name")
+    team = serializers.CharField(source="team.slug", default=None, allow_null=True)
+    differences = DifferenceSerializer(many=True)
+    first_seen_at = serializers.DateTimeField()
+    last_seen_at = serializers.DateTimeField()
+    reapply_requested_at = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolution = serializers.ChoiceField(choices=DriftResolution.choices, allow_blank=True)
+    resolved_by = serializers.CharField(
+        source="resolved_by.username", default=None, allow_null=True
+    )
+
+
 # --- filters -----------------------------------------------------------------------------------
 
 
@@ -190,6 +216,19 @@ class OrphanFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = OrphanFinding
+        fields: list[str] = []
+
+
+class DriftFilterSet(django_filters.FilterSet):
+    team = django_filters.CharFilter(field_name="team__slug", label="Team")
+    kind = django_filters.CharFilter(field_name="resource__kind", label="Kind")
+    resource = django_filters.UUIDFilter(field_name="resource__uuid", label="Resource")
+    resolved = django_filters.BooleanFilter(
+        field_name="resolved_at", lookup_expr="isnull", exclude=True, label="Resolved"
+    )
+
+    class Meta:
+        model = DriftFinding
         fields: list[str] = []
 
 
@@ -311,6 +350,8 @@ class RunbookRunViewSet(ServiceErrorsMixin, viewsets.ReadOnlyModelViewSet):
     lookup_field = "uuid"
     serializer_class = RunbookRunSerializer
     filterset_class = RunbookRunFilterSet
+    # Decisions need a token with the approve scope (accounts.authentication reads this).
+    token_scopes = {"approve": "approve", "reject": "approve"}
 
     def get_queryset(self):
         return selectors.runbook_run_list_visible(user=self.request.user)
@@ -325,12 +366,12 @@ class RunbookRunViewSet(ServiceErrorsMixin, viewsets.ReadOnlyModelViewSet):
         )
         return Response(RunbookRunSerializer(self.get_queryset().get(pk=decided.pk)).data)
 
-    @extend_schema(request=CommentSerializer, responses=RunbookRunSerializer)
+    @extend_schema(request=CommentSerializer, responses={200: RunbookRunSerializer, 409: None})
     @action(detail=True, methods=["post"])
     def approve(self, request, uuid=None):
         return self._decide(request, runbook_services.runbook_run_approve)
 
-    @extend_schema(request=CommentSerializer, responses=RunbookRunSerializer)
+    @extend_schema(request=CommentSerializer, responses={200: RunbookRunSerializer, 409: None})
     @action(detail=True, methods=["post"])
     def reject(self, request, uuid=None):
         return self._decide(request, runbook_services.runbook_run_reject)
@@ -353,3 +394,39 @@ class OrphanFindingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if not permissions.sees_everything(user):
             findings = findings.filter(team_id__in=permissions.team_ids(user))
         return findings
+
+
+class DriftFindingViewSet(
+    ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """What the drift scan found (open ones unless `resolved=true`): the caller's teams';
+    platform admins, executives and on-call see all. The team's admins (and platform admins)
+    accept a change; they and on-call re-apply the template version."""
+
+    lookup_field = "uuid"
+    serializer_class = DriftFindingSerializer
+    filterset_class = DriftFilterSet
+
+    def get_queryset(self):
+        everything = "resolved" in self.request.query_params or self.action != "list"
+        return selectors.drift_findings_visible(user=self.request.user, include_resolved=everything)
+
+    def _resolve(self, request, resolve):
+        try:
+            finding = resolve(finding=self.get_object(), actor=request.user)
+        except drift_services.DriftNotOpen as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        fresh = self.get_queryset().get(pk=finding.pk)
+        return Response(DriftFindingSerializer(fresh).data)
+
+    @extend_schema(request=None, responses={200: DriftFindingSerializer, 409: OpenApiResponse()})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, uuid=None):
+        """What the backend holds now becomes what SSOps expects of the resource."""
+        return self._resolve(request, drift_services.drift_accept)
+
+    @extend_schema(request=None, responses={200: DriftFindingSerializer, 409: OpenApiResponse()})
+    @action(detail=True, methods=["post"])
+    def reapply(self, request, uuid=None):
+        """Apply the template version again (a task restores, then checks)."""
+        return self._resolve(request, drift_services.drift_reapply)

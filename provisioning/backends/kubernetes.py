@@ -18,7 +18,9 @@ from django.conf import settings
 
 from provisioning.base import (
     Found,
+    LogBook,
     PermanentError,
+    Provisioned,
     ResourceSpec,
     StepContext,
     StepResult,
@@ -167,6 +169,48 @@ def validate_manifests(manifests: list[dict], version: str) -> None:
 
 def manifests_yaml(manifests: list[dict]) -> str:
     return yaml.safe_dump_all(manifests, sort_keys=False)
+
+
+def _quantities(value):
+    """Quantities in one form ("2000m" and "2" are the same CPU), the rest as it is."""
+    from kubernetes.utils import parse_quantity
+
+    if isinstance(value, dict):
+        return {key: _quantities(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_quantities(item) for item in value]
+    if isinstance(value, str | int):
+        try:
+            return format(parse_quantity(value).normalize(), "f")
+        except ValueError:
+            return value
+    return value
+
+
+def _facts(objects: dict[str, dict | None]) -> dict:
+    """The drift facts of the five objects (None for an object that is not there). Labels the
+    cluster adds itself (kubernetes.io/…) are left out."""
+
+    def spec(kind: str) -> dict | None:
+        found = objects.get(kind)
+        return None if found is None else found.get("spec") or {}
+
+    namespace = objects.get("Namespace")
+    labels = None
+    if namespace is not None:
+        labels = {
+            key: value
+            for key, value in (namespace.get("metadata", {}).get("labels") or {}).items()
+            if not key.startswith("kubernetes.io/")
+        }
+    quota, limits = spec("ResourceQuota"), spec("LimitRange")
+    return {
+        "namespace.exists": namespace is not None,
+        "namespace.labels": labels,
+        "resourcequota.hard": None if quota is None else _quantities(quota.get("hard") or {}),
+        "limitrange.limits": None if limits is None else _quantities(limits.get("limits") or []),
+        "networkpolicy.spec": spec("NetworkPolicy"),
+    }
 
 
 # --- the cluster -----------------------------------------------------------------------------
@@ -341,6 +385,45 @@ class KubernetesNamespace:
             call(client, "DELETE", PATHS["Namespace"].format(name=name))
             ctx.log.info(f"namespace {name} deleted (its objects go with it)")
         return StepResult()
+
+    # --- drift: the namespace's labels, quota, limit range and network policy ----------------
+
+    def _context(self, target: Provisioned, log: LogBook) -> StepContext:
+        return StepContext(
+            key=target.key,
+            action="kubernetes.namespace",
+            operation="apply",
+            input=target.input,
+            output={},
+            log=log,
+            request=target.request,
+        )
+
+    def expected(self, target: Provisioned) -> dict:
+        manifests = self.manifests(self._context(target, LogBook(target.key, "drift")))
+        return _facts({manifest["kind"]: manifest for manifest in manifests})
+
+    def observe(self, target: Provisioned) -> dict:
+        client = cluster_client()
+        if client is None:
+            raise PermanentError("no cluster is configured (SSOPS_KUBECONFIG)")
+        found = {}
+        with client:
+            for manifest in self.manifests(self._context(target, LogBook(target.key, "drift"))):
+                metadata = manifest["metadata"]
+                path = PATHS[manifest["kind"]].format(
+                    name=metadata["name"], namespace=metadata.get("namespace", "")
+                )
+                found[manifest["kind"]] = call(client, "GET", path)
+        return _facts(found)
+
+    def restore(self, target: Provisioned, log: LogBook) -> None:
+        """Server-side apply the template version's manifests again (a dry run first); a
+        namespace another request made is left alone."""
+        client = cluster_client()
+        if client is None:
+            raise PermanentError("no cluster is configured (SSOPS_KUBECONFIG)")
+        self.apply(self._context(target, log))
 
     def inventory(self) -> list[Found] | None:
         """Namespaces labelled as managed by SSOps; None without a cluster."""

@@ -26,7 +26,9 @@ from psycopg import errors, sql
 
 from provisioning.base import (
     Found,
+    LogBook,
     PermanentError,
+    Provisioned,
     ResourceSpec,
     StepContext,
     StepResult,
@@ -242,6 +244,104 @@ class PostgresDatabase:
                 for name, comment in connection.execute(query, [pattern]).fetchall():
                     found.append(Found(backend=backend, name=name, details=_parse_marker(comment)))
         return found
+
+    # --- drift: what the database and its role should be, and what they are -------------------
+
+    def expected(self, target: Provisioned) -> dict:
+        """As apply leaves them: the database owned by its role, reachable by nobody else
+        (PUBLIC's default privileges revoked), no connection limit; the role a plain login
+        role, member of no other role."""
+        name = target.name
+        return {
+            "database.exists": True,
+            "database.owner": name,
+            "database.connection_limit": -1,
+            "database.grants": [f"{name}=CTc/{name}"],
+            "role.exists": True,
+            "role.login": True,
+            "role.superuser": False,
+            "role.createdb": False,
+            "role.createrole": False,
+            "role.connection_limit": -1,
+            "role.member_of": [],
+        }
+
+    def observe(self, target: Provisioned) -> dict:
+        name = target.name
+        with admin_connection() as connection:
+            database = connection.execute(
+                "SELECT pg_get_userbyid(d.datdba), d.datconnlimit, "
+                "COALESCE(d.datacl, acldefault('d', d.datdba))::text[] "
+                "FROM pg_database d WHERE d.datname = %s",
+                [name],
+            ).fetchone()
+            role = connection.execute(
+                "SELECT r.rolcanlogin, r.rolsuper, r.rolcreatedb, r.rolcreaterole, "
+                "r.rolconnlimit, ARRAY(SELECT g.rolname FROM pg_auth_members m "
+                "JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid ORDER BY 1) "
+                "FROM pg_roles r WHERE r.rolname = %s",
+                [name],
+            ).fetchone()
+        owner, limit, grants = database or (None, None, None)
+        login, superuser, createdb, createrole, role_limit, member_of = role or (None,) * 6
+        return {
+            "database.exists": database is not None,
+            "database.owner": owner,
+            "database.connection_limit": limit,
+            "database.grants": sorted(grants) if grants is not None else None,
+            "role.exists": role is not None,
+            "role.login": login,
+            "role.superuser": superuser,
+            "role.createdb": createdb,
+            "role.createrole": createrole,
+            "role.connection_limit": role_limit,
+            "role.member_of": list(member_of) if member_of is not None else None,
+        }
+
+    def restore(self, target: Provisioned, log: LogBook) -> None:
+        """Put the database and its role back as apply left them. A database or role that is
+        gone cannot be made again here: its data and its password (shown once) went with it."""
+        name = target.name
+        found = self.observe(target)
+        if not found["database.exists"] or not found["role.exists"]:
+            missing = "database" if not found["database.exists"] else "role"
+            raise PermanentError(
+                f"the {missing} {name} is gone: re-applying cannot bring back its data or its "
+                "password; delete the resource and request a new one, or accept the change"
+            )
+        identifier = sql.Identifier(name)
+        with admin_connection() as connection:
+            connection.execute(
+                sql.SQL(
+                    "ALTER ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE CONNECTION LIMIT -1"
+                ).format(identifier)
+            )
+            for group in found["role.member_of"] or []:
+                connection.execute(
+                    sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(group), identifier)
+                )
+                log.info(f"role {name} taken out of {group}")
+            connection.execute(
+                sql.SQL("ALTER DATABASE {} OWNER TO {}").format(identifier, identifier)
+            )
+            connection.execute(sql.SQL("ALTER DATABASE {} CONNECTION LIMIT -1").format(identifier))
+            for grantee in sorted({_grantee(item) for item in found["database.grants"] or []}):
+                if grantee != name:
+                    who = sql.SQL("PUBLIC") if grantee == "" else sql.Identifier(grantee)
+                    connection.execute(
+                        sql.SQL("REVOKE ALL ON DATABASE {} FROM {}").format(identifier, who)
+                    )
+                    log.info(f"privileges of {grantee or 'PUBLIC'} on {name} revoked")
+            connection.execute(
+                sql.SQL("GRANT ALL ON DATABASE {} TO {}").format(identifier, identifier)
+            )
+        log.info(f"database {name} and its role restored as provisioned")
+
+
+def _grantee(aclitem: str) -> str:
+    """The grantee of an ACL item such as `name=CTc/owner` (empty: PUBLIC)."""
+    grantee = aclitem.split("=", 1)[0]
+    return grantee[1:-1].replace('""', '"') if grantee.startswith('"') else grantee
 
 
 def _parse_marker(comment: str | None) -> dict:

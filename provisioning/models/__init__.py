@@ -1,6 +1,7 @@
 """Provisioning's models, one module per concern, re-exported here."""
 
 from provisioning.models.resources import (
+    DriftFinding,
     OrphanFinding,
     Resource,
     ResourceSecret,
@@ -16,6 +17,7 @@ from provisioning.models.runbooks import (
 from provisioning.models.runs import ProvisioningRun, RunStep, RunTransition
 
 __all__ = [
+    "DriftFinding",
     "OrphanFinding",
     "ProvisioningRun",
     "Resource",

@@ -1,5 +1,5 @@
 """What provisioning left in the world: resources with their owner and lifecycle, the secret of
-a new resource (encrypted, shown once), and the orphan scan's findings."""
+a new resource (encrypted, shown once), and what the orphan and drift scans found."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.db.models import Q
 from catalog.models.requests import Request
 from catalog.models.templates import TemplateVersion
 from catalog.models.timeline import StateTransition
-from provisioning.choices import OrphanKind, ResourceState
+from provisioning.choices import DriftResolution, OrphanKind, ResourceState
 from provisioning.models.runs import RunStep
 from teams.models import Team
 
@@ -46,6 +46,10 @@ class Resource(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     # Expiry warnings already sent, as hours before expiry (e.g. [72, 24]).
     warnings_sent = models.JSONField(default=list, blank=True)
+    # Backend facts someone accepted as they are now (a drift finding accepted), which the
+    # drift scan expects instead of what the template version provisioned; re-applying the
+    # template version clears them.
+    drift_accepted = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -140,3 +144,46 @@ class OrphanFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.backend} {self.name}: {self.reason}"
+
+
+class DriftFinding(models.Model):
+    """What the drift scan found: a resource whose backend no longer holds what was provisioned
+    (or what was accepted since). `differences` lists each fact with what SSOps expected and
+    what it found. It stays open until a scan finds no difference, someone accepts the change,
+    or the template version is re-applied."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="drift_findings")
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="drift_findings"
+    )
+    differences = models.JSONField(default=list)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    reapply_requested_at = models.DateTimeField(null=True, blank=True)
+    reapply_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_error = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=16, choices=DriftResolution.choices, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource"],
+                condition=Q(resolved_at__isnull=True),
+                name="drift_one_open_finding",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"drift of {self.resource_id}: {len(self.differences)} difference(s)"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

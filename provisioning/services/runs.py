@@ -34,6 +34,7 @@ from catalog.services.handoff import (
 )
 from catalog.services.quotas import reservation_lock
 from catalog.services.transitions import TransitionNotAllowed
+from provisioning.alerts import provisioning_failure_alert, provisioning_failures_resolve
 from provisioning.base import PermanentError, StepResult
 from provisioning.choices import ResourceState, RunKind, RunState, StepOperation, StepState
 from provisioning.models import (
@@ -75,11 +76,20 @@ def _request_of(request_id: int, *, lock: bool = False) -> Request | None:
 
 
 def _locked_run(run_id: int) -> ProvisioningRun:
-    """The run, locked, with the quota and budget counters that its end may give back.
+    """The run, locked, with its request and the quota and budget counters that its end may
+    give back.
 
-    THE LOCK ORDER, kept here for every writer of a run: the run's row, then the counters, then
-    the audit chain (appended by whatever the caller records next). A submission takes the
-    counters before the chain too, so neither waits for the other in reverse (a deadlock)."""
+    THE LOCK ORDER, kept here for every writer of a run: the request's row, the run's row, the
+    counters, then the audit chain (appended by whatever the caller records next). A run's end
+    changes its request (ready, deleted…) after it has appended to the chain, while the
+    request's own writers (an extension, a decision) lock the request before they append, and
+    a submission takes the counters before the chain too: so none waits for another in reverse
+    (a deadlock)."""
+    request_id = (
+        ProvisioningRun.objects.filter(pk=run_id).values_list("request_id", flat=True).first()
+    )
+    if request_id is not None:
+        _request_of(request_id, lock=True)
     run = (
         ProvisioningRun.objects.select_for_update(of=("self",))
         .select_related("request__team", "request__template_version__template")
@@ -422,7 +432,7 @@ def _fail(run: ProvisioningRun, step: RunStep, error: str, *, fields: dict) -> N
     if step.operation == StepOperation.APPLY:
         reason = f"step {step.step_id} ({step.action}) failed: {error}"
         if run.kind == RunKind.PROVISION:
-            _compensate(run, reason)
+            _compensate(run, reason, failed=True)
         else:
             _finish(run, RunState.FAILED, error=reason)
         return
@@ -527,15 +537,18 @@ def _end(run: ProvisioningRun, steps: list[RunStep]) -> None:
         _finish(run, RunState.SUCCEEDED)
 
 
-def _compensate(run: ProvisioningRun, reason: str) -> None:
+def _compensate(run: ProvisioningRun, reason: str, *, failed: bool = False) -> None:
     """Undo, newest first, every compensable step that succeeded or failed (a failed step may
-    have got half-way); steps that never ran are skipped."""
+    have got half-way); steps that never ran are skipped. A run undone because a step `failed`
+    (not cancelled) raises the provisioning-failure alert of its request."""
     moved = run_move(run, RunState.COMPENSATING, reason=reason, fields={"error": reason})
     if not moved:
         return
     request = _request_of(run.request_id) if run.request_id else None
     if request is not None and request.state == RequestState.PROVISIONING:
         request_mark_failed(request=request, error=reason)
+        if failed:
+            provisioning_failure_alert(request=request, error=reason)
     steps = list(run.steps.order_by("position"))
     position = max(s.position for s in steps)
     undo = []
@@ -589,6 +602,7 @@ def _finish(run: ProvisioningRun, state: str, *, error: str = "") -> None:
     if run.kind == RunKind.PROVISION and request is not None:
         if state == RunState.SUCCEEDED and request.state == RequestState.PROVISIONING:
             request_mark_ready(request=request, outputs=run.outputs)
+            provisioning_failures_resolve(request=request)
         elif (
             state in (RunState.ROLLED_BACK, RunState.CANCELLED)
             and request.state == RequestState.FAILED

@@ -1,5 +1,6 @@
 """Resource pages for owners (list, detail, extend, delete, the one-time secret), the orphan
-report per team, and cancelling a run from the request page."""
+and drift report per team, resolving a drift finding, and cancelling a run from the request
+page."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from catalog.views.common import act
 from provisioning import selectors, services
 from provisioning.filtersets import ResourceFilterSet
 from provisioning.forms import ExtendForm
+from provisioning.services import drift as drift_services
 from provisioning.services import resources as resource_services
 
 PAGE_SIZE = 50
@@ -46,6 +48,7 @@ def resource_detail(request, uuid):
     user = request.user
     item = resource.request
     secret = getattr(resource, "secret", None)
+    drift = resource.drift_findings.select_related("resolved_by").order_by("-last_seen_at").first()
     return render(
         request,
         "provisioning/resource_detail.html",
@@ -63,6 +66,9 @@ def resource_detail(request, uuid):
             and secret.can_reveal
             and user.pk == resource.requester_id,
             "secret": secret,
+            "drift": drift,
+            "can_accept_drift": drift is not None and drift_services.can_accept(user, drift),
+            "can_reapply_drift": drift is not None and drift_services.can_reapply(user, drift),
         },
     )
 
@@ -120,7 +126,45 @@ def orphan_report(request):
     return render(
         request,
         "provisioning/orphan_report.html",
-        {"groups": selectors.orphan_report(user=request.user)},
+        {
+            "groups": selectors.orphan_report(user=request.user),
+            "drift": selectors.drift_findings_visible(user=request.user),
+        },
+    )
+
+
+def _on_drift(request, uuid, resolve, success: str):
+    finding = get_object_or_404(
+        selectors.drift_findings_visible(user=request.user, include_resolved=True), uuid=uuid
+    )
+    try:
+        resolve(finding=finding, actor=request.user)
+    except drift_services.DriftNotOpen as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success)
+    return redirect("provisioning:resource-detail", uuid=finding.resource.uuid)
+
+
+@login_required
+@require_POST
+def drift_accept(request, uuid):
+    return _on_drift(
+        request,
+        uuid,
+        drift_services.drift_accept,
+        "Accepted: what the backend holds now is what SSOps expects of this resource.",
+    )
+
+
+@login_required
+@require_POST
+def drift_reapply(request, uuid):
+    return _on_drift(
+        request,
+        uuid,
+        drift_services.drift_reapply,
+        "Re-applying the template version: the finding closes when the backend matches again.",
     )
 
 

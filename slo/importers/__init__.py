@@ -1,6 +1,7 @@
 """`slo_import`: SLO files → an import plan (see documents.py).
 
-OpenSLO v1 and v1alpha, Sloth prometheus/v1 and its Kubernetes form (PrometheusServiceLevel),
+OpenSLO v1 and v1alpha (and v2alpha's BudgetAdjustment: planned maintenance), Sloth
+prometheus/v1 and its Kubernetes form (PrometheusServiceLevel),
 Pyrra ServiceLevelObjective; several documents per file, in any mix, and Kubernetes lists
 (`kind: List` and its kin, `items`) of them.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from slo.importers import openslo, openslo_alpha, pyrra, sloth
+from slo.importers import openslo, openslo_alpha, openslo_v2alpha, pyrra, sloth
 from slo.importers.documents import (
     ImportRefused,
     Node,
@@ -26,11 +27,13 @@ __all__ = ["ImportRefused", "Planned", "Ref", "Refused", "plan_file", "plan_text
 FORMATS: dict[str, tuple[Callable[[dict], str], Callable[..., list[Planned]]]] = {
     openslo.API_VERSION: (openslo.describe, openslo.parse),
     openslo_alpha.API_VERSION: (openslo.describe, openslo_alpha.parse),
+    openslo_v2alpha.API_VERSION: (openslo_v2alpha.describe, openslo_v2alpha.parse),
     sloth.K8S_API_VERSION: (sloth.describe, sloth.parse_kubernetes),
     pyrra.API_VERSION: (pyrra.describe, pyrra.parse),
 }
 ACCEPTED = (
-    f"apiVersion: {openslo.API_VERSION} or {openslo_alpha.API_VERSION} (OpenSLO), version: "
+    f"apiVersion: {openslo.API_VERSION} or {openslo_alpha.API_VERSION} (OpenSLO; "
+    f"{openslo_v2alpha.API_VERSION} for BudgetAdjustment), version: "
     f"{sloth.VERSION} or apiVersion: {sloth.K8S_API_VERSION} (Sloth), apiVersion: "
     f"{pyrra.API_VERSION} (Pyrra)"
 )

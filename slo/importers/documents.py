@@ -185,6 +185,8 @@ class Planned:
     team_names: list[str] = field(default_factory=list)
     team_path: str = "metadata.labels.team"
     source_kind: str = "prometheus"
+    # A budget adjustment's indicatorRef: the SLI (or SLO) of its service it adjusts.
+    indicator_ref: str = ""
     # Values for a new object only (one already in SSOps keeps its own): what the file cannot
     # say, such as a Sloth SLO's period.
     defaults: dict[str, Any] = field(default_factory=dict)

@@ -1,3 +1,5 @@
+from slo.models.freezes import FreezeOverride
+from slo.models.maintenance import BudgetAdjustment, MaintenanceSilence
 from slo.models.openslo import (
     AlertCondition,
     AlertNotificationTarget,
@@ -5,7 +7,7 @@ from slo.models.openslo import (
     DataSource,
     Service,
 )
-from slo.models.runtime import AlertDelivery, AlertEvent, AlertState, Snapshot
+from slo.models.runtime import AlertDelivery, AlertEvent, AlertState, PlatformAlert, Snapshot
 from slo.models.slos import SLO, Indicator
 
 __all__ = [
@@ -16,8 +18,12 @@ __all__ = [
     "AlertNotificationTarget",
     "AlertPolicy",
     "AlertState",
+    "BudgetAdjustment",
     "DataSource",
+    "FreezeOverride",
     "Indicator",
+    "PlatformAlert",
+    "MaintenanceSilence",
     "Service",
     "Snapshot",
 ]

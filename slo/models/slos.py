@@ -216,6 +216,13 @@ class SLO(IndicatorFields, OpenSLOObject):
         help_text="Set when the SLO refers to a named SLI; its fields are copied here.",
     )
     alert_policies = models.ManyToManyField(AlertPolicy, related_name="slos", blank=True)
+    min_events = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Low-traffic guard: the fewest events an alert's long window needs before the "
+        "alert may fire. Empty: each alert's default (one bad event alone never fires it); "
+        "0: no guard.",
+    )
     page_alerts = models.BooleanField(default=True)
     ticket_alerts = models.BooleanField(default=True)
     alert_labels = models.JSONField(
@@ -368,8 +375,9 @@ class SLO(IndicatorFields, OpenSLOObject):
             return RatioIndicator(found.counters["numerator"], found.counters["total"], good)
         return QueryIndicator(self.numerator_query, self.total_query, numerator_is_good=good)
 
-    def definition(self) -> SLODefinition:
-        """The engine's view of this SLO (needs service, team and data_source loaded)."""
+    def definition(self, excluded: tuple[tuple[float, float], ...] = ()) -> SLODefinition:
+        """The engine's view of this SLO (needs service, team and data_source loaded), with
+        the maintenance windows to cut out (`excluded`, unix seconds)."""
         return SLODefinition(
             name=self.name,
             service=self.service.name,
@@ -382,6 +390,8 @@ class SLO(IndicatorFields, OpenSLOObject):
             timeslice_seconds=self.timeslice_seconds(),
             source=self.source_key(),
             group_by=tuple(self.group_by or ()),
+            min_events=self.min_events,
+            excluded=excluded,
         )
 
     # -- groups of a grouped SLO --------------------------------------------------------------

@@ -110,6 +110,20 @@ def alertmanager_post(url: str, payload: dict) -> None:
         raise DeliveryFailed(f"Alertmanager answered {response.status_code}: {response.text[:300]}")
 
 
+def alert_send(payload: dict, *, what: str) -> bool:
+    """Post one alert to ALERTMANAGER_URL when it is set, for callers that send again rather
+    than keep an outbox; False (and a warning naming `what`) when it did not arrive."""
+    url = settings.ALERTMANAGER_URL
+    if not url:
+        return False
+    try:
+        alertmanager_post(url, payload)
+    except DeliveryFailed as exc:
+        logger.warning("%s not delivered: %s", what, exc)
+        return False
+    return True
+
+
 @dataclass
 class DeliveryReport:
     delivered: int = 0
@@ -122,11 +136,11 @@ def alert_deliveries_send(*, now: datetime | None = None, limit: int = 500) -> D
     now = now or timezone.now()
     report = DeliveryReport()
     url = settings.ALERTMANAGER_URL
-    blocked: set[int] = set()
-    pending = AlertDelivery.objects.filter(delivered_at=None).select_related("event")
+    blocked: set[str] = set()
+    pending = AlertDelivery.objects.filter(delivered_at=None).select_related("event", "alert")
     for row in pending.order_by("id")[:limit]:
-        if row.state_id in blocked or (row.next_attempt_at and row.next_attempt_at > now):
-            blocked.add(row.state_id)  # later messages of this alert wait for this one
+        if row.stream in blocked or (row.next_attempt_at and row.next_attempt_at > now):
+            blocked.add(row.stream)  # later messages of this alert wait for this one
             report.waiting += 1
             continue
         claimed = (
@@ -135,7 +149,7 @@ def alert_deliveries_send(*, now: datetime | None = None, limit: int = 500) -> D
             .update(claimed_until=now + CLAIM)
         )
         if not claimed:
-            blocked.add(row.state_id)
+            blocked.add(row.stream)
             continue
         row.attempts += 1
         try:
@@ -147,14 +161,14 @@ def alert_deliveries_send(*, now: datetime | None = None, limit: int = 500) -> D
             row.next_attempt_at = now + timedelta(seconds=min(MAX_BACKOFF, 5 * 2**row.attempts))
             row.claimed_until = None
             row.save(update_fields=["attempts", "last_error", "next_attempt_at", "claimed_until"])
-            blocked.add(row.state_id)
+            blocked.add(row.stream)
             report.failed += 1
             labels = row.payload["labels"]
             logger.warning(
-                "%s %s alert of SLO %s kept in the outbox (attempt %s, next after %s): %s",
+                "%s %s alert %s kept in the outbox (attempt %s, next after %s): %s",
                 labels["severity"],
                 row.kind,
-                labels["slo"],
+                _named(labels),
                 row.attempts,
                 _iso(row.next_attempt_at),
                 exc,
@@ -164,16 +178,29 @@ def alert_deliveries_send(*, now: datetime | None = None, limit: int = 500) -> D
             row.delivered_at = timezone.now()
             row.last_error = ""
             row.save(update_fields=["attempts", "delivered_at", "last_error"])
-            if row.event is not None:
-                audit_record(
-                    action="slo.alert.delivered",
-                    object_type="slo.slo",
-                    object_id=row.payload["labels"]["slo"],
-                    payload={
-                        "severity": row.event.severity,
-                        "kind": row.kind,
-                        "attempts": row.attempts,
-                    },
-                )
+            _audit_delivered(row)
         report.delivered += 1
     return report
+
+
+def _named(labels: dict) -> str:
+    if "slo" in labels:
+        return f"of SLO {labels['slo']}"
+    return f"{labels['alertname']} ({labels.get('request') or labels.get('policy') or ''})"
+
+
+def _audit_delivered(row: AlertDelivery) -> None:
+    """A transition's message is audited when Alertmanager took it (refreshes are not)."""
+    if row.alert is not None:
+        audit_record(
+            action="alert.delivered",
+            obj=row.alert,
+            payload={"alertname": row.alert.alertname, "kind": row.kind, "attempts": row.attempts},
+        )
+    elif row.event is not None:
+        audit_record(
+            action="slo.alert.delivered",
+            object_type="slo.slo",
+            object_id=row.payload["labels"]["slo"],
+            payload={"severity": row.event.severity, "kind": row.kind, "attempts": row.attempts},
+        )

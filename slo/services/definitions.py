@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 
 from audit.services import audit_record
 from slo.choices import DataSourceKind
@@ -17,11 +18,14 @@ from slo.models import (
     AlertCondition,
     AlertNotificationTarget,
     AlertPolicy,
+    BudgetAdjustment,
     DataSource,
     Indicator,
     Service,
 )
+from slo.services.maintenance import MIN_REASON, sync_silences_soon
 from teams.models import Team
+from teams.permissions import is_platform_admin
 
 # In dependency order: an object is upserted after everything it may refer to.
 KIND_MODELS: dict[str, type[models.Model]] = {
@@ -32,6 +36,7 @@ KIND_MODELS: dict[str, type[models.Model]] = {
     "AlertPolicy": AlertPolicy,
     "SLI": Indicator,
     "SLO": SLO,
+    "BudgetAdjustment": BudgetAdjustment,
 }
 UNTRACKED = {
     "id",
@@ -210,6 +215,52 @@ class _Importer:
             )
         return source
 
+    def adjusted_slo(self, item: Planned, service: Service) -> SLO | None:
+        """The SLO a budget adjustment's indicatorRef names: an SLO of the service by its own
+        name, or the one SLO of the service that measures the SLI of that name."""
+        name = item.indicator_ref
+        if not name:
+            return None
+        slos = SLO.objects.filter(service=service, parent=None)
+        found = list(slos.filter(name=name)) or list(
+            slos.filter(models.Q(indicator_name=name) | models.Q(indicator__name=name))
+        )
+        path = item.path_of("slo")
+        if not found:
+            raise Refused(path, f"{name!r} is no SLI or SLO of service {service.name}")
+        if len(found) > 1:
+            names = ", ".join(sorted(slo.name for slo in found))
+            raise Refused(
+                path,
+                f"SLI {name!r} is measured by several SLOs of {service.name} ({names}): write "
+                "one BudgetAdjustment per SLO, each naming its SLO",
+            )
+        return found[0]
+
+    def check_late(self, item: Planned, found, obj: BudgetAdjustment) -> None:
+        """A window that has begun changes past figures: adding or moving one needs a reason
+        (and, through the API, a platform admin)."""
+        if obj.first_start > timezone.now():
+            return
+        unchanged = found is not None and (
+            (found.first_start, found.duration_seconds, found.rrule, found.slo_id)
+            == (obj.first_start, obj.duration_seconds, obj.rrule, obj.slo_id)
+        )
+        if unchanged:
+            return
+        actor = self.actor
+        if actor is not None and not is_platform_admin(actor):
+            raise Refused(
+                item.path_of("first_start"),
+                "the window has already begun: only a platform admin may add it",
+            )
+        if len((obj.reason or "").strip()) < MIN_REASON:
+            raise Refused(
+                item.path_of("reason"),
+                f"the window has already begun: say why in this annotation (at least "
+                f"{MIN_REASON} characters)",
+            )
+
     def apply(self, item: Planned) -> str:
         model = KIND_MODELS[item.kind]
         found = model.objects.filter(name=item.name).first()
@@ -231,6 +282,9 @@ class _Importer:
                 obj.indicator = None
             else:
                 obj.copy_indicator_from(obj.indicator)
+        if item.kind == "BudgetAdjustment":
+            obj.slo = self.adjusted_slo(item, obj.service)
+            self.check_late(item, found, obj)
         many = {name: [self.resolve(ref) for ref in refs] for name, refs in item.many.items()}
         try:
             outcome = save_audited(actor=self.actor, obj=obj, many=many, source=self.path)
@@ -239,6 +293,8 @@ class _Importer:
             path = "metadata.name" if name in ("name", "__all__") else item.path_of(name)
             raise Refused(path, " ".join(messages)) from None
         self.done[item.kind, item.name] = obj
+        if item.kind == "BudgetAdjustment" and outcome != "unchanged":
+            transaction.on_commit(sync_silences_soon)
         if item.kind == "SLI":
             for slo in obj.slos.all():  # SLOs that refer to it measure what it now says
                 slo.copy_indicator_from(obj)
@@ -253,7 +309,8 @@ def slo_import_file(
 
     Raises ImportRefused naming the file, the document and the field.
     """
-    return _import(actor, plan_file(path, sloth_period=sloth_period), str(path), default_team)
+    planned = plan_file(path, sloth_period=sloth_period)
+    return import_planned(actor=actor, planned=planned, name=str(path), default_team=default_team)
 
 
 def slo_import_text(
@@ -265,10 +322,14 @@ def slo_import_text(
     sloth_period: str | None = None,
 ) -> ImportReport:
     """slo_import_file for YAML held in memory (`name` stands for the file in messages)."""
-    return _import(actor, plan_text(text, name, sloth_period=sloth_period), name, default_team)
+    planned = plan_text(text, name, sloth_period=sloth_period)
+    return import_planned(actor=actor, planned=planned, name=name, default_team=default_team)
 
 
-def _import(actor, planned: list[Planned], name: str, default_team: Team | None) -> ImportReport:
+def import_planned(
+    *, actor, planned: list[Planned], name: str, default_team: Team | None
+) -> ImportReport:
+    """Upsert the planned objects of one file (`name`), all or nothing."""
     order = list(KIND_MODELS)
     importer = _Importer(actor, name, default_team)
     report = ImportReport(name)

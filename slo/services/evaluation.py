@@ -11,8 +11,9 @@ from django.db import transaction
 from audit.services import audit_record
 from slo import engine
 from slo.choices import AlertEventKind, DataStatus, Severity
-from slo.definitions import Evaluation
+from slo.definitions import MEASURED, Evaluation
 from slo.models import SLO, AlertDelivery, AlertEvent, AlertState, Snapshot
+from slo.selectors import maintenance_windows
 from slo.services.alerts import alert_payload
 from slo.sources.factory import sources_for_run
 
@@ -40,11 +41,22 @@ def slos_for_evaluation(names: Sequence[str] | None = None) -> list[SLO]:
 def slo_evaluate(*, slos: Sequence[SLO], at: datetime) -> list[Evaluation]:
     """Evaluate without recording anything (slo_evaluate's code path)."""
     return engine.evaluate(
-        [slo.definition() for slo in slos],
+        slo_definitions(slos=slos, since=at - MAINTENANCE_LOOKBACK, until=at),
         at,
         sources_for_run(),
         max_groups=settings.SLO_MAX_GROUPS,
     )
+
+
+# Maintenance windows are read this far back: the longest SLO window SSOps allows.
+MAINTENANCE_LOOKBACK = timedelta(days=400)
+
+
+def slo_definitions(*, slos: Sequence[SLO], since: datetime, until: datetime) -> list:
+    """The engine's definitions of the SLOs, each with its maintenance windows between `since`
+    and `until` (its own and its service's)."""
+    excluded = maintenance_windows(slos=slos, since=since, until=until)
+    return [slo.definition(excluded.get(slo.pk, ())) for slo in slos]
 
 
 def slo_batches(*, size: int) -> list[list[int]]:
@@ -67,6 +79,7 @@ def snapshot_of(slo: SLO, at: datetime, ev: Evaluation, *, detail: str | None = 
         error_budget_remaining=ev.error_budget_remaining,
         burn_rates=ev.burn_rates,
         alerts=[alert.as_dict() for alert in ev.alerts],
+        held=[held.as_dict() for held in ev.held],
         time_to_exhaustion=ev.time_to_exhaustion,
         detail=ev.detail if detail is None else detail,
     )
@@ -200,7 +213,7 @@ def _record_alert(slo: SLO, state: AlertState, ev: Evaluation) -> None:
     """Move the alert state on what the data says. Without data nothing moves: no alert fires,
     a firing one is neither refreshed (Alertmanager lets it lapse after its resolve_timeout)
     nor declared resolved on no evidence; it resolves or goes on once data is back."""
-    if ev.data_status != DataStatus.OK:
+    if ev.data_status not in MEASURED:
         return
     enabled = slo.page_alerts if state.severity == Severity.PAGE else slo.ticket_alerts
     pairs = [f"{a.long_window}/{a.short_window}" for a in ev.alerts if a.severity == state.severity]

@@ -1,13 +1,16 @@
 """Prometheus through prometheus-api-client, failing loudly rather than answering wrongly.
 
 - A run's questions — a metric's increase over each of its windows, an expression over each of
-  its windows — are asked many in one request: every query labelled with its position
-  (`label_replace(..., "__ssops_part__", "<n>", "", "")`, a label name Prometheus reserves for
-  internal use, so no series of a user's carries it) and the parts joined with `or`, which keeps
-  them all since their labels differ. Prometheus evaluates each part exactly as it would alone;
-  what this saves is a request, an answer and a thread hand-off per query. Whole questions go
-  in one request until it holds PARTS_PER_REQUEST queries, and the requests of a run go over one
-  pool of `parallel` threads, so that as many are in flight from the first to the last.
+  its windows, or over the pieces of a window that maintenance leaves — are asked many in one
+  request, as long as they are asked at the same moment (a piece ends where a maintenance window
+  begins; without maintenance every window ends at the run's moment). Every query is labelled
+  with its position (`label_replace(..., "__ssops_part__", "<n>", "", "")`, a label name
+  Prometheus reserves for internal use, so no series of a user's carries it) and the parts are
+  joined with `or`, which keeps them all since their labels differ. Prometheus evaluates each
+  part exactly as it would alone; what this saves is a request, an answer and a thread hand-off
+  per query. Per moment, whole questions go in one request until it holds PARTS_PER_REQUEST
+  queries, and the requests of a run go over one pool of `parallel` threads, so that as many are
+  in flight from the first to the last.
 - A request of several parts that fails, for whatever reason (refused, answered with warnings,
   timed out, cut off), is asked again part by part, each query alone, so that a failure stays
   with the query that caused it and the others still answer: the outcome of every query is what
@@ -35,6 +38,7 @@ import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 from urllib3.util.retry import Retry
 
+from slo import maths
 from slo.expressions import fill_window
 from slo.sources.base import (
     CounterGroup,
@@ -43,11 +47,15 @@ from slo.sources.base import (
     Series,
     SeriesKey,
     SourceUnavailable,
+    Span,
+    add_present,
 )
 from slo.windows import promql_duration
 
 # Prometheus refuses a range query of more than 11,000 points per series.
 MAX_POINTS = 10_000
+# Raw samples are read a day at a time, so that no answer grows past a day of samples.
+RAW_CHUNK_SECONDS = 86400
 PARTS_PER_REQUEST = 100
 PART_LABEL = "__ssops_part__"
 Key = TypeVar("Key", bound=Hashable)
@@ -91,6 +99,8 @@ class PrometheusSource:
         self.parallel = parallel
         self.down: SourceUnavailable | None = None
         self.queries = 0  # sent, for the benchmarks' queries per evaluation
+        # Raw samples read for backtests: per group, (first, last) second covered and the series.
+        self._history: dict[CounterGroup, tuple[float, float, list]] = {}
         self._counting = threading.Lock()
         retry = Retry(
             total=retries,
@@ -170,38 +180,47 @@ class PrometheusSource:
         return answers
 
     def _answer(
-        self, questions: Mapping[Key, Sequence[str]], at: datetime
+        self, questions: Mapping[Key, Sequence[tuple[str, float]]]
     ) -> dict[Key, list[Series] | SourceUnavailable]:
-        """Every question's queries answered (in order), or why one of them failed. Whole
-        questions go to a request until it holds PARTS_PER_REQUEST queries or more; the
-        requests go over one pool."""
-        batches: list[list[tuple[Key, str]]] = [[]]
+        """Every question's queries, each asked at its own moment (unix seconds), answered in
+        order, or why one of them failed. A request holds queries of one moment only: per
+        moment, whole questions go to a request until it holds PARTS_PER_REQUEST queries or
+        more. The requests of every moment go over one pool."""
+        by_moment: dict[float, list[list[tuple[Key, int, str]]]] = defaultdict(lambda: [[]])
         for key, queries in questions.items():
-            if len(batches[-1]) >= PARTS_PER_REQUEST:
-                batches.append([])
-            batches[-1].extend((key, query) for query in queries)
-        batches = [batch for batch in batches if batch]
-        moment = at.timestamp()
-        found: dict[Key, list] = defaultdict(list)
-        with ThreadPoolExecutor(min(self.parallel, len(batches)) or 1) as pool:
-            answered = pool.map(lambda batch: self._ask([q for _, q in batch], moment), batches)
-            for batch, answers in zip(batches, answered, strict=True):
-                for (key, _), answer in zip(batch, answers, strict=True):
-                    found[key].append(answer)
+            begun: set[float] = set()
+            for position, (query, moment) in enumerate(queries):
+                batches = by_moment[moment]
+                if moment not in begun and len(batches[-1]) >= PARTS_PER_REQUEST:
+                    batches.append([])
+                begun.add(moment)
+                batches[-1].append((key, position, query))
+        calls = [
+            (moment, batch) for moment, batches in by_moment.items() for batch in batches if batch
+        ]
+        found: dict[Key, list] = {key: [None] * len(queries) for key, queries in questions.items()}
+        with ThreadPoolExecutor(min(self.parallel, len(calls)) or 1) as pool:
+            answered = pool.map(
+                lambda request: self._ask([q for _, _, q in request[1]], request[0]), calls
+            )
+            for (_, batch), answers in zip(calls, answered, strict=True):
+                for (key, position, _), answer in zip(batch, answers, strict=True):
+                    found[key][position] = answer
         return {
-            key: next((a for a in found[key] if isinstance(a, SourceUnavailable)), found[key])
-            for key in questions
+            key: next((a for a in answers if isinstance(a, SourceUnavailable)), answers)
+            for key, answers in found.items()
         }
 
     def range(
         self, query: str, ends: np.ndarray, step: int
     ) -> list[tuple[dict[str, str], np.ndarray]]:
-        """Values at each of `ends` (aligned, `step` apart), one array per series, NaN-filled."""
-        series: dict[tuple, tuple[dict[str, str], np.ndarray]] = {}
-        position = {int(t): i for i, t in enumerate(ends)}
-        for first in range(0, len(ends), MAX_POINTS):
+        """Values at each of `ends` (aligned, `step` apart), one array per series, NaN-filled;
+        long ranges are asked in pieces of MAX_POINTS, in parallel."""
+        ends = np.asarray(ends)
+
+        def piece(first: int) -> list[dict]:
             chunk = ends[first : first + MAX_POINTS]
-            result = self._call(
+            return self._call(
                 self.client.custom_query_range,
                 query,
                 start_time=datetime.fromtimestamp(int(chunk[0]), tz=UTC),
@@ -209,58 +228,134 @@ class PrometheusSource:
                 step=str(step),
                 params={"timeout": f"{self.timeout}s"},
             )
+
+        firsts = list(range(0, len(ends), MAX_POINTS))
+        with ThreadPoolExecutor(min(self.parallel, len(firsts)) or 1) as pool:
+            answers = list(pool.map(piece, firsts))
+        series: dict[tuple, tuple[dict[str, str], np.ndarray]] = {}
+        origin = int(ends[0]) if len(ends) else 0
+        for result in answers:
             for item in result:
                 key = tuple(sorted(item["metric"].items()))
                 labels, values = series.setdefault(
                     key, (item["metric"], np.full(len(ends), np.nan))
                 )
-                for ts, value in item["values"]:
-                    values[position[int(float(ts))]] = float(value)
+                found = np.array(item["values"], dtype=np.float64)  # [unix seconds, "value"]
+                positions = np.round((found[:, 0] - origin) / step).astype(np.int64)
+                values[positions] = found[:, 1]
         return list(series.values())
 
     # -- the Source interface ----------------------------------------------------------------
 
     @staticmethod
-    def increase_query(group: CounterGroup, window: float) -> str:
+    def selector(group: CounterGroup) -> str:
         selector = group.metric
         if group.pushed:
             selector += "{" + ",".join(m.promql() for m in group.pushed) + "}"
+        return selector
+
+    @classmethod
+    def increase_query(cls, group: CounterGroup, window: float) -> str:
+        selector = cls.selector(group)
         return f"sum by ({', '.join(group.by)}) (increase({selector}[{promql_duration(window)}]))"
+
+    def raw_samples(
+        self, group: CounterGroup, start: float, end: float
+    ) -> list[tuple[dict[str, str], np.ndarray, np.ndarray]]:
+        """Every sample of the group's series in [start, end]: (labels, timestamps in ms,
+        values) per series, read a day at a time (range selectors, in parallel)."""
+        cached = self._history.get(group)
+        if cached and cached[0] <= start and end <= cached[1]:
+            return cached[2]
+        selector = self.selector(group)
+        bounds = [float(b) for b in np.arange(start, end, RAW_CHUNK_SECONDS)] + [float(end)]
+
+        def chunk(pair: tuple[float, float]) -> list[dict]:
+            low, high = pair
+            length = promql_duration(round(high - low, 3))
+            return self._call(
+                self.client.custom_query,
+                f"{selector}[{length}]",
+                params={"time": repr(high), "timeout": f"{self.timeout}s"},
+            )
+
+        pieces = list(zip(bounds, bounds[1:], strict=False))
+        with ThreadPoolExecutor(min(self.parallel, len(pieces)) or 1) as pool:
+            answers = list(pool.map(chunk, pieces))
+        found: dict[tuple, tuple[dict[str, str], list]] = {}
+        for answer in answers:
+            for item in answer:
+                key = tuple(sorted(item["metric"].items()))
+                found.setdefault(key, (item["metric"], []))[1].extend(item["values"])
+        series = []
+        for labels, values in found.values():
+            raw = np.array(values, dtype=np.float64)  # [unix seconds, "value"] pairs
+            millis = np.round(raw[:, 0] * 1000).astype(np.int64)
+            # Neighbouring chunks share their edge: keep each timestamp once, in order.
+            millis, first = np.unique(millis, return_index=True)
+            series.append((labels, millis, raw[first, 1]))
+        self._history[group] = (start, end, series)
+        return series
+
+    def increases_between(
+        self, group: CounterGroup, starts: np.ndarray, ends: np.ndarray
+    ) -> dict[SeriesKey, np.ndarray]:
+        starts = np.asarray(starts, dtype=np.float64)
+        ends = np.asarray(ends, dtype=np.float64)
+        if not len(starts):
+            return {}
+        series = self.raw_samples(group, float(starts.min()), float(ends.max()))
+        starts_ms = np.round(starts * 1000).astype(np.int64)
+        ends_ms = np.round(ends * 1000).astype(np.int64)
+        result: dict[SeriesKey, np.ndarray] = {}
+        for labels, millis, values in series:
+            key = group.key_of(labels)
+            found = maths.increases_between(millis, values, starts_ms, ends_ms)
+            result[key] = add_present(result.get(key), found)
+        return result
+
+    def range_values(
+        self, query: str, ends: np.ndarray, step: int
+    ) -> list[tuple[dict[str, str], np.ndarray]]:
+        return self.range(query, ends, step)
 
     def increases(
         self, group: CounterGroup, windows: Sequence[float], at: datetime
-    ) -> GroupIncreases:
-        found = self.increases_of_groups({group: windows}, at)[group]
+    ) -> dict[float, dict[SeriesKey, float]]:
+        end = at.timestamp()
+        found = self.increases_of_groups({group: [(w, end) for w in windows]})[group]
         if isinstance(found, SourceUnavailable):
             raise found
-        return found
+        return {length: values for (length, _), values in found.items()}
 
     def increases_of_groups(
-        self, wanted: Mapping[CounterGroup, Sequence[float]], at: datetime
+        self, wanted: Mapping[CounterGroup, Sequence[Span]]
     ) -> dict[CounterGroup, GroupIncreases | SourceUnavailable]:
         questions = {
-            group: [self.increase_query(group, window) for window in windows]
-            for group, windows in wanted.items()
+            group: [(self.increase_query(group, length), end) for length, end in spans]
+            for group, spans in wanted.items()
         }
         result: dict[CounterGroup, GroupIncreases | SourceUnavailable] = {}
-        for group, answers in self._answer(questions, at).items():
+        for group, answers in self._answer(questions).items():
             if isinstance(answers, SourceUnavailable):
                 result[group] = answers
                 continue
             result[group] = {
-                window: {
+                span: {
                     group.key_of(labels): value for labels, value in series if not math.isnan(value)
                 }
-                for window, series in zip(wanted[group], answers, strict=True)
+                for span, series in zip(wanted[group], answers, strict=True)
             }
         return result
 
     def expression_values(
-        self, wanted: Mapping[str, Sequence[float]], at: datetime
+        self, wanted: Mapping[str, Sequence[Span]]
     ) -> dict[str, ExpressionValues | SourceUnavailable]:
         questions = {
-            expression: [fill_window(expression, promql_duration(w)) for w in windows]
-            for expression, windows in wanted.items()
+            expression: [
+                (fill_window(expression, promql_duration(length)), end) for length, end in spans
+            ]
+            for expression, spans in wanted.items()
         }
         return {
             expression: (
@@ -268,7 +363,7 @@ class PrometheusSource:
                 if isinstance(answers, SourceUnavailable)
                 else dict(zip(wanted[expression], answers, strict=True))
             )
-            for expression, answers in self._answer(questions, at).items()
+            for expression, answers in self._answer(questions).items()
         }
 
     def slice_increases(
@@ -280,9 +375,11 @@ class PrometheusSource:
     def instant_values(
         self, queries: Sequence[str], at: datetime
     ) -> dict[str, Series | SourceUnavailable]:
+        moment = at.timestamp()
+        questions = {query: [(query, moment)] for query in queries}
         return {
             query: answers if isinstance(answers, SourceUnavailable) else answers[0]
-            for query, answers in self._answer({query: [query] for query in queries}, at).items()
+            for query, answers in self._answer(questions).items()
         }
 
     def slice_values(self, query: str, ends: np.ndarray) -> np.ndarray:

@@ -1,5 +1,7 @@
 """Formatting of SLO figures for pages: a missing figure shows as a dash, never as 0 or 100 %."""
 
+from datetime import UTC, datetime
+
 from django import template
 
 from slo.choices import DataStatus
@@ -44,3 +46,11 @@ def status_colour(value):
 @register.filter
 def get(mapping, key):
     return (mapping or {}).get(key)
+
+
+@register.filter
+def unix_time(seconds):
+    """Unix seconds as "YYYY-MM-DD HH:MM" (UTC)."""
+    if _missing(seconds):
+        return "—"
+    return datetime.fromtimestamp(float(seconds), tz=UTC).strftime("%Y-%m-%d %H:%M")

@@ -10,6 +10,7 @@ from tests.bad_input.common import (
     api_body,
     changes_nothing,
 )
+from tests.factories import api_key
 
 pytestmark = pytest.mark.django_db
 
@@ -125,15 +126,10 @@ def test_bad_values_in_the_runbook_form_come_back_on_the_form(
 def test_the_cli_refuses_bad_parameters_and_names_that_leave_their_path(
     live_server, tmp_path, monkeypatch, capsys, bob, free_text
 ):
-    from rest_framework.authtoken.models import Token
-
     from ssops_cli.main import main
 
     monkeypatch.setenv("SSOPS_CONFIG", str(tmp_path / "config.json"))
-    assert (
-        main(["login", "--url", live_server.url, "--token", Token.objects.create(user=bob).key])
-        == 0
-    )
+    assert main(["login", "--url", live_server.url, "--token", api_key(bob)]) == 0
     capsys.readouterr()
     create = ["request", "create", "free-text", "--team", "payments"]
     cases = [

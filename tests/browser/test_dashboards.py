@@ -6,7 +6,6 @@ PNG; the on-call page refreshes itself."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from provisioning.models import RunbookRun
@@ -15,21 +14,6 @@ from tests.dashboards import data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture
-def open_as(live_server, page_factory):
-    """A page signed in as `user` (the session cookie of a forced login)."""
-
-    def sign_in(user, **options):
-        client = Client()
-        client.force_login(user)
-        page = page_factory(**options)
-        cookie = client.cookies["sessionid"].value
-        page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
-        return page
-
-    return sign_in
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ SSOps serves (no console error, no request to another host, under the site's CSP
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from catalog.models import Request, RequestTransition
@@ -18,19 +17,6 @@ from tests.catalog.conftest import publish, template_document
 from tests.metrics.conftest import AFTER, DAY, moment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def open_as(live_server, page_factory):
-    def sign_in(user):
-        client = Client()
-        client.force_login(user)
-        page = page_factory()
-        cookie = client.cookies["sessionid"].value
-        page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
-        return page
-
-    return sign_in
 
 
 def test_the_rating_is_offered_once_the_request_finishes(

@@ -121,17 +121,22 @@ def test_the_requester_or_a_team_admin_cancels(submit, gadget, bob, carol, alice
     assert request_cancel(request=submit("gadget"), actor=alice).state == "cancelled"
 
 
-def test_an_undecided_request_expires_after_its_due_time(submit, gadget):
+def test_an_undecided_request_expires_as_long_after_its_due_time_as_it_had_before(submit, gadget):
     request = submit("gadget")
     assert requests_expire_due() == {"approval_overdue": 0, "ttl_reached": 0}
-    due = request.approval_due_at
+    due, expires = request.approval_due_at, request.approval_expires_at
     assert due - timezone.now() == pytest.approx(
         dt.timedelta(hours=24), abs=dt.timedelta(minutes=1)
     )
-    assert requests_expire_due(now=due + dt.timedelta(seconds=1))["approval_overdue"] == 1
+    assert expires - due == dt.timedelta(hours=24)
+    # Overdue, it is escalated (test_approval_nudges.py) rather than dropped.
+    assert requests_expire_due(now=due + dt.timedelta(seconds=1))["approval_overdue"] == 0
+    assert requests_expire_due(now=expires)["approval_overdue"] == 1
     request.refresh_from_db()
     assert request.state == "expired" and request.reservation.state == "released"
-    assert request.transitions.last().reason == "no decision before the approval due time"
+    assert request.transitions.last().reason == (
+        "no decision before the approval expired (overdue since its due time)"
+    )
 
 
 def test_the_expiry_job_is_in_the_beat_schedule_with_an_expiry():

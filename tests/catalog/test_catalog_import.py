@@ -33,14 +33,15 @@ def test_it_imports_the_shipped_definitions_and_is_idempotent(capsys):
         "restart-deployment",
     }
     assert Template.objects.get(slug="postgres-database").latest_version.version == "1.0.0"
-    assert Policy.objects.count() == 4
+    assert Policy.objects.count() == 5
+    assert Template.objects.get(slug="restart-deployment").latest_version.version == "1.1.0"
     assert {t.risk_tier for t in Template.objects.all()} == {"low", "medium", "high"}
     published = AuditEvent.objects.filter(action="template.published").count()
-    assert published == 5
+    assert published == 6
     run()
     assert (
         "0 template version(s) published, 0 polic(ies) saved, 0 runbook(s) published, "
-        "13 unchanged" in capsys.readouterr().out
+        "15 unchanged" in capsys.readouterr().out
     )
     assert AuditEvent.objects.filter(action="template.published").count() == published
 

@@ -5,10 +5,10 @@ import json
 import stat
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from catalog.models import Request
 from ssops_cli.main import main
+from tests.factories import api_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,7 +20,7 @@ def cli(live_server, tmp_path, monkeypatch, capsys):
 
     def run(*argv, user=None):
         if user is not None:
-            token = Token.objects.get_or_create(user=user)[0].key
+            token = api_key(user)
             assert main(["login", "--url", live_server.url, "--token", token]) == 0
             capsys.readouterr()
         status = main([str(a) for a in argv])
@@ -32,7 +32,7 @@ def cli(live_server, tmp_path, monkeypatch, capsys):
 
 
 def test_login_checks_the_token_and_keeps_it_private(cli, live_server, bob, capsys):
-    token = Token.objects.create(user=bob).key
+    token = api_key(bob)
     assert main(["login", "--url", live_server.url, "--token", "wrong"]) == 1
     assert "answered 401" in capsys.readouterr().err
     assert not cli.config.exists()

@@ -86,7 +86,7 @@ def test_an_enforced_policy_raises_the_risk_tier(widget, submit, make_policy):
 def test_every_decision_is_stored_with_version_digest_and_latency(widget, submit, demo_policies):
     request = submit(parameters={"name": "payments-one"})
     decisions = PolicyDecision.objects.filter(request=request)
-    assert decisions.count() == 4
+    assert decisions.count() == 5
     assert len({d.input_digest for d in decisions}) == 1
     for decision in decisions:
         assert decision.policy_version.number == 1 and 0 < decision.latency_ms < 50

@@ -113,7 +113,8 @@ def test_usage_by_api_for_members_and_changes_by_platform_admins(
         "/api/teams/payments/budget/", {"monthly_limit": "50.00", "currency": "EUR"}, format="json"
     )
     assert budget.json()["monthly_limit"] == "50.00"
-    assert [q["kind"] for q in admin.get("/api/teams/payments/quotas/").json()] == ["widget"]
+    quotas = admin.get("/api/teams/payments/quotas/").json()
+    assert quotas["count"] == 1 and [q["kind"] for q in quotas["results"]] == ["widget"]
 
 
 def test_the_usage_page_shows_quotas_and_budget(client, submit, widget, team, bob, charlie):

@@ -156,3 +156,36 @@ def test_the_action_registry_is_the_seam_for_the_provisioner(monkeypatch):
     assert implementation_for("runbook.flush-cache") is print
     with pytest.raises(KeyError):
         register_implementation("terraform.apply", print)
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ({"service": "${{ parameters.nope }}"}, "spec.target.service: must be a name or"),
+        ({"service": "${{ parameters.cpu }}"}, "spec.target.service: parameter 'cpu' is not text"),
+        ({"service": "Not A Name"}, "spec.target.service: a service name"),
+        ({"service": "svc-${{ parameters.name }}"}, "spec.target.service: a service name"),
+        ({"environment": "name"}, "spec.target.service: name the service"),
+        ({"service": "checkout", "environment": "stage"}, "spec.target.environment: name the"),
+        ({"service": "checkout", "environment": "cpu"}, "spec.target.environment: parameter"),
+        ({"service": "checkout", "envirnoment": "name"}, "spec.target.envirnoment: unknown field"),
+    ],
+)
+def test_a_target_names_a_service_and_the_parameter_of_its_environment(target, expected):
+    found = errors_of(template_document("widget", target=target))
+    assert any(error.startswith(expected) for error in found), found
+
+
+def test_a_request_changes_the_service_its_parameters_name():
+    from catalog.template_spec import target_of
+
+    spec, errors = lint_template(
+        template_document("widget", target={"service": "${{ parameters.name }}"})
+    )
+    assert errors == [] and spec.target == {"service": "${{ parameters.name }}"}
+    schema = spec.parameters
+    assert target_of(spec.target, {"name": "checkout"}, schema) == ("checkout", "")
+    fixed = {"service": "checkout", "environment": "name"}
+    assert target_of(fixed, {"name": "prod"}, schema) == ("checkout", "prod")
+    assert target_of({}, {"name": "checkout"}, schema) == ("", "")
+    assert lint_template(template_document("widget"))[0].target == {}  # templates without one

@@ -57,7 +57,9 @@ def every_path(submit, widget, gadget, vault, carol, alice, make_policy):
     cancelled = submit("gadget")
     request_cancel(request=cancelled, actor=cancelled.requester)
     overdue = submit("gadget")
-    Request.objects.filter(pk=overdue.pk).update(approval_due_at=later(-1))
+    Request.objects.filter(pk=overdue.pk).update(
+        approval_due_at=later(-2), approval_expires_at=later(-1)
+    )
     requests_expire_due()
     approved_then_cancelled = submit("gadget")
     request_transition(request=approved_then_cancelled, to_state="approved", actor=alice)
@@ -93,6 +95,7 @@ def test_the_attachments_say_what_was_decided_reserved_and_approved(
     assert {d["policy"] for d in approved.payload["decisions"]} == {
         "budget-guard",
         "elevated-access-limits",
+        "error-budget-freeze",
         "naming-convention",
         "production-changes",
     }

@@ -10,7 +10,14 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from audit.services import audit_record
 
 PUBLIC = {"healthz", "metrics", "login", "logout"}
-SAMPLES = {"uuid": str(uuid.uuid4()), "pk": "1", "id": "1", "format": "json", "object_id": "1"}
+SAMPLES = {
+    "uuid": str(uuid.uuid4()),
+    "pk": "1",
+    "id": "1",
+    "number": "1",
+    "format": "json",
+    "object_id": "1",
+}
 
 
 def _sample(match: re.Match) -> str:
@@ -74,10 +81,10 @@ def test_an_outsider_sees_nothing_of_another_team(api_as, client, alice, charlie
 
 @pytest.mark.django_db
 def test_a_token_authenticates_the_api(client, alice):
-    from rest_framework.authtoken.models import Token
+    from tests.factories import api_key
 
-    token = Token.objects.create(user=alice)
-    response = client.get("/api/teams/", headers={"Authorization": f"Token {token.key}"})
+    key = api_key(alice)
+    response = client.get("/api/teams/", headers={"Authorization": f"Token {key}"})
     assert response.status_code == 200
     assert [t["slug"] for t in response.json()["results"]] == ["payments"]
     assert client.get("/api/teams/", headers={"Authorization": "Token nope"}).status_code == 401

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -27,14 +28,17 @@ from django.test import Client, TestCase
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from accounts.services import personal_token_create, service_token_create
 from audit.authz import HIDDEN_OBJECTS
 from audit.models import AuditEvent
 from catalog.services import policy_save, request_submit
 from metrics import catalogue
+from metrics.models import UnexpectedActor
 from metrics.services import incident_open, rating_submit
 from provisioning import crypto
-from provisioning.models import OrphanFinding, Resource, ResourceSecret
+from provisioning.models import DriftFinding, OrphanFinding, Resource, ResourceSecret
 from provisioning.services import runbook_run_start
+from slo.models import BudgetAdjustment, Service
 from teams.choices import PlatformGroup, TeamRole
 from tests.catalog.conftest import publish, template_document
 from tests.dashboards import data
@@ -85,6 +89,17 @@ MATRIX = [
     ("schema", "GET", None,                        401, 200, 200, 200, 200, 200, 200, 200),
     ("api-docs", "GET", None,                      401, 200, 200, 200, 200, 200, 200, 200),
     ("api:me", "GET", None,                        401, 200, 200, 200, 200, 200, 200, 200),
+    # --- API: tokens (a person's own; a team's service tokens: its admins manage them) ---------
+    ("api:token-list", "GET", None,                401, 200, 200, 200, 200, 200, 200, 200),
+    ("api:token-list", "POST", None,               401, 201, 201, 201, 201, 201, 201, 201),
+    ("api:token-detail", "GET", "token",           401, 404, 200, 404, 404, 404, 404, 404),
+    ("api:token-revoke", "POST", "token",          401, 404, 200, 404, 404, 404, 404, 404),
+    ("api:token-rotate", "POST", "token",          401, 404, 201, 404, 404, 404, 404, 404),
+    ("api:service-token-list", "GET", None,        401, 200, 200, 200, 200, 200, 200, 200),
+    ("api:service-token-list", "POST", None,       401, 403, 403, 403, 201, 403, 403, 201),
+    ("api:service-token-detail", "GET", "svc_token", 401, 404, 200, 200, 200, 404, 200, 200),
+    ("api:service-token-rotate", "POST", "svc_token", 401, 404, 403, 403, 201, 404, 403, 201),
+    ("api:service-token-revoke", "POST", "svc_token", 401, 404, 403, 403, 200, 404, 403, 200),
     # --- API: teams, quotas and budgets (set by platform admins) -------------------------------
     ("api:team-list", "GET", None,                 401, 200, 200, 200, 200, 200, 200, 200),
     ("api:team-detail", "GET", "team",             401, 404, 200, 200, 200, 404, 200, 200),
@@ -127,6 +142,11 @@ MATRIX = [
     ("api:resource-reveal-secret", "POST", "resource",
                                                    401, 404, 200, 403, 403, 404, 403, 403),
     ("api:orphan-finding-list", "GET", None,       401, 200, 200, 200, 200, 200, 200, 200),
+    # Drift: the team's admins (and platform admins) accept a change; they and on-call re-apply.
+    ("api:drift-finding-list", "GET", None,        401, 200, 200, 200, 200, 200, 200, 200),
+    ("api:drift-finding-detail", "GET", "drift",   401, 404, 200, 200, 200, 200, 200, 200),
+    ("api:drift-finding-accept", "POST", "drift",  401, 404, 403, 403, 200, 403, 403, 200),
+    ("api:drift-finding-reapply", "POST", "drift", 401, 404, 403, 403, 200, 200, 403, 200),
     # --- API: runbooks (on-call and the team's members run; another on-call engineer or a team
     # approver approves, never the one who asked) ----------------------------------------------
     ("api:runbook-list", "GET", None,              401, 200, 200, 200, 200, 200, 200, 200),
@@ -148,6 +168,21 @@ MATRIX = [
     ("api:slo-detail", "DELETE", "slo",            401, 404, 403, 403, 204, 403, 403, 204),
     ("api:slo-snapshots", "GET", "slo",            401, 404, 200, 200, 200, 200, 200, 200),
     ("api:slo-alert-events", "GET", "slo",         401, 404, 200, 200, 200, 200, 200, 200),
+    ("api:slo-backtest", "GET", "slo",             401, 404, 200, 200, 200, 200, 200, 200),
+    # A backtest of an SLO as edited: whoever may save it (the team's admins, platform admins).
+    ("api:slo-backtest-draft", "POST", None,       401, 403, 403, 403, 200, 403, 403, 200),
+    # Planned maintenance: the team's admins plan their services' windows ahead of time.
+    ("api:budget-adjustment-list", "GET", None,    401, 200, 200, 200, 200, 200, 200, 200),
+    ("api:budget-adjustment-list", "POST", None,   401, 403, 403, 403, 201, 403, 403, 201),
+    ("api:budget-adjustment-detail", "GET", "adjustment",
+                                                   401, 404, 200, 200, 200, 200, 200, 200),
+    ("api:budget-adjustment-detail", "DELETE", "adjustment",
+                                                   401, 404, 403, 403, 204, 403, 403, 204),
+    # The deploy gate: payments' service has a paging SLO, so it answers 409 (frozen); only a
+    # platform admin lifts a freeze.
+    ("api:gate-detail", "GET", "service",          401, 404, 409, 409, 409, 409, 409, 409),
+    ("api:gate-override", "POST", "service",       401, 404, 403, 403, 403, 403, 403, 201),
+    ("api:gate-override", "DELETE", "service",     401, 404, 403, 403, 403, 403, 403, 204),
     # --- API: platform metrics and reports (billing and job runs: those who see totals) -------
     ("api:platform-metric-list", "GET", None,      401, 200, 200, 200, 200, 200, 200, 200),
     ("api:platform-metric-detail", "GET", "metric", 401, 200, 200, 200, 200, 200, 200, 200),
@@ -160,6 +195,7 @@ MATRIX = [
     ("api:billing-row-list", "GET", None,          401, 403, 403, 403, 403, 200, 200, 200),
     ("api:budget-list", "GET", None,               401, 200, 200, 200, 200, 200, 200, 200),
     ("api:audit-gap-list", "GET", None,            401, 200, 200, 200, 200, 200, 200, 200),
+    ("api:unexpected-actor-list", "GET", None,     401, 200, 200, 200, 200, 200, 200, 200),
     ("api:job-run-list", "GET", None,              401, 403, 403, 403, 403, 200, 200, 200),
     ("api:job-run-overview", "GET", None,          401, 403, 403, 403, 403, 200, 200, 200),
     ("api:probe-list", "GET", None,                401, 200, 200, 200, 200, 200, 200, 200),
@@ -170,6 +206,8 @@ MATRIX = [
     ("api:incident-actions", "GET", "incident",    401, 404, 200, 200, 200, 200, 200, 200),
     ("api:incident-actions", "POST", "incident",   401, 404, 403, 403, 403, 201, 403, 201),
     ("api:incident-resolve", "POST", "incident",   401, 404, 403, 403, 403, 200, 403, 200),
+    ("api:incident-acknowledge", "POST", "incident",
+                                                   401, 404, 403, 403, 403, 200, 403, 200),
     ("api:rating-list", "GET", None,               401, 200, 200, 200, 200, 200, 200, 200),
     # The request is named in the body: a 404 there is not audited (see README).
     ("api:rating-list", "POST", None,              401, 404, 201, 403, 403, 404, 403, 403),
@@ -177,6 +215,7 @@ MATRIX = [
     ("catalog:template-list", "GET", None,         LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("catalog:template-detail", "GET", "template", LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("catalog:request-create", "GET", "template",  LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    ("catalog:request-freeze", "GET", "template",  LOGIN, 200, 200, 200, 200, 200, 200, 200),
     # 200: the form again, its team field refusing payments (not one of the caller's teams).
     ("catalog:request-create", "POST", "template", LOGIN, 200, DONE, DONE, DONE, 200, 200, DONE),
     ("catalog:request-list", "GET", None,          LOGIN, 200, 200, 200, 200, 200, 200, 200),
@@ -190,10 +229,17 @@ MATRIX = [
     ("catalog:approval-inbox", "GET", None,        LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("catalog:team-list", "GET", None,             LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("catalog:team-usage", "GET", "team",          LOGIN, 404, 200, 200, 200, 404, 200, 200),
+    # Rollbacks offered on an incident's page: platform admins only.
+    ("catalog:template-version-deprecate", "POST", "version",
+                                                   LOGIN, 403, 403, 403, 403, 403, 403, DONE),
+    ("catalog:policy-restore", "POST", "policy_version",
+                                                   LOGIN, 403, 403, 403, 403, 403, 403, DONE),
     ("provisioning:run-cancel", "POST", "run",          LOGIN, 404, REFUSED, 403, REFUSED, 404, 403,
                                                    REFUSED),
     ("provisioning:resource-list", "GET", None,         LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("provisioning:orphan-report", "GET", None,         LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    ("provisioning:drift-accept", "POST", "drift",      LOGIN, 404, 403, 403, DONE, 403, 403, DONE),
+    ("provisioning:drift-reapply", "POST", "drift",     LOGIN, 404, 403, 403, DONE, DONE, 403, DONE),  # noqa: E501
     ("provisioning:resource-detail", "GET", "resource", LOGIN, 404, 200, 200, 200, 404, 200, 200),
     ("provisioning:resource-extend", "POST", "resource", LOGIN, 404, DONE, DONE, DONE, 404, 403, DONE),  # noqa: E501
     ("provisioning:resource-delete", "POST", "resource", LOGIN, 404, DONE, DONE, DONE, 404, 403, DONE),  # noqa: E501
@@ -214,15 +260,38 @@ MATRIX = [
     ("slo:slo-list", "GET", None,                  LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("slo:plotly-js", "GET", None,                 LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("slo:slo-detail", "GET", "slo",               LOGIN, 404, 200, 200, 200, 200, 200, 200),
+    ("slo:slo-new", "GET", None,                   LOGIN, 403, 403, 403, 200, 403, 403, 200),
+    ("slo:slo-edit", "GET", "slo",                 LOGIN, 404, 403, 403, 200, 403, 403, 200),
+    ("slo:maintenance-list", "GET", None,          LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    # 200: the form again, saying who may plan (or, for the outsider, that the service is not
+    # one of theirs).
+    ("slo:maintenance-list", "POST", None,         LOGIN, 200, 200, 200, DONE, 200, 200, DONE),
     ("metrics:metric-list", "GET", None,               LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("metrics:metric-detail", "GET", "metric",         LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    ("metrics:metric-rows", "GET", "metric",           LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    ("metrics:survey", "POST", None,                   LOGIN, DONE, DONE, DONE, DONE, DONE, DONE,
+                                                       DONE),
     ("metrics:budgets", "GET", None,                   LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("metrics:incident-list", "GET", None,             LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("metrics:incident-open", "POST", None,            LOGIN, 403, 403, 403, 403, DONE, 403, DONE),
+    ("metrics:incident-detail", "GET", "incident",     LOGIN, 404, 200, 200, 200, 200, 200, 200),
+    ("metrics:incident-acknowledge", "POST", "incident",
+                                                       LOGIN, 404, 403, 403, 403, DONE, 403, DONE),
     ("metrics:incident-action", "POST", "incident",    LOGIN, 404, 403, 403, 403, DONE, 403, DONE),
     ("metrics:incident-resolve", "POST", "incident",   LOGIN, 404, 403, 403, 403, DONE, 403, DONE),
     ("metrics:request-rating", "GET", "finished",      LOGIN, 404, 200, 200, 200, 404, 200, 200),
     ("metrics:request-rating", "POST", "finished",     LOGIN, 404, DONE, 403, 403, 404, 403, 403),
+    # --- pages: tokens ---------------------------------------------------------------------------
+    ("accounts:token-list", "GET", None,           LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    # 200: the page that shows the new key once.
+    ("accounts:token-list", "POST", None,          LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    ("accounts:token-revoke", "POST", "token",     LOGIN, 404, DONE, 404, 404, 404, 404, 404),
+    ("accounts:service-token-list", "GET", None,   LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    ("accounts:service-token-list", "POST", None,  LOGIN, 403, 403, 403, 200, 403, 403, 200),
+    ("accounts:service-token-rotate", "POST", "svc_token",
+                                                   LOGIN, 404, 403, 403, 200, 404, 403, 200),
+    ("accounts:service-token-revoke", "POST", "svc_token",
+                                                   LOGIN, 404, 403, 403, DONE, 404, 403, DONE),
     # --- pages: dashboards (everyone signed in; each sees their scope) -------------------------
     ("dashboards:executive", "GET", None,          LOGIN, 200, 200, 200, 200, 200, 200, 200),
     ("dashboards:oncall", "GET", None,             LOGIN, 200, 200, 200, 200, 200, 200, 200),
@@ -252,6 +321,18 @@ def _policy(slug: str) -> dict:
 
 # What each write sends: valid input, so that whoever may do it gets through.
 BODIES = {
+    ("api:token-list", "POST"): {"name": "matrix", "scopes": ["read"]},
+    ("api:token-rotate", "POST"): {"overlap_hours": 1},
+    ("api:service-token-list", "POST"): {"team": "payments", "name": "matrix", "scopes": ["read"]},
+    ("api:service-token-rotate", "POST"): {"overlap_hours": 1},
+    ("accounts:token-list", "POST"): {"name": "matrix", "scopes": ["read"], "days": 7},
+    ("accounts:service-token-list", "POST"): {
+        "team": "payments",
+        "name": "matrix",
+        "scopes": ["read"],
+        "days": 7,
+    },
+    ("accounts:service-token-rotate", "POST"): {"overlap_hours": 1},
     ("api:team-budget", "PUT"): {"monthly_limit": "100.00"},
     ("api:team-set-quota", "PUT"): {"max_count": 5},
     ("api:template-deprecate", "POST"): {"version": "1.0.0", "reason": "superseded"},
@@ -276,6 +357,20 @@ BODIES = {
     ("api:slo-detail", "PATCH"): {"description": "checked"},
     ("api:incident-list", "POST"): {"title": "queue stuck", "team": "payments"},
     ("api:incident-actions", "POST"): {"description": "restarted the worker"},
+    ("api:slo-backtest-draft", "POST"): NEW_SLO,
+    ("api:budget-adjustment-list", "POST"): {
+        "name": "payments-window-two",
+        "service": "svc-payments",
+        "first_start": "2099-01-01T02:00:00Z",
+        "duration_seconds": 1800,
+    },
+    ("api:gate-override", "POST"): {"hours": 2, "reason": "the fix ships with this release"},
+    ("slo:maintenance-list", "POST"): {
+        "name": "payments-window-three",
+        "service": "svc-payments",
+        "first_start": "2099-01-01 02:00",
+        "minutes": 30,
+    },
     ("catalog:request-create", "POST"): {
         "team": "payments",
         "param_name": "payments-form",
@@ -294,6 +389,7 @@ BODIES = {
     ("metrics:incident-open", "POST"): {"title": "queue stuck", "team": "payments"},
     ("metrics:incident-action", "POST"): {"description": "restarted the worker"},
     ("metrics:request-rating", "POST"): {"score": "4"},
+    ("metrics:survey", "POST"): {"score": "8"},
 }
 
 
@@ -367,6 +463,14 @@ def build_world() -> SimpleNamespace:
         lambda user, team: incident_open(actor=pager, title=f"{team.slug} is slow", team=team)
     )
     slos = both(lambda user, team: data.add_slos(team, 1)[0])
+    adjustments = both(
+        lambda user, team: BudgetAdjustment.objects.create(
+            name=f"{team.slug}-window",
+            service=Service.objects.get(name=f"svc-{team.slug}"),
+            first_start=timezone.now() + timedelta(days=30),
+            duration_seconds=3600,
+        )
+    )
     both(lambda user, team: data.add_costs(team))
     both(lambda user, team: data.add_metric_days(team, 2))
     data.add_metric_days(None, 2)
@@ -384,6 +488,31 @@ def build_world() -> SimpleNamespace:
         )
     )
     rating_submit(actor=users["outsider"], request=ready[1], score=5, comment="search-rated")
+    personal = personal_token_create(actor=users["member"], name="bob's", scopes=["read"]).token
+    drifts = both(
+        lambda user, team: DriftFinding.objects.create(
+            resource=Resource.objects.filter(team=team).first(),
+            team=team,
+            differences=[{"what": "role.connection_limit", "expected": -1, "found": 5}],
+            first_seen_at=now,
+            last_seen_at=now,
+        )
+    )
+    both(
+        lambda user, team: UnexpectedActor.objects.create(
+            rule="no_role",
+            key=f"{team.slug}-1",
+            actor="intruder",
+            team=team,
+            occurred_at=now,
+            detail=f"{team.slug}-intruder did something",
+            found_at=now,
+        )
+    )
+    service_tokens = [
+        service_token_create(actor=users["platform_admin"], team=t, name="ci", scopes=["read"])
+        for t in (payments, search)
+    ]
     runs = [item.runs.get() for item in ready]
     step = runs[0].steps.order_by("position").first()
     resource = Resource.objects.get(request=ready[0], kind="access.grant")
@@ -401,6 +530,7 @@ def build_world() -> SimpleNamespace:
         "team": {"slug": "payments"},
         "quota": {"slug": "payments", "kind": "widget"},
         "policy": {"slug": "guard"},
+        "policy_version": {"slug": "guard", "number": 1},
         "request": {"uuid": pending[0].uuid},
         "finished": {"uuid": ready[0].uuid},
         "run": {"uuid": runs[0].uuid},
@@ -410,8 +540,13 @@ def build_world() -> SimpleNamespace:
         "rb_run": {"uuid": runbook_runs[0].uuid},
         "event": {"uuid": event.uuid},
         "slo": {"key": slos[0].name},
+        "service": {"service": slos[0].service.name},
+        "adjustment": {"name": adjustments[0].name},
         "metric": {"key": "M1"},
         "incident": {"uuid": incidents[0].uuid},
+        "token": {"uuid": personal.uuid},
+        "svc_token": {"uuid": service_tokens[0].token.uuid},
+        "drift": {"uuid": drifts[0].uuid},
     }
     # What would give away each team's objects if another team's list showed it.
     world.markers = {}
@@ -431,6 +566,10 @@ def build_world() -> SimpleNamespace:
             *(str(s.uuid) for s in run.steps.all()),
             *(str(r.uuid) for r in Resource.objects.filter(team=team)),
             *(str(e.uuid) for e in AuditEvent.objects.filter(team_id=team.pk)),
+            str(service_tokens[index].token.uuid),
+            f"ci@{team.slug}",
+            str(drifts[index].uuid),
+            f"{team.slug}-intruder",
         }
     world.markers["search"].add("search-rated")
     # What each team's own lists must show (so that an absent marker means a hidden object).
@@ -445,6 +584,9 @@ def build_world() -> SimpleNamespace:
             "event": str(AuditEvent.objects.filter(team_id=team.pk).last().uuid),
             "slo": slos[index].name,
             "incident": f"{team.slug} is slow",
+            "svc_token": f"ci@{team.slug}",
+            "drift": str(drifts[index].uuid),
+            "actor": f"{team.slug}-intruder",
         }
         for index, team in enumerate(world.teams)
     }
@@ -644,6 +786,9 @@ LISTS = [
     "/api/audit-gaps/",
     "/api/incidents/",
     "/api/ratings/",
+    "/api/service-tokens/",
+    "/api/drift-findings/",
+    "/api/unexpected-actors/",
     "/api/platform-metrics/",
     *(f"/api/platform-metrics/{m.key}/rows/?period=month" for m in catalogue.METRICS),
     "/requests/?team=payments",
@@ -659,6 +804,7 @@ LISTS = [
     "/platform-metrics/",
     "/platform-metrics/budgets/",
     "/incidents/",
+    "/accounts/service-tokens/",
     "/dashboards/executive/",
     "/dashboards/oncall/",
 ]
@@ -674,6 +820,11 @@ SHOWS_OWN = {
     "/api/audit/events/": "event",
     "/api/slos/": "slo",
     "/api/incidents/": "incident",
+    "/api/service-tokens/": "svc_token",
+    "/api/drift-findings/": "drift",
+    "/api/unexpected-actors/": "actor",
+    "/dashboards/oncall/": "actor",
+    "/accounts/service-tokens/": "svc_token",
     "/requests/": "request",
     "/resources/": "resource",
     "/runbooks/": "rb_run",

@@ -1,13 +1,18 @@
-"""The beat schedule is complete and safe; spans can be stored for the debug dashboard."""
+"""The beat schedule is complete and safe; spans can be stored for the debug dashboard, and
+every request is traced, whatever its path and whichever server runs SSOps."""
 
 import pytest
+import requests
 from celery.schedules import crontab, schedule
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from rest_framework.authtoken.models import Token
 
 from core.models import TraceSpan
 from core.telemetry import DatabaseSpanExporter
 from ssops_site.celery import app
+from tests.helpers import wait_for
+from tests.services.web_server import KINDS, WebServer
 
 
 def _period_seconds(entry) -> float:
@@ -74,3 +79,44 @@ def test_health_and_metrics_requests_are_not_traced(client, stored_spans):
     client.get("/healthz")
     client.get("/metrics")
     assert not TraceSpan.objects.filter(kind="SERVER").exists()
+
+
+# ¦, U+0082 and U+D4736 in a path: the development server gives OpenTelemetry no request
+# target, and rebuilding one from Django's decoded path as Latin-1 failed (a 500, no span).
+OUTSIDE_LATIN1 = "/api/teams/\xa6\x82\U000d4736/"
+AS_SENT = "/api/teams/%C2%A6%C2%82%F3%94%9C%B6/"
+
+
+@pytest.mark.django_db
+def test_a_path_outside_latin1_is_answered_and_traced(client, alice, stored_spans):
+    client.force_login(alice)
+    assert client.get(OUTSIDE_LATIN1).status_code == 404
+    server = TraceSpan.objects.get(kind="SERVER")
+    assert server.attributes["http.target"] == AS_SENT
+    assert server.attributes["http.status_code"] == 404
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_server_answers_a_path_outside_latin1_and_stores_its_span(kind, tmp_path, alice):
+    token = Token.objects.create(user=alice).key
+    served = WebServer(kind, tmp_path, env={"OTEL_TRACES_EXPORTER": "db"})
+    with served.running():
+        response = requests.get(
+            served.url + AS_SENT, headers={"Authorization": f"Token {token}"}, timeout=30
+        )
+        assert response.status_code == 404, served.log()[-3000:]
+        span = wait_for(
+            lambda: next(
+                (
+                    s
+                    for s in TraceSpan.objects.filter(kind="SERVER")
+                    if s.attributes.get("http.target") == AS_SENT
+                ),
+                None,
+            ),
+            f"the span of {AS_SENT} stored by {kind}",
+            seconds=30,
+        )
+    assert span.attributes["http.status_code"] == 404 and span.duration_ms > 0

@@ -37,7 +37,6 @@ import redis
 import requests
 from django.core.management import call_command
 from django.db.backends.signals import connection_created
-from rest_framework.authtoken.models import Token
 
 from audit.models import AuditEvent
 from catalog.importer import catalog_import
@@ -53,6 +52,7 @@ from tests.catalog.conftest import (
     publish,
     template_document,
 )
+from tests.factories import api_key
 from tests.provisioning.conftest import WEBHOOK_SECRET, Receiver, webhook_step
 from tests.provisioning.test_worker_drills import settled, wait_for
 from tests.services import celery_worker as worker_fixture
@@ -321,7 +321,7 @@ def test_a_connection_dropped_mid_submission_leaves_nothing_half_written(live_se
         template_document("gadget", riskTier="medium", approvals={"required": 1, "timeout": "24h"})
     )
     api = requests.Session()
-    api.headers["Authorization"] = f"Token {Token.objects.create(user=bob).key}"
+    api.headers["Authorization"] = f"Token {api_key(bob)}"
     body = {"template": "gadget", "team": "payments", "parameters": {"name": "drill-pg"}}
     # The last statement of the submission: its second timeline row (pending approval).
     killer = ConnectionKiller(at=r'^INSERT INTO "catalog_requesttransition"', nth=2)

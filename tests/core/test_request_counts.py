@@ -55,6 +55,33 @@ def test_the_middleware_counts_api_views_only(client, alice):
     assert rows == [("api:me", "GET", "200", 2)]
 
 
+def test_durations_are_counted_per_bucket_and_fold_into_hours_with_the_counts():
+    """Hand-worked: 0.05 s, 0.3 s and 0.7 s within a minute, and one untimed request."""
+    for seconds in (0.05, 0.3, 0.7):
+        request_counts.count("api:me", "GET", "200", seconds=seconds, now=MINUTE + 1)
+    request_counts.count("api:me", "GET", "200", now=MINUTE + 2)
+    request_counts.flush()
+    row = ApiRequestCount.objects.get()
+    assert (row.count, row.timed) == (4, 3)
+    assert (row.within_100ms, row.within_250ms, row.within_500ms, row.within_1s) == (1, 1, 2, 3)
+    histogram = {
+        labels["le"]: n for labels, n in request_counts.latency_totals(MINUTE, MINUTE + 60)
+    }
+    assert histogram == {"0.1": 1, "0.25": 1, "0.5": 2, "1.0": 3, "2.5": 3, "+Inf": 3}
+    now = datetime.fromtimestamp(MINUTE + 40 * 86400, UTC)
+    assert request_counts.request_counts_compact(now=now) == 1
+    folded = ApiRequestCount.objects.get()
+    assert (folded.span, folded.count, folded.timed, folded.within_500ms) == (3600, 4, 3, 2)
+
+
+def test_the_middleware_times_api_requests(client, alice):
+    client.force_login(alice)
+    client.get("/api/me/")
+    request_counts.flush()
+    row = ApiRequestCount.objects.get()
+    assert (row.count, row.timed) == (1, 1)
+
+
 def test_totals_count_each_row_at_the_end_of_its_minute():
     request_counts.count("api:me", "GET", "200", now=MINUTE + 10)
     request_counts.count("api:me", "GET", "503", now=MINUTE + 70)

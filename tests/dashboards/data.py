@@ -42,8 +42,17 @@ STATES = [
     RequestState.PROVISIONING,
     RequestState.APPROVED,
 ]
-# What M2 (requests made ready) and M5 (policy decisions) count per day, as their job stores it.
-COUNTS = {"currency": "EUR", "count": 3, "decisions": 10, "denies": 2, "errors": 1}
+# What M2 (requests made ready) and M5 (requests decided by policy) count per day, as their job
+# stores it.
+COUNTS = {
+    "currency": "EUR",
+    "count": 3,
+    "requests": 10,
+    "denied": 3,
+    "decisions": 20,
+    "denies": 2,
+    "errors": 1,
+}
 BURNS = {"5m": 20.0, "30m": 16.0, "1h": 15.0, "2h": 4.0, "6h": 7.0, "1d": 3.5, "3d": 1.2}
 
 
@@ -165,6 +174,7 @@ def add_metric_days(team: Team | None, days: int, *, now: datetime | None = None
                     data_status="ok",
                     complete=d > 0,
                     computed_at=now,
+                    definition=metric.version,
                 )
             )
     MetricSnapshot.objects.bulk_create(rows, ignore_conflicts=True)

@@ -102,14 +102,14 @@ def test_provisions_and_denies_per_day_are_read_from_the_stored_metrics(
     assert volume[0] == ["day", "made ready", "total"]
     assert [row[1] for row in volume[1:]] == ["3"] * 7  # M2's count of each day
     denies = _csv(client.get(f"{URL}?days=7&format=csv&table=policy-denies"))
-    assert denies[0] == ["day", "denied", "errors", "allowed", "total"]
-    assert denies[1][1:] == ["2", "1", "7", "10"]  # M5's counts: decisions, denies, errors
+    assert denies[0] == ["day", "denied", "allowed", "total"]
+    assert denies[1][1:] == ["3", "7", "10"]  # M5's counts: requests decided, denied
     assert (
         "21</strong><span>requests provisioned in 7 days"
         in client.get(f"{URL}?days=7").content.decode()
     )
     client.force_login(bob)  # payments' own figures (the same counts in the test data)
-    assert _csv(client.get(f"{URL}?days=7&format=csv&table=policy-denies"))[1][1] == "2"
+    assert _csv(client.get(f"{URL}?days=7&format=csv&table=policy-denies"))[1][1] == "3"
 
 
 def test_outstanding_approvals_name_the_oldest_waiting_requests(client, executive, stored):

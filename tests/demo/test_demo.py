@@ -152,8 +152,11 @@ def _shot(page, name: str) -> None:
 def test_the_tour_of_the_three_users(demo, page_factory):
     """The README's guided tour, taken on the running demo: a developer files a namespace and
     follows it to ready and to its debug page; on-call sees the checkout page alert (the
-    outage started at once in this drill) and its SLO; leadership reads the executive
-    dashboard. Screenshots go to test-artifacts/tour/ (copied to docs/tour/ for the README)."""
+    outage started at once in this drill) and its SLO; checkout is frozen — its deploy gate
+    answers 409 and the request form shows the freeze to a developer who would restart it in
+    production; an admin backtests the checkout SLO as edited; leadership reads the executive
+    dashboard, the held change included. Screenshots go to test-artifacts/tour/ (copied to
+    docs/tour/ for the README)."""
     from playwright.sync_api import expect
 
     web = demo["urls"]["web"]
@@ -186,6 +189,33 @@ def test_the_tour_of_the_three_users(demo, page_factory):
     oncall.goto(f"{web}/dashboards/slos/checkout-availability/")
     oncall.wait_for_selector(".js-plotly-plot .main-svg")
     _shot(oncall, "5-oncall-slo")
+
+    # The page froze checkout: its deploy gate (what a CI pipeline asks) answers 409.
+    def gate_closed():
+        answer = developer.request.get(f"{web}/api/gates/checkout/")
+        return answer.status == 409 and answer.json()
+
+    gate = _wait(gate_closed, 120, "checkout's gate did not close", demo["process"], demo["log"])
+    assert any("checkout-availability" in reason for reason in gate["reasons"])
+    developer.goto(f"{web}/catalog/restart-deployment/request/")
+    developer.get_by_label("Team").select_option("payments")
+    developer.get_by_label("Deployment").fill("checkout")
+    developer.get_by_label("Namespace").fill("payments-prod")
+    developer.get_by_label("Environment").select_option("prod")
+    expect(developer.locator("#freeze-state")).to_contain_text("checkout is frozen")
+    developer.get_by_label("Justification").fill("Roll out the new payment provider config")
+    developer.evaluate("window.scrollTo(0, 0)")  # the freeze shows above the form
+    _shot(developer, "7-developer-freeze")
+    developer.get_by_role("button", name="Submit request").click()
+    expect(developer.locator("main")).to_contain_text("error-budget-freeze")
+
+    admin = page_factory(**size)
+    _sign_in(admin, web, "admin", "/slos/checkout-availability/edit/")
+    admin.get_by_role("button", name="Backtest").click()
+    expect(admin.locator("#backtest-alerts")).to_contain_text("page", timeout=60_000)
+    admin.wait_for_selector("[data-chart=chart-backtest] .main-svg")
+    admin.locator("#backtest").scroll_into_view_if_needed()
+    _shot(admin, "8-admin-slo-backtest")
 
     leader = page_factory(**size)
     _sign_in(leader, web, "exec", "/dashboards/executive/")

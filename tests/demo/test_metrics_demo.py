@@ -15,6 +15,7 @@ from metrics.models import (
     OncallAction,
     ProbeResult,
     SatisfactionRating,
+    SurveyAnswer,
 )
 from metrics.periods import MONTH, periods_ending
 
@@ -28,6 +29,7 @@ def counts() -> tuple:
         Incident.objects.count(),
         OncallAction.objects.count(),
         SatisfactionRating.objects.count(),
+        SurveyAnswer.objects.count(),
     )
 
 
@@ -41,7 +43,11 @@ def test_the_demo_has_billing_probes_incidents_ratings_and_metrics(settings):
     demo.seed(stdout=(out := io.StringIO()))
     assert "platform metrics: SSOps SLOs imported" in out.getvalue()
     first = counts()
-    assert first[0] > 0 and first[2:4] == (1, 2)
+    assert first[0] > 0 and first[2:4] == (2, 2)  # a resolved incident and an open one
+    resolved = Incident.objects.get(resolved_at__isnull=False)
+    assert (resolved.acknowledged_at - resolved.opened_at).total_seconds() == 5 * 60  # MTTA
+    assert (resolved.resolved_at - resolved.started_at).total_seconds() == 90 * 60  # MTTR
+    assert sorted(SurveyAnswer.objects.values_list("score", flat=True)) == [7, 9, 10]
     assert ProbeResult.objects.filter(synthetic=False).count() == 0
     assert BudgetAlert.objects.get(team__slug="search").firing  # 38 EUR a day on 500 a month
     assert not BudgetAlert.objects.get(team__slug="payments").firing
@@ -49,7 +55,11 @@ def test_the_demo_has_billing_probes_incidents_ratings_and_metrics(settings):
     m10 = MetricSnapshot.objects.get(
         metric="M10", period_kind="month", period_start=last_month.start, team=None, dimension=""
     )
-    assert m10.value == 2  # the two resources nobody owns
+    assert m10.value == 2  # the two resources nobody owns, billed since last month began
     assert MetricSnapshot.objects.filter(metric="M3", period_kind="day", value__gt=0.99).exists()
     demo.seed()
-    assert counts() == first
+    again = counts()
+    # The probe history runs up to the minute it is seeded in: a second seed a minute later adds
+    # that minute, nothing else.
+    assert again[1] - first[1] in (0, 1, 2)
+    assert again[:1] + again[2:] == first[:1] + first[2:]

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from audit.services import audit_record
 from catalog.models import Request
 from metrics import calculations as calc
-from metrics import tasks
+from metrics import catalogue, tasks
 from metrics.compute import metric_compute
 from metrics.models import AuditGap, OncallAction
 from metrics.periods import period_containing
@@ -168,53 +168,62 @@ def test_m8_joins_costs_to_resources_by_resource_id(tmp_path, resources, team, o
     assert got[team.pk, ""].value == pytest.approx(14 / 3)  # R1, R2, R3
 
 
-def test_m10_counts_orphan_findings_once_with_their_cost(tmp_path, resources, team):
-    OrphanFinding.objects.create(
-        kind="owner_gone",
-        backend="kubernetes",
-        name="vm-1",
-        team=team,
-        resource=resources["vm-1"],
-        reason="owner gone",
-        first_seen_at=moment(1),
-        last_seen_at=moment(2),
-    )
-    OrphanFinding.objects.create(
-        kind="backend_object",
-        backend="kubernetes",
-        name="lost",
-        reason="not in inventory",
-        details={"external_id": "lost-9"},
-        first_seen_at=moment(1),
-        last_seen_at=moment(2),
-    )
-    OrphanFinding.objects.create(
-        kind="backend_object",
-        backend="kubernetes",
-        name="old",
-        reason="resolved before",
-        first_seen_at=moment(-48),
-        last_seen_at=moment(-30),
-        resolved_at=moment(-24),
-    )
+def test_m10_counts_aged_resources_with_their_age_and_cost(tmp_path, resources, team):
+    """Hand-worked, at the end of 7 January (00:00 on the 8th), N = 7 days:
+
+    vm-1   payments' resource, expired 5 January 00:00, not deleted   past expiry, 3 days
+    db-2   search's resource, expired 23:30 the 7th                    within the hour: not yet
+    lost-9 the orphan scan's, first seen 29 December                   orphaned 10 days
+    fresh  the orphan scan's, first seen 01:00 the 7th                 orphaned under 7 days
+    old    the orphan scan's, resolved on the 6th                      not orphaned any more
+    nobody-1  billed with no owner since 1 January                     7 days
+    nobody-2  billed with no owner on the 7th only                     under 7 days
+    """
+    Resource.objects.filter(pk=resources["vm-1"].pk).update(expires_at=moment(-48))
+    Resource.objects.filter(pk=resources["db-2"].pk).update(expires_at=moment(23.5))
+    Resource.objects.update(created_at=moment(-24 * 10))
+    for name, external_id, seen, resolved in (
+        ("lost", "lost-9", moment(-24 * 9), None),
+        ("fresh", "fresh-1", moment(1), None),
+        ("old", "old-1", moment(-24 * 20), moment(-24)),
+    ):
+        OrphanFinding.objects.create(
+            kind="backend_object",
+            backend="kubernetes",
+            name=name,
+            reason="not in inventory",
+            details={"external_id": external_id},
+            first_seen_at=seen,
+            last_seen_at=seen,
+            resolved_at=resolved,
+        )
     rows = [
         charge(7, "5", resource="vm-1"),
         charge(7, "3", resource="lost-9"),
+        charge(1, "1", resource="nobody-1"),
         charge(7, "2", resource="nobody-1"),
+        charge(7, "4", resource="nobody-2"),
     ]
     path = tmp_path / "jan.csv"
     path.write_text(focus_csv(rows))
     call_command("billing_import", str(path))
     outcome, got = figures("M10")
     assert outcome.detail == ""
-    assert got[team.pk, calc.ORPHAN_SCAN].extras == {
-        "resources": 1,
-        "costs": {"EUR": "5.0000000000"},
-    }
-    assert got[None, calc.ORPHAN_SCAN].value == 2  # vm-1 and lost-9; "old" was resolved
-    assert got[None, calc.NO_OWNER].value == 1  # nobody-1 only: lost-9 is the scan's
-    assert got[None, ""].value == 3
-    assert got[None, ""].extras["costs"] == {"EUR": "10.0000000000"}
+    expired = got[team.pk, calc.PAST_EXPIRY]
+    assert expired.value == 1 and expired.extras["oldest_days"] == 3
+    assert expired.extras["costs"] == {"EUR": "5.0000000000"}
+    scan = got[None, calc.ORPHAN_SCAN]
+    assert scan.value == 1 and scan.extras["oldest_days"] == 10
+    no_owner = got[None, calc.NO_OWNER]
+    assert no_owner.value == 1 and no_owner.extras["oldest_days"] == 7
+    assert no_owner.extras["costs"] == {"EUR": "2.0000000000"}  # the 7th's bill
+    overall = got[None, ""]
+    assert overall.value == 3 and overall.extras["median_age_days"] == 7
+    assert not catalogue.BY_KEY["M10"].verdict(overall.value)  # target: none
+
+    # Deleted on the 6th, vm-1 had not outlived its purpose on the 7th any more.
+    Resource.objects.filter(pk=resources["vm-1"].pk).update(deleted_at=moment(-20))
+    assert figures("M10")[1][None, ""].value == 2
 
 
 def test_m11_checks_run_and_resource_transitions_and_names_gaps(scenario, resources):
@@ -324,15 +333,16 @@ def test_the_rows_of_m10_are_what_it_counted(api_as, executive, tmp_path, resour
         team=team,
         resource=resources["vm-1"],
         reason="owner gone",
-        first_seen_at=moment(1),
+        first_seen_at=moment(-24 * 8),
         last_seen_at=moment(2),
     )
+    rows = [charge(7, "5", resource="vm-1"), charge(1, "1", resource="n-1")]
     path = tmp_path / "jan.csv"
-    path.write_text(focus_csv([charge(7, "5", resource="vm-1"), charge(7, "2", resource="n-1")]))
+    path.write_text(focus_csv([*rows, charge(7, "2", resource="n-1")]))
     call_command("billing_import", str(path))
     body = api_as(executive).get("/api/platform-metrics/M10/rows/?period=day&at=2026-01-07")
     rows = sorted(body.json()["rows"], key=lambda r: r["resource_id"])
-    assert [(r["source"], r["resource_id"], r["team"]) for r in rows] == [
-        (calc.NO_OWNER, "n-1", None),
-        (calc.ORPHAN_SCAN, "vm-1", "payments"),
+    assert [(r["source"], r["resource_id"], r["team"], r["age_days"]) for r in rows] == [
+        (calc.NO_OWNER, "n-1", None, 7.0),
+        (calc.ORPHAN_SCAN, "vm-1", "payments", 9.0),
     ]

@@ -17,7 +17,8 @@ def test_each_unit_reads_as_people_expect():
     assert format_value(5.5, catalogue.MONEY, {"currency": "EUR"}) == "5.50 EUR"
     assert format_value(1234.0, catalogue.COUNT) == "1,234"
     assert format_value(1.75, catalogue.BURN) == "1.75×"
-    assert format_value(4.4, catalogue.SCORE) == "4.40 / 5"
+    assert format_value(40.0, catalogue.NPS) == "+40"
+    assert format_value(-12.5, catalogue.NPS) == "-12"
     for unit in (catalogue.RATIO, catalogue.SECONDS, catalogue.MONEY):
         assert format_value(None, unit) == "—"  # never 0 or 100 %
 

@@ -9,7 +9,13 @@ from metrics import calculations as calc
 from metrics.compute import metric_compute
 from metrics.models import MetricSnapshot, ProbeResult
 from metrics.periods import period_containing
-from metrics.services import metric_snapshots_record, rating_submit, ssops_slos_import
+from metrics.services import (
+    metric_snapshots_record,
+    rating_submit,
+    ssops_slos_import,
+    survey_answer,
+    survey_dismiss,
+)
 from tests.metrics.conftest import AFTER, DAY, moment
 
 pytestmark = pytest.mark.django_db
@@ -37,15 +43,23 @@ def test_m2_provisioning_latency_from_request_timelines(scenario, team, other_te
     assert overall.extras["median"] == 52.5 and overall.extras["count"] == 4
 
 
-def test_m4_approval_turnaround_by_risk_tier(scenario, team):
+def test_m4_approval_turnaround_by_risk_tier(scenario, team, file_request):
     _, got = figures("M4")
-    low = got[None, "low"]  # R1, R2, R4 approved at once
-    assert (low.value, low.extras["count"], low.extras["waited"]) == (0, 3, 0)
+    low = got[None, "low"]  # R1, R2, R4 approved at once: nobody waited
+    assert (low.value, low.extras["count"], low.extras["approved_automatically"]) == (None, 0, 3)
     medium = got[None, "medium"]  # R3 waited 1,200 s (approved), R6 2,400 s (rejected)
     assert medium.value == 1800
     assert medium.extras["p95"] == pytest.approx(1200 + 0.95 * 1200)
     assert medium.extras["outcomes"] == {"approved": 1, "rejected": 1}
     assert got[team.pk, "medium"].value == 1800
+    assert got[None, ""].value == 1800  # over everyone who waited for a person
+
+    # Ten more requests approved automatically that day change M4 by nothing.
+    for n in range(10):
+        file_request("widget", at=moment(5, minutes=n), ready_after=30)
+    _, again = figures("M4")
+    assert {k: f.value for k, f in again.items()} == {k: f.value for k, f in got.items()}
+    assert again[None, "low"].extras["approved_automatically"] == 13
 
 
 def test_m5_deny_rate_per_policy_from_stored_decisions(db, widget, bob, team):
@@ -72,11 +86,42 @@ def test_m5_deny_rate_per_policy_from_stored_decisions(db, widget, bob, team):
     _, got = figures("M5")
     assert got[None, "no-bad-names"].value == 0.25  # bad-x of four
     assert got[None, "prefix (dry run)"].value == 0.5  # bad-x and other, dry run only
-    assert got[None, ""].extras == {"decisions": 4, "denies": 1, "errors": 0}
+    assert got[None, ""].value == 0.25
+    assert got[None, ""].extras == {
+        "requests": 4,
+        "denied": 1,
+        "decisions": 4,
+        "denies": 1,
+        "errors": 0,
+    }
     assert got[team.pk, "(dry run)"].value == 0.5
 
 
-def test_m12_satisfaction_from_ratings(scenario, bob, charlie):
+def test_m5_four_policies_denying_one_request_make_one_deny(db, widget, bob, team):
+    for name in ("one", "two", "three", "four"):
+        policy_save(
+            actor=None,
+            slug=f"no-bad-{name}",
+            title=name,
+            source=f'package t.{name}\n\nimport rego.v1\n\ndeny contains "bad name ({name})" '
+            'if startswith(input.request.parameters.name, "bad")\n',
+        )
+    denied = request_submit(actor=bob, template="widget", team=team, parameters={"name": "bad-x"})
+    assert denied.state == "denied" and len(denied.deny_reasons) == 4
+    for name in ("payments-a", "payments-b", "payments-c"):
+        request_submit(actor=bob, template="widget", team=team, parameters={"name": name})
+    from catalog.models import PolicyDecision
+
+    PolicyDecision.objects.update(created_at=moment(5))
+    _, got = figures("M5")
+    overall = got[None, ""]
+    assert overall.value == 0.25  # one request of four: not four denies of sixteen decisions
+    assert (overall.extras["requests"], overall.extras["denied"]) == (4, 1)
+    assert (overall.extras["decisions"], overall.extras["denies"]) == (16, 4)
+    assert got[None, "no-bad-one"].value == 0.25
+
+
+def test_m12_is_the_nps_of_the_survey_beside_the_ratings(scenario, bob, charlie, alice, carol):
     rating_submit(actor=bob, request=scenario["R1"], score=5)
     rating_submit(actor=bob, request=scenario["R3"], score=4, comment="slow approval")
     rating_submit(actor=bob, request=scenario["R6"], score=2)
@@ -84,12 +129,21 @@ def test_m12_satisfaction_from_ratings(scenario, bob, charlie):
     from metrics.models import SatisfactionRating
 
     SatisfactionRating.objects.update(created_at=moment(12))
+    # payments: bob 10, alice 9, carol 6; search: charlie 8; one dismissal (no answer)
+    for user, score in ((bob, 10), (alice, 9), (carol, 6), (charlie, 8)):
+        survey_answer(actor=user, score=score, now=moment(9))
+    from tests.factories import UserFactory
+
+    survey_dismiss(actor=UserFactory(username="dora"), now=moment(9))
     _, got = figures("M12")
     overall = got[None, ""]
-    assert overall.value == 4  # 5, 4, 2, 5
-    assert overall.extras["nps"] == 25  # (2 promoters − 1 detractor) / 4
+    assert overall.value == 25  # (2 promoters − 1 detractor) / 4 answers
+    assert overall.extras["responses"] == 4 and overall.extras["passives"] == 1
+    assert overall.extras["rating_average"] == 4  # 5, 4, 2, 5
     payments = got[scenario["R1"].team_id, ""]
-    assert payments.value == pytest.approx(11 / 3) and payments.extras["nps"] == 0
+    assert payments.value == pytest.approx(100 / 3)  # (2 − 1) / 3
+    assert payments.extras["rating_average"] == pytest.approx(11 / 3)
+    assert got[charlie.teams.get().pk, ""].value == 0  # one passive
 
 
 def test_m3_uptime_from_probe_results():
@@ -173,6 +227,7 @@ def test_m8_and_m10_from_billing_rows_joined_by_tags(tmp_path, scenario, team, o
     rows = [
         charge(7, "12", resource="vm-1", tags={"owner": "payments"}),
         charge(7, "6", resource="db-2", tags={"cost-center": other_team.cost_center}),
+        charge(1, "1", resource="lost-1"),  # billed with no owner since 1 January
         charge(7, "3", resource="lost-1", tags={"env": "dev"}),
         charge(7, "2", resource="lost-1"),
         charge(7, "5", resource="lost-2", tags={"owner": "nobody-we-know"}),
@@ -188,12 +243,13 @@ def test_m8_and_m10_from_billing_rows_joined_by_tags(tmp_path, scenario, team, o
     assert cost[other_team.pk, ""].value == 6.0  # 6 EUR over R4
     assert cost[None, ""].value == pytest.approx(18 / 4)  # the 10 EUR with no owner left out
     outcome, orphans = figures("M10")
-    no_owner = orphans[None, calc.NO_OWNER]
-    assert no_owner.value == 2 and no_owner.extras["costs"] == {"EUR": "10.0000000000"}
+    no_owner = orphans[None, calc.NO_OWNER]  # lost-1 (7 days); lost-2 only since the 7th
+    assert no_owner.value == 1 and no_owner.extras["costs"] == {"EUR": "5.0000000000"}
+    assert no_owner.extras["oldest_days"] == 7
     assert outcome.detail == ""
 
 
-def test_m10_without_billing_rows_counts_the_orphan_scan_alone_and_says_so(db):
+def test_m10_without_billing_rows_counts_the_resources_alone_and_says_so(db):
     outcome = metric_compute("M10", PERIOD, AFTER)
     assert outcome.status == "ok" and "no billing rows" in outcome.detail
     assert [figure.value for figure in outcome.figures] == [0.0]

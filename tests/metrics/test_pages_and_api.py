@@ -36,7 +36,7 @@ def test_the_overview_shows_every_metric_with_definition_value_target_and_histor
     client, executive, measured, django_assert_max_num_queries
 ):
     client.force_login(executive)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(10):
         page = client.get("/platform-metrics/?period=day&at=2026-01-08").content.decode()
     for key in [f"M{i}" for i in range(1, 13)]:
         assert f'id="{key}"' in page
@@ -84,7 +84,25 @@ def test_the_api_gives_every_metric_with_its_definition_and_figures(api_as, exec
     body = api_as(executive).get(f"/api/platform-metrics/?{JAN_7}").json()
     assert [m["key"] for m in body] == [f"M{i}" for i in range(1, 13)]
     m2 = body[1]
-    assert m2["target"] == {"op": "<", "threshold": 120.0, "text": "p95 < 2 min", "dimension": ""}
+    assert m2["target"] == {
+        "kind": "threshold",
+        "op": "<",
+        "threshold": 120.0,
+        "direction": None,
+        "periods": None,
+        "text": "p95 < 2 min",
+        "dimension": "",
+    }
+    assert m2["formula"].startswith("95th percentile") and m2["version"] == 1
+    m9 = body[8]
+    assert (m9["target"]["kind"], m9["target"]["direction"], m9["target"]["periods"]) == (
+        "trend",
+        "up",
+        4,
+    )
+    m5 = body[4]
+    assert m5["version"] == 2 and "per request" in m5["changed"]
+    assert m5["definition_since"] is not None and m5["history_recomputed_at"] is None
     (total,) = m2["figures"]
     assert total["team"] is None and total["value"] == pytest.approx(85.5)
     assert total["period"] == "2026-01-07" and total["complete"] is True
@@ -161,37 +179,45 @@ def test_platform_admins_upload_focus_files_through_the_api(api_as, platform_adm
 
 def test_oncall_opens_an_incident_and_logs_a_manual_action(api_as, oncall, bob, team):
     api = api_as(oncall)
-    opened = api.post("/api/incidents/", {"title": "ledger slow", "team": "payments"})
+    opened = api.post(
+        "/api/incidents/", {"title": "ledger slow", "team": "payments"}, format="json"
+    )
     assert opened.status_code == 201
     uuid = opened.json()["uuid"]
-    logged = api.post(f"/api/incidents/{uuid}/actions/", {"description": "restarted ledger"})
+    logged = api.post(
+        f"/api/incidents/{uuid}/actions/", {"description": "restarted ledger"}, format="json"
+    )
     assert logged.status_code == 201 and logged.json()["by_oncall"] is True
-    assert [a["description"] for a in api.get(f"/api/incidents/{uuid}/actions/").json()] == [
-        "restarted ledger"
-    ]
+    actions = api.get(f"/api/incidents/{uuid}/actions/").json()["results"]
+    assert [a["description"] for a in actions] == ["restarted ledger"]
     assert api.post(f"/api/incidents/{uuid}/resolve/").status_code == 200
     assert api.post(f"/api/incidents/{uuid}/resolve/").status_code == 409
     member = api_as(bob)
     assert [i["title"] for i in member.get("/api/incidents/").json()["results"]] == ["ledger slow"]
-    refused = member.post(f"/api/incidents/{uuid}/actions/", {"description": "me too"})
+    refused = member.post(
+        f"/api/incidents/{uuid}/actions/", {"description": "me too"}, format="json"
+    )
     assert refused.status_code == 403
 
 
 def test_the_incident_page_lets_oncall_log_actions(client, oncall, bob, team):
     client.force_login(oncall)
     client.post("/incidents/open/", {"title": "queue stuck", "team": "payments"})
-    page = client.get("/incidents/").content.decode()
-    assert "queue stuck" in page and "Log action" in page
+    assert "queue stuck" in client.get("/incidents/").content.decode()
     from metrics.models import Incident
 
     incident = Incident.objects.get()
+    page = client.get(f"/incidents/{incident.uuid}/").content.decode()
+    assert "Log action" in page
     client.post(
         f"/incidents/{incident.uuid}/actions/",
         {"description": "drained the queue by hand", "performed_at": "2026-01-07 14:30"},
     )
-    assert "drained the queue by hand" in client.get("/incidents/").content.decode()
+    assert (
+        "drained the queue by hand" in client.get(f"/incidents/{incident.uuid}/").content.decode()
+    )
     action = incident.actions.get()
     assert action.performed_at.isoformat() == "2026-01-07T14:30:00+00:00"
     client.force_login(bob)
-    member_page = client.get("/incidents/").content.decode()
+    member_page = client.get(f"/incidents/{incident.uuid}/").content.decode()
     assert "queue stuck" in member_page and "Log action" not in member_page

@@ -71,15 +71,17 @@ def test_percentiles_interpolate_linearly_between_ranks():
     assert stats.ratio(1, 0) is None and stats.mean([]) is None
 
 
-def test_nps_counts_fives_as_promoters_and_one_to_three_as_detractors():
-    assert stats.nps([5, 5, 4, 3, 1]) == {
+def test_nps_counts_nines_and_tens_as_promoters_and_zero_to_six_as_detractors():
+    # 10, 9 promote; 8, 7 are passive; 6 and 0 detract: (2 − 2) / 6 = 0.
+    assert stats.nps([10, 9, 8, 7, 6, 0]) == {
         "nps": 0.0,
         "promoters": 2,
-        "passives": 1,
+        "passives": 2,
         "detractors": 2,
-        "responses": 5,
+        "responses": 6,
     }
-    assert stats.nps([5, 5, 5, 4])["nps"] == 75.0
+    assert stats.nps([10, 10, 9, 8])["nps"] == 75.0  # (3 − 0) / 4
+    assert stats.nps([6, 6, 5, 9])["nps"] == -50.0  # (1 − 3) / 4
     assert stats.nps([])["nps"] is None
 
 
@@ -127,44 +129,70 @@ def test_m3_uptime_counts_probed_minutes_only():
     assert calc.catalog_uptime([], 20)[0].value is None  # no probe: no data, not 100 %
 
 
-def test_m4_mean_and_p95_pending_time_by_risk_tier():
-    stages = [
-        calc.ApprovalStage(1, "low", 0, "approved"),
-        calc.ApprovalStage(1, "low", 0, "approved"),
+def test_m4_mean_and_p95_of_the_waits_for_a_person_by_risk_tier():
+    waited = [
         calc.ApprovalStage(2, "low", 1200, "approved"),
+        calc.ApprovalStage(2, "low", 2400, "approved"),
         calc.ApprovalStage(1, "medium", 3600, "rejected"),
         calc.ApprovalStage(1, "medium", 600, "approved"),
     ]
-    got = figures_by_key(calc.approval_turnaround(stages))
+    automatic = [calc.ApprovalStage(1, "low", 0, "approved", automatic=True)] * 5
+    got = figures_by_key(calc.approval_turnaround(waited))
     low = got[None, "low"]
-    assert low.value == 400 and low.extras["p95"] == pytest.approx(1080)  # h = 1.9
-    assert low.extras["waited"] == 1
+    assert low.value == 1800 and low.extras["p95"] == pytest.approx(2340)  # 1200 + 0.95 × 1200
     medium = got[None, "medium"]
     assert medium.value == 2100 and medium.extras["p95"] == pytest.approx(3450)
     assert medium.extras["outcomes"] == {"approved": 1, "rejected": 1}
-    assert got[1, "low"].value == 0 and got[2, ""].value == 1200
+    assert got[2, ""].value == 1800 and got[None, ""].value == 1950  # (1200+2400+3600+600)/4
+
+    # Five requests approved automatically (they waited for nobody) change M4 by nothing.
+    with_automatic = figures_by_key(calc.approval_turnaround(waited + automatic))
+    for key, figure in got.items():
+        assert with_automatic[key].value == figure.value
+        assert with_automatic[key].extras["p95"] == figure.extras["p95"]
+    assert with_automatic[None, "low"].extras["approved_automatically"] == 5
+    assert with_automatic[None, "low"].extras["count"] == 2
+    only_automatic = with_automatic[1, "low"]  # payments' low-risk requests: all automatic
+    assert only_automatic.value is None and only_automatic.extras["approved_automatically"] == 5
 
 
-def test_m5_deny_rate_per_policy_keeps_dry_run_apart():
+def test_m5_four_policies_denying_one_request_make_one_deny():
+    policies = ("budget", "naming", "prod", "quota")
+    decisions = [calc.Decision(1, p, "enforce", "deny", "r1") for p in policies]
+    decisions += [
+        calc.Decision(1, p, "enforce", "allow", r) for p in policies for r in ("r2", "r3")
+    ]
+    decisions += [calc.Decision(1, p, "enforce", "allow", "r4") for p in policies]
+    got = figures_by_key(calc.policy_deny_rate(decisions))
+    overall = got[None, ""]
+    assert overall.value == 0.25  # one request of four, not four decisions of sixteen
+    assert (overall.extras["requests"], overall.extras["denied"]) == (4, 1)
+    assert (overall.extras["decisions"], overall.extras["denies"]) == (16, 4)
+    assert got[None, "budget"].value == 0.25  # the per-policy breakdown stays: 1 of its 4
+
+
+def test_m5_per_request_counts_enforcing_denies_and_errors_keeps_warn_and_dry_run_apart():
     decisions = [
-        calc.Decision(1, "a", "enforce", "allow"),
-        calc.Decision(1, "a", "enforce", "deny"),
-        calc.Decision(2, "a", "enforce", "deny"),
-        calc.Decision(2, "a", "enforce", "error"),
-        calc.Decision(1, "b", "warn", "allow"),
-        calc.Decision(None, "b", "warn", "deny"),
-        calc.Decision(1, "a", "dry_run", "deny"),
-        calc.Decision(1, "a", "dry_run", "allow"),
-        calc.Decision(1, "a", "dry_run", "allow"),
+        calc.Decision(1, "a", "enforce", "allow", "r1"),
+        calc.Decision(1, "b", "warn", "deny", "r1"),  # warns only: r1 goes through
+        calc.Decision(1, "a", "enforce", "deny", "r2"),
+        calc.Decision(1, "b", "warn", "allow", "r2"),
+        calc.Decision(2, "a", "enforce", "error", "r3"),  # fails closed: r3 is denied
+        calc.Decision(2, "b", "warn", "allow", "r3"),
+        calc.Decision(2, "a", "enforce", "allow", "r4"),
+        calc.Decision(2, "b", "warn", "allow", "r4"),
+        calc.Decision(1, "c", "dry_run", "deny", "r1"),
+        calc.Decision(1, "c", "dry_run", "allow", "r2"),
+        calc.Decision(2, "c", "dry_run", "allow", "r3"),
     ]
     got = figures_by_key(calc.policy_deny_rate(decisions))
-    assert got[None, "a"].value == 0.5 and got[None, "a"].extras["errors"] == 1
-    assert got[None, "b"].value == 0.5
-    assert got[None, ""].value == 0.5  # 3 denies of 6 live decisions
-    assert got[None, "a (dry run)"].value == pytest.approx(1 / 3)
+    assert got[None, ""].value == 0.5  # r2 and r3 of four requests
+    assert got[1, ""].value == 0.5 and got[2, ""].value == 0.5
+    assert got[None, "a"].value == 0.25 and got[None, "a"].extras["errors"] == 1
+    assert got[None, "b"].value == 0.25  # would have denied r1, had it enforced
+    assert got[None, "c (dry run)"].value == pytest.approx(1 / 3)
     assert got[None, "(dry run)"].extras == {"decisions": 3, "denies": 1, "errors": 0}
-    assert got[1, "a"].value == 0.5 and got[2, "a"].value == 0.5
-    assert (None, "b") in got and (1, "b") in got and got[1, "b"].value == 0.0
+    assert (1, "b") in got and got[2, "b"].value == 0.0
 
 
 def test_m6_successful_runbook_runs_over_attempts():
@@ -234,17 +262,35 @@ def test_m9_runbook_runs_over_all_oncall_actions():
     assert figure.value == 0.75 and figure.extras["actions"] == 4
 
 
-def test_m10_counts_distinct_orphaned_resources_and_their_cost():
+def test_m9_trend_rule_is_met_at_or_above_the_mean_of_the_four_periods_before():
+    m9 = catalogue.BY_KEY["M9"]
+    earlier = [0.4, None, 0.5, 0.6, 0.7]  # the four before with a value: 0.4 0.5 0.6 0.7
+    assert m9.verdict(0.55, earlier) is True  # their mean is 0.55
+    assert m9.verdict(0.54, earlier) is False
+    assert m9.verdict(0.9, []) is None  # nothing to compare with: no verdict
+    assert m9.verdict(None, earlier) is None
+    assert m9.verdict(0.6, [0.1, 0.2, 0.5, 0.5, 0.5, 0.5]) is True  # only the last four count
+
+
+def test_m10_counts_distinct_aged_resources_with_their_age_and_cost():
+    day = calc.DAY_SECONDS
     orphans = [
-        calc.Orphan(None, calc.NO_OWNER, "r1", Decimal("3"), "EUR"),
-        calc.Orphan(None, calc.NO_OWNER, "r1", Decimal("2"), "EUR"),
-        calc.Orphan(None, calc.NO_OWNER, "r2", Decimal("4"), "EUR"),
-        calc.Orphan(1, calc.ORPHAN_SCAN, "res-x"),
+        calc.Orphan(None, calc.NO_OWNER, "r1", Decimal("3"), "EUR", 10 * day),
+        calc.Orphan(None, calc.NO_OWNER, "r1", Decimal("2"), "EUR", 10 * day),  # two bills
+        calc.Orphan(None, calc.NO_OWNER, "r2", Decimal("4"), "EUR", 8 * day),
+        calc.Orphan(1, calc.ORPHAN_SCAN, "res-x", age_seconds=30 * day),
+        calc.Orphan(1, calc.PAST_EXPIRY, "ns-1", age_seconds=0.5 * day),
     ]
     got = figures_by_key(calc.orphaned_resources(orphans))
-    assert got[None, calc.NO_OWNER].value == 2
-    assert got[None, calc.NO_OWNER].extras["costs"] == {"EUR": "9"}
-    assert got[1, ""].value == 1 and got[None, ""].value == 3
+    no_owner = got[None, calc.NO_OWNER]
+    assert no_owner.value == 2 and no_owner.extras["costs"] == {"EUR": "9"}
+    assert (no_owner.extras["oldest_days"], no_owner.extras["median_age_days"]) == (10, 9)
+    assert got[1, ""].value == 2 and got[1, calc.PAST_EXPIRY].extras["oldest_days"] == 0.5
+    overall = got[None, ""]
+    assert overall.value == 4 and overall.extras["oldest_days"] == 30
+    assert overall.extras["median_age_days"] == 9  # 0.5 8 10 30
+    assert not catalogue.BY_KEY["M10"].verdict(overall.value)
+    assert catalogue.BY_KEY["M10"].verdict(0.0)
 
 
 def test_m11_share_of_transitions_with_their_audit_event_names_the_gaps():
@@ -258,14 +304,25 @@ def test_m11_share_of_transitions_with_their_audit_event_names_the_gaps():
     assert got[2, ""].value == 1.0
 
 
-def test_m12_average_and_nps_style_score():
-    ratings = [calc.Rating(1, s) for s in (5, 4, 3)] + [calc.Rating(2, s) for s in (5, 5)]
-    got = figures_by_key(calc.user_satisfaction(ratings))
-    assert got[1, ""].value == 4 and got[1, ""].extras["nps"] == 0
-    assert got[2, ""].extras["nps"] == 100
+def test_m12_is_the_nps_of_the_survey_answers_beside_the_request_ratings():
+    answers = [
+        calc.SurveyAnswer((1,), 10),
+        calc.SurveyAnswer((1,), 9),
+        calc.SurveyAnswer((1, 2), 7),  # in both teams: counts for each, once overall
+        calc.SurveyAnswer((2,), 3),
+        calc.SurveyAnswer((), 10),  # in no team: overall only
+    ]
+    ratings = [calc.Rating(1, s) for s in (5, 4, 3)] + [calc.Rating(2, 5)]
+    got = figures_by_key(calc.user_satisfaction(answers, ratings))
     overall = got[None, ""]
-    assert overall.value == pytest.approx(4.4)
-    assert overall.extras["nps"] == 40  # (3 promoters − 1 detractor) / 5
+    assert overall.value == 40  # (3 promoters − 1 detractor) / 5 answers
+    assert (overall.extras["promoters"], overall.extras["passives"]) == (3, 1)
+    assert overall.extras["rating_average"] == 4.25 and overall.extras["ratings"] == 4
+    assert got[1, ""].value == pytest.approx(200 / 3)  # 10 9 7: (2 − 0) / 3
+    assert got[2, ""].value == -50  # 7 3: (0 − 1) / 2
+    assert got[2, ""].extras["rating_average"] == 5
+    rated_only = figures_by_key(calc.user_satisfaction([], ratings))[None, ""]
+    assert rated_only.value is None and rated_only.extras["rating_average"] == 4.25
 
 
 def test_every_metric_has_a_definition_a_source_and_a_scope():
@@ -275,3 +332,7 @@ def test_every_metric_has_a_definition_a_source_and_a_scope():
     assert catalogue.metric_lookup("m2") is catalogue.metric_lookup("provisioning-latency")
     assert catalogue.BY_KEY["M2"].target.met(119) and not catalogue.BY_KEY["M2"].target.met(120)
     assert catalogue.BY_KEY["M4"].target.dimension == "low"
+    for metric in catalogue.METRICS:
+        assert metric.formula and (metric.version == 1 or metric.changed)
+    # Every metric the guide gives a target or a trend has one.
+    assert {m.key for m in catalogue.METRICS if m.target is None} == {"M8"}

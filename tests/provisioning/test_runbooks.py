@@ -231,11 +231,11 @@ def test_policies_guard_runbooks(oncall, demo_policies, receiver, api_as, platfo
     )
     assert run.state == "denied" and run.run is None
     assert "justification of at least 20 characters" in run.deny_reasons[0]
-    assert PolicyDecision.objects.filter(runbook_runs=run).count() == 4
+    assert PolicyDecision.objects.filter(runbook_runs=run).count() == 5  # every shipped policy
     assert receiver.received == []
     # Through the API they guard no request: `request` is null, as the schema says.
     listed = api_as(platform_admin).get("/api/policy-decisions/").json()["results"]
-    assert [d["request"] for d in listed] == [None] * 4
+    assert [d["request"] for d in listed] == [None] * 5
 
 
 def test_a_webhook_runbook_is_verified_by_the_answer(oncall, receiver, on_commit, team):

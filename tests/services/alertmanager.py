@@ -24,12 +24,13 @@ receivers:
 
 
 class AlertmanagerServer:
-    def __init__(self, workdir: Path, group_by: list[str] | None = None):
-        """`group_by`: the labels the route groups alerts by into notifications."""
+    def __init__(self, workdir: Path, config: str = CONFIG, group_by: list[str] | None = None):
+        """`config`: Alertmanager's configuration; `group_by`: the labels its route groups
+        alerts by into notifications."""
         self.workdir = workdir
-        self.config = CONFIG
+        self.config = config
         if group_by:
-            self.config = CONFIG.replace(
+            self.config = config.replace(
                 '  receiver: "null"\n', f'  receiver: "null"\n  group_by: {group_by!r}\n'
             )
         self.port = free_port()
@@ -71,6 +72,12 @@ class AlertmanagerServer:
             self.process.terminate()
             self.process.wait(10)
         self.process = None
+
+    def groups(self) -> list[dict]:
+        """The alert groups Alertmanager formed, each with its receiver and labels."""
+        response = requests.get(f"{self.url}/api/v2/alerts/groups", timeout=5)
+        response.raise_for_status()
+        return response.json()
 
     def active_alerts(self, **labels: str) -> list[dict]:
         """Alerts Alertmanager holds as active (not resolved) with these labels."""

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import stop_group
+
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).with_name("celery")
 REDIS_URL = os.environ.get("SSOPS_TEST_WORKER_REDIS_URL", "redis://127.0.0.1:6379/11")
@@ -162,14 +164,8 @@ class CeleryWorker:
             self.process.wait(10)
 
     def stop(self) -> None:
-        if not self.running:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+        if self.running:
+            stop_group(self.process)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

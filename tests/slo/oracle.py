@@ -11,6 +11,10 @@ with the error ratio (one series per group of a grouped SLO):
 - expressions (the promql path): the SLI's own expressions with `{{.window}}` replaced by W
   (Sloth's semantics), the series of an events expression added up (by group), the error
   expression over the total expression; a raw ratio expression as it is.
+
+Alerts are held back by the low-traffic guard (docs/slos.md): the events of each alert's long
+window, per group, from the total query (the exact path's increases; on the promql path a sum of
+rate() times the window, or of increase(), count_over_time() or sum_over_time()).
 """
 
 from __future__ import annotations
@@ -144,13 +148,64 @@ def error_ratio(prometheus, slo: SLO, at: float, seconds: float) -> float | None
     return error_ratios(prometheus, slo, at, seconds).get(())
 
 
-def _figures(slo: SLO, slo_error: float | None, errors: dict[str, float | None]) -> dict:
+# A promql-path total the low-traffic guard counts events from (docs/slos.md, "The low-traffic
+# guard"): a sum of one rate(), increase(), count_over_time() or sum_over_time() over the window.
+COUNTED_TOTAL = re.compile(
+    r"sum(?: by \([^)]*\))? ?\((rate|increase|count_over_time|sum_over_time)"
+    r"\([^\[\]()]+\[\{\{ ?\.window ?\}\}\]\)\)"
+)
+
+
+def events(prometheus, slo: SLO, at: float, seconds: float) -> dict[Key, float | None] | None:
+    """All events in a window, per group (an Occurrences SLO's total), for the low-traffic
+    guard; None when the SLI gives no count (a raw ratio, time slices, a total of another
+    shape)."""
+    if slo.budgeting_method != "Occurrences" or slo.indicator_type == "raw":
+        return None
+    group_by = list(slo.group_by or [])
+    by = f" by ({', '.join(group_by)})" if group_by else ""
+    window = f"{round(seconds * 1000)}ms"
+    total = _events(slo, slo.total_query, window, by)
+    if slo.evaluation != "exact":
+        counted = COUNTED_TOTAL.fullmatch(" ".join(slo.total_query.split()))
+        if counted is None:
+            return None
+        if counted.group(1) == "rate":  # events per second, times the window
+            total = f"({total}) * {seconds}"
+    return _by_group(prometheus, total, at, group_by)
+
+
+def minimum_events(threshold: float, budget: float) -> int:
+    """docs/slos.md: the fewest events at which one bad event alone cannot exceed the
+    threshold (its burn rate 1 / N / budget)."""
+    needed = 1
+    while 1 / needed / budget > threshold:
+        needed += 1
+    return needed
+
+
+def _figures(
+    slo: SLO,
+    slo_error: float | None,
+    errors: dict[str, float | None],
+    counts: dict[str, float | None],
+) -> dict:
+    """One slo_evaluate object from the error ratios over the SLO window and each burn window,
+    and the events of each burn window (None where the SLI gives no count)."""
     budget = 1 - slo.objective
     burns = {label: None if err is None else err / budget for label, err in errors.items()}
     alerts = []
+    low_traffic = False
     for severity, long, short, percent in PAIRS:
         threshold = float(Fraction(percent, 100) * Fraction(_period(slo), WINDOWS[long]))
-        if None not in (burns[long], burns[short]) and min(burns[long], burns[short]) > threshold:
+        needed = slo.min_events if slo.min_events is not None else minimum_events(threshold, budget)
+        count = counts[long]
+        short_of_events = count is not None and 0 < count < needed
+        low_traffic = low_traffic or short_of_events
+        holds = (
+            None not in (burns[long], burns[short]) and min(burns[long], burns[short]) > threshold
+        )
+        if holds and not short_of_events:
             alerts.append(
                 {
                     "severity": severity,
@@ -167,7 +222,7 @@ def _figures(slo: SLO, slo_error: float | None, errors: dict[str, float | None])
         "error_budget_remaining": None if slo_error is None else 1 - slo_error / budget,
         "burn_rates": burns,
         "alerts": alerts,
-        "data_status": "ok" if slo_error is not None else "no_data",
+        "data_status": "no_data" if slo_error is None else ("low_traffic" if low_traffic else "ok"),
         "evaluation": slo.evaluation,
     }
 
@@ -177,16 +232,19 @@ def expected_objects(prometheus, slo: SLO, at: float) -> list[dict]:
     grouped SLO (named `name{label="value",...}`)."""
     windows = {"slo": window_seconds(slo, at), **WINDOWS}
     errors = {label: error_ratios(prometheus, slo, at, s) for label, s in windows.items()}
+    counts = {label: events(prometheus, slo, at, s) for label, s in WINDOWS.items()}
     group_by = list(slo.group_by or [])
     keys = sorted(set().union(*errors.values())) if group_by else [()]
     if not keys:  # a grouped SLO without any data: the definition itself, without data
-        return [{**_figures(slo, None, dict.fromkeys(WINDOWS)), "group": {}}]
+        nothing = dict.fromkeys(WINDOWS)
+        return [{**_figures(slo, None, nothing, nothing), "group": {}}]
     objects = []
     for key in keys:
         found = _figures(
             slo,
             errors["slo"].get(key),
             {label: errors[label].get(key) for label in WINDOWS},
+            {label: None if c is None else c.get(key) for label, c in counts.items()},
         )
         if group_by:
             pairs = ",".join(

@@ -1,19 +1,22 @@
 """What an evaluation asks of Prometheus: on the exact path one question per metric, on the
 promql path one per distinct expression, however many SLOs share them, each question one query
-per window; whole questions go to a request until it holds PARTS_PER_REQUEST queries. Requests
-counted by the real Prometheus itself (its own request counter)."""
+per window; whole questions go to a request until it holds PARTS_PER_REQUEST queries. A window
+that maintenance cuts is asked as its pieces, each at its own end: one request per end, not per
+piece. Requests counted by the real Prometheus itself (its own request counter)."""
 
 from __future__ import annotations
 
 import io
+import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 from django.core.management import call_command
 
 from slo.models import SLO
+from slo.services import adjustment_create
 from slo.sources import prometheus as prometheus_source
 from tests.slo import workload
 
@@ -30,10 +33,12 @@ def answered(prometheus) -> float:
     )
 
 
-def evaluate(names: list[str]) -> None:
+def evaluate(names: list[str]) -> list[dict]:
     moment = datetime.fromtimestamp(workload.END - 600, UTC).isoformat()
     args = ["--json", "--at", moment] + [arg for name in names for arg in ("--slo", name)]
-    call_command("slo_evaluate", *args, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("slo_evaluate", *args, stdout=out)
+    return json.loads(out.getvalue())
 
 
 @pytest.mark.parametrize("per_request", [1, 10_000])
@@ -95,3 +100,45 @@ def test_an_expression_prometheus_refuses_fails_alone(settings, prometheus, slo_
     lines = {line.split()[0]: line for line in out.getvalue().splitlines()}
     assert "unavailable" in lines["checkout-broken"] and "refused" in lines["checkout-broken"]
     assert " ok " in lines["checkout-fine"]
+
+
+DAY = 86400
+
+
+def test_pieces_of_windows_are_asked_together_by_their_end(
+    settings, prometheus, workload_slos, slo_import, platform_admin, monkeypatch
+):
+    """Two exact-path SLOs of one metric, each with a maintenance window of its own inside its
+    SLO window (their burn windows untouched), and a promql-path SLO with the first one: the
+    exact path asks its metric at three moments (now and where each maintenance window
+    begins), the promql path its expressions at two, one request each; asked query by query,
+    every figure is the same."""
+    settings.PROMETHEUS_URL = prometheus.url
+    slo_import(BROKEN_AND_FINE, team="payments", name="fine.yaml")
+    cuts = {
+        "checkout-availability": workload.END - 5 * DAY,  # a 30-day window
+        "catalog-availability": workload.END - 6 * DAY,  # a 7-day window
+        # Prometheus evaluates it (`or on() vector(0)` is no sum of counters); its events add
+        # up over pieces of a window, so maintenance is cut out of its SLO window.
+        "checkout-fine": workload.END - 5 * DAY,
+    }
+    for name, start in cuts.items():
+        slo = SLO.objects.get(name=name)
+        adjustment_create(
+            actor=platform_admin,
+            service=slo.service,
+            slo=slo,
+            name=f"{name}-drill",
+            first_start=datetime.fromtimestamp(start, UTC),
+            duration=timedelta(days=1),
+            reason="the failover drill",
+        )
+    names = list(cuts)
+    monkeypatch.setattr(prometheus_source, "PARTS_PER_REQUEST", 10_000)
+    before = answered(prometheus)
+    batched = evaluate(names)
+    assert answered(prometheus) - before == 3 + 2
+    assert {r["name"]: r["evaluation"] for r in batched}["checkout-fine"] == "promql"
+    assert all(result["data_status"] == "ok" for result in batched)
+    monkeypatch.setattr(prometheus_source, "PARTS_PER_REQUEST", 1)
+    assert evaluate(names) == batched

@@ -3,8 +3,8 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.authtoken.models import Token
 
+from accounts.services import personal_token_create
 from ssops_cli.main import Client, CliError
 
 
@@ -24,7 +24,15 @@ class Command(BaseCommand):
         if interval <= 0 or duration < 0:
             raise CommandError("--interval must be positive and --duration 0 or more")
         users = get_user_model().objects.filter(username__in=["dev", "approver"])
-        tokens = {u.username: Token.objects.get_or_create(user=u)[0].key for u in users}
+        # Tokens of their own for this run (keys are not kept, so each run makes new ones).
+        tokens = {
+            u.username: str(
+                personal_token_create(
+                    actor=None, user=u, name="demo traffic", scopes=["write", "approve"]
+                ).key
+            )
+            for u in users
+        }
         if set(tokens) != {"dev", "approver"}:
             raise CommandError("the demo users are missing: run manage.py seed_demo first")
         dev, approver = Client(url, tokens["dev"]), Client(url, tokens["approver"])

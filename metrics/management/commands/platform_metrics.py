@@ -7,14 +7,14 @@ from django.utils import timezone
 from metrics import catalogue
 from metrics.models import MetricSnapshot
 from metrics.periods import KINDS, PeriodError, period_parse
-from metrics.services import metric_snapshots_record
+from metrics.services import metric_history_recompute, metric_snapshots_record
 
 
 class Command(BaseCommand):
     help = (
         "Compute and store the platform metrics M1–M12 for any period from the records (the "
         "beat job does the current ones every 10 minutes). Recomputing a period replaces its "
-        "stored figures."
+        "stored figures; --recompute recomputes the history of metrics whose definition changed."
     )
 
     def add_arguments(self, parser):
@@ -27,9 +27,29 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json", action="store_true", dest="as_json", help="print the figures as JSON"
         )
+        parser.add_argument(
+            "--recompute",
+            action="store_true",
+            help="compute again every stored period of the metrics whose definition changed "
+            "since it was computed, so that no history mixes definitions (other options are "
+            "ignored)",
+        )
 
-    def handle(self, *args, period, at=None, back=1, metric=None, as_json=False, **options):
+    def handle(
+        self, *args, period, at=None, back=1, metric=None, as_json=False, recompute=False, **opts
+    ):
         now = timezone.now()
+        if recompute:
+            done = metric_history_recompute(actor=None, now=now)
+            for item in done:
+                self.stdout.write(
+                    f"{item.metric} recomputed under definition v{item.version}: "
+                    f"{len(item.periods)} periods ({', '.join(item.periods[:6])}"
+                    f"{', …' if len(item.periods) > 6 else ''})"
+                )
+            if not done:
+                self.stdout.write("every stored figure follows its metric's current definition")
+            return
         try:
             first = period_parse(period, at) if at else period_parse(period, now.isoformat())
             keys = [catalogue.metric_lookup(m).key for m in metric or []] or None

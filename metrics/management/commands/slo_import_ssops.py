@@ -8,14 +8,17 @@ from teams.models import Team
 
 class Command(BaseCommand):
     help = (
-        "Import SSOps's own SLOs (slo/platform/slos/*.yaml, OpenSLO v1): API availability "
-        "99.9 %, provisioning p95 under 2 minutes, catalog uptime 99.95 %. The API SLO reads "
-        "Prometheus when PROMETHEUS_URL is set and SSOps's own records otherwise: run this "
-        "again after setting or unsetting PROMETHEUS_URL."
+        "Import (upsert) SSOps's own SLOs (metrics/slos/*.yaml, OpenSLO v1; a migration "
+        "installs them on every database): API availability 99.9 %, API latency 99 % within "
+        "500 ms, provisioning p95 under 2 minutes, provisioning success 99 %, catalog uptime "
+        "99.95 %. The API SLOs read Prometheus when PROMETHEUS_URL is set and SSOps's own "
+        "records otherwise: run this again after setting or unsetting PROMETHEUS_URL."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--team", default="platform", help="owner team (slug)")
+        parser.add_argument(
+            "--team", default=settings.PLATFORM_TEAM, help="owner team (slug); SSOPS_PLATFORM_TEAM"
+        )
 
     def handle(self, *args, team, **options):
         owner = Team.objects.filter(slug=team).first()
@@ -33,4 +36,4 @@ class Command(BaseCommand):
                 f"{report.count(o)} {o}" for o in ("created", "updated", "unchanged")
             )
             self.stdout.write(f"{report.file}: {counts}")
-        self.stdout.write(f"API availability reads {source}")
+        self.stdout.write(f"API availability and latency read {source}")

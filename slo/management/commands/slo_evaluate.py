@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from slo.services import UnknownSLO, slo_evaluate, slos_for_evaluation
+from slo.services import UnknownSLO, slo_evaluate, slo_evaluation_record, slos_for_evaluation
 
 
 def rfc3339(text: str) -> datetime:
@@ -21,20 +21,32 @@ def rfc3339(text: str) -> datetime:
 class Command(BaseCommand):
     help = (
         "Evaluate SLOs against their sources (PROMETHEUS_URL) now or --at a time; --json prints "
-        "a JSON array, one object per SLO (per group of a grouped SLO). Records nothing."
+        "a JSON array, one object per SLO (per group of a grouped SLO). Records nothing, "
+        "unless --record: then the results are stored as each SLO's current state (snapshots, "
+        "data status, alert transitions and Alertmanager messages), as the beat job does."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--at", type=rfc3339, help="RFC 3339 time (default: now)")
         parser.add_argument("--slo", action="append", metavar="NAME", help="only this SLO")
         parser.add_argument("--json", action="store_true", help="print the JSON contract")
+        parser.add_argument(
+            "--record", action="store_true", help="store the results, as the beat job does"
+        )
 
     def handle(self, *args, **options):
         try:
             slos = slos_for_evaluation(options["slo"])
         except UnknownSLO as exc:
             raise CommandError(str(exc)) from None
-        evaluations = slo_evaluate(slos=slos, at=options["at"] or datetime.now(tz=UTC))
+        at = options["at"] or datetime.now(tz=UTC)
+        if options["record"]:
+            # The beat job's minute: one snapshot per SLO and minute, transitions only on change.
+            minute = at.replace(second=0, microsecond=0)
+            ids = [slo.pk for slo in slos] if options["slo"] else None
+            evaluations = slo_evaluation_record(at=minute, slo_ids=ids)
+        else:
+            evaluations = slo_evaluate(slos=slos, at=at)
         if options["json"]:
             objects = [found for ev in evaluations for found in ev.contract_objects()]
             self.stdout.write(json.dumps(objects, indent=2))

@@ -1,0 +1,19 @@
+"""A person leaving a team is news for their tokens: a later use of one is an unexpected actor
+(the metrics app's scan flags it). Connected to the membership's deletion, whoever deletes it
+(the admin, a service, a sign-in that finds a group gone), inside the same transaction."""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+
+from accounts.services import tokens_owner_left
+from teams.models import Membership, Team
+
+
+@receiver(post_delete, sender=Membership)
+def on_membership_deleted(sender, instance: Membership, **kwargs):
+    # The team may be going too (a cascade): name it, and link it only while it exists.
+    team = Team.objects.filter(pk=instance.team_id).first()
+    slug = team.slug if team else ""
+    tokens_owner_left(user_id=instance.user_id, team=team, team_slug=slug)
