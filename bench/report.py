@@ -110,6 +110,15 @@ RUNS = (
         ),
     ),
     Run(
+        "backtest",
+        "sqlite",
+        (
+            Target("exact_seconds", "<", 5, "one exact-path SLO replayed over 30 days"),
+            Target("paths_agree", "is", True, "the promql path finds the same episodes"),
+        ),
+        ("promql_seconds", "days", "pages", "tickets"),
+    ),
+    Run(
         "catalog_http",
         "postgresql",
         (

@@ -71,6 +71,13 @@ def test_slo_eval(run_bench):
 
 
 @pytest.mark.once
+@pytest.mark.once
+def test_backtest(run_bench):
+    found = assert_ran(run_bench("backtest", "--smoke"), "exact_seconds", "promql_seconds")
+    assert found["days"] == 2 and found["paths_agree"] is True
+    assert found["moments"] == 2 * 1440 + 1
+
+
 def test_platform_metrics(run_bench):
     assert_ran(run_bench("platform_metrics", "--smoke"), "month_seconds", "import_rows_per_s")
 
