@@ -31,17 +31,18 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(mask(value), cls=DjangoJSONEncoder))
 
 
-def _lock_head() -> tuple[int, str]:
+def _lock_head(cursor) -> tuple[int, str]:
     """Serialise appends and return the current head (seq, hash).
 
-    PostgreSQL: a transaction-level advisory lock. SQLite: IMMEDIATE transactions (settings)
-    already hold the single write lock from BEGIN.
+    PostgreSQL: a transaction-level advisory lock, then the head in a statement of its own (in
+    READ COMMITTED each statement sees what was committed before it began: read in the same
+    statement as the lock, the head could predate the append that held the lock). SQLite:
+    IMMEDIATE transactions (settings) already hold the single write lock from BEGIN.
     """
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_APPEND_LOCK])
-        cursor.execute("SELECT seq, hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1")
-        row = cursor.fetchone()
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_APPEND_LOCK])
+    cursor.execute("SELECT seq, hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1")
+    row = cursor.fetchone()
     return (row[0], row[1]) if row else (0, chain.GENESIS)
 
 
@@ -122,10 +123,18 @@ def audit_batch():
         _append(pending)
 
 
+_INSERT = "INSERT INTO audit_auditevent (seq, body, prev_hash, hash) VALUES (%s, %s, %s, %s)"
+
+
 def _append(events: list[AuditEvent]) -> None:
-    """Link the events to the head of the chain and insert them (under the append lock)."""
-    with transaction.atomic():
-        seq, head = _lock_head()
+    """Link the events to the head of the chain and insert them (under the append lock).
+
+    No savepoint of its own: an append that fails leaves the caller's transaction to be rolled
+    back whole (a state change must not commit without its event, even if the caller catches
+    the error), and on PostgreSQL a SAVEPOINT and its RELEASE are two more round trips.
+    """
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        seq, head = _lock_head(cursor)
         for event in events:
             seq += 1
             event.seq, event.prev_hash = seq, head
@@ -133,18 +142,21 @@ def _append(events: list[AuditEvent]) -> None:
             event._state.adding = False
             event._state.db = connection.alias
         # A plain INSERT: the ORM's save adds a third of the append's cost for nothing here
-        # (the generated columns are read back lazily, only when asked for).
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO audit_auditevent (seq, body, prev_hash, hash) VALUES (%s, %s, %s, %s)",
-                [[event.seq, event.body, event.prev_hash, event.hash] for event in events],
-            )
+        # (the generated columns are read back lazily, only when asked for). One event (the
+        # common case) in one statement: executemany pipelines even a single row, with a
+        # synchronisation of its own on PostgreSQL.
+        rows = [[event.seq, event.body, event.prev_hash, event.hash] for event in events]
+        if len(rows) == 1:
+            cursor.execute(_INSERT, rows[0])
+        else:
+            cursor.executemany(_INSERT, rows)
 
 
 def audit_checkpoint_create() -> AuditCheckpoint:
     """Sign the current head so that a later cut of the tail is detected."""
     with transaction.atomic():
-        size, head = _lock_head()
+        with connection.cursor() as cursor:
+            size, head = _lock_head(cursor)
         signed_at = _now_text()
         checkpoint = AuditCheckpoint.objects.create(
             size=size,

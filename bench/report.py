@@ -67,7 +67,10 @@ class Run:
 APPEND = Target("append_ratio", ">=", 0.5, "chain appends/s over bare INSERT + COMMIT/s")
 VERIFY = Target("verify_ratio", ">=", 0.5, "audit_verify events/s over SHA-256/s on one core")
 AUDIT_SHOWN = (
+    "table_ratio",
+    "append_over_table_ratio",
     "append_per_s",
+    "table_insert_per_s",
     "bare_insert_per_s",
     "verify_per_s",
     "sha256_per_s",
@@ -88,8 +91,23 @@ RUNS = (
         (
             Target("speedup", ">=", 5, "at 200 SLOs, same concurrency and timing for both"),
             Target("max_rel_diff", "<=", 1e-6, "every figure agrees with the baseline's"),
+            Target("promql_batched", "is", True, "as many queries with 4x the promql SLOs"),
         ),
-        ("slos", "metrics", "seconds", "queries", "naive_seconds", "naive_queries"),
+        (
+            "slos",
+            "answers",
+            "metrics",
+            "seconds",
+            "queries",
+            "queries_evaluated",
+            "prometheus_cpu_seconds",
+            "engine_cpu_seconds",
+            "naive_seconds",
+            "naive_queries",
+            "naive_prometheus_cpu_seconds",
+            "batching_promql_slos",
+            "batching_requests",
+        ),
     ),
     Run(
         "backtest",

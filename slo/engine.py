@@ -3,12 +3,18 @@
 Each SLI takes one of two paths, chosen at import (expressions.py):
 
 - exact: counters SSOps counts itself. SLOs whose selectors share a metric form one
-  `CounterGroup`: the matchers every selector shares are pushed into the query, a union of the
-  values they select narrows it further, and the series come back summed `by` the labels the
-  selectors (and the SLOs' groupings) still need. Each selector then adds up the series it
-  matches, here, with Prometheus's own matching rules. Because `increase()` is computed per
-  series before any sum, the totals equal `sum(increase(selector[w]))` for every selector.
-- promql: Prometheus evaluates each distinct expression once per window (promql_path.py).
+  `CounterGroup`, one question to the source for all its windows: the matchers every selector
+  shares are pushed into the query, a union of the values they select narrows it further, and
+  the series come back summed `by` the labels the selectors (and the SLOs' groupings) still
+  need. Each selector then adds up the series it matches, here, with Prometheus's own matching
+  rules. Because `increase()` is computed per series before any sum, the totals equal
+  `sum(increase(selector[w]))` for every selector.
+- promql: Prometheus evaluates each distinct expression over each window (promql_path.py), one
+  question per expression for all its windows.
+
+A window that maintenance cuts is measured over its pieces, each a span (length, end) with its
+increase taken at its own end, and the pieces' events are added up. Spans that end at the same
+moment are asked together (without maintenance, every span ends at the run's moment).
 
 Both paths give the same thing — per SLO and window, the events (or a ratio) by group — through
 `measure()`, which works at any moment and for any windows; `evaluate()` turns those into SLIs,
@@ -21,7 +27,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 
 import numpy as np
@@ -48,7 +54,14 @@ from slo.definitions import (
 )
 from slo.expressions import Counters
 from slo.promql import Selector, union_matcher
-from slo.sources.base import CounterGroup, SeriesKey, Source, SourceUnavailable
+from slo.sources.base import (
+    CounterGroup,
+    SeriesKey,
+    Source,
+    SourceUnavailable,
+    Span,
+    increases_of_groups,
+)
 from slo.windows import kept_pieces
 
 BURN_SECONDS = tuple(maths.BURN_WINDOWS.values())
@@ -57,8 +70,6 @@ DEFAULT_MAX_GROUPS = 500
 
 
 Measurements = dict[str, dict[float, Measured] | str]
-# A piece of a window: its length and where it ends (unix seconds).
-Span = tuple[float, float]
 
 
 def combine(counters: Counters, values_of: Callable[[Selector], dict[GroupKey, float]]) -> dict:
@@ -135,6 +146,19 @@ class SeriesIndex:
                 found[tuple(self.keys[row][p] for p in positions)] += float(value)
         return dict(found)
 
+    def totals_by_span(
+        self, matrix: np.ndarray, rows: np.ndarray, spans: Sequence[Span]
+    ) -> dict[Span, dict]:
+        """`totals(column, rows, ())` of each column of the matrix (one per span), at once."""
+        chosen = matrix[rows]
+        present = ~np.isnan(chosen)
+        sums = np.where(present, chosen, 0.0).sum(axis=0)
+        found = present.any(axis=0)
+        return {
+            span: {(): float(sums[number])} if found[number] else {}
+            for number, span in enumerate(spans)
+        }
+
     def column(self, values: dict[SeriesKey, float]) -> np.ndarray:
         column = np.full(len(self.keys), np.nan)
         for key, value in values.items():
@@ -198,7 +222,8 @@ class Run:
         windows_of: Callable[[SLODefinition], Iterable[float]],
     ) -> Measurements:
         """The exact path: counter increases of every SLO over its windows, by group, with one
-        query per metric and window (and per piece of a window that maintenance cuts)."""
+        question per metric for all its windows (and the pieces of a window that maintenance
+        leaves), every metric asked at once."""
         wanted: dict[Selector, set[Span]] = defaultdict(set)
         groupings: dict[Selector, set[tuple[str, ...]]] = defaultdict(set)
         keep: dict[str, set[str]] = defaultdict(set)
@@ -213,30 +238,34 @@ class Run:
             members[group].append(selector)
         values: dict[tuple[Selector, tuple[str, ...], Span], dict[GroupKey, float]] = {}
         failures: dict[Selector, str] = {}
+        spans_of_group = {
+            group: sorted(
+                span for span in set().union(*(wanted[s] for s in selectors)) if span[0] > 0
+            )
+            for group, selectors in members.items()
+        }
+        answers = increases_of_groups(source, spans_of_group)
         for group, selectors in members.items():
-            by_end: dict[float, set[float]] = defaultdict(set)
-            for length, end in set().union(*(wanted[s] for s in selectors)):
-                if length > 0:
-                    by_end[end].add(length)
-            found: dict[Span, dict[SeriesKey, float]] = {}
-            try:
-                for end, lengths in sorted(by_end.items()):
-                    moment = self.at if end == self.at.timestamp() else _moment(end)
-                    answers = source.increases(group, sorted(lengths), moment)
-                    found.update({(length, end): v for length, v in answers.items()})
-            except SourceUnavailable as exc:
-                failures.update(dict.fromkeys(selectors, str(exc)))
+            found = answers[group]
+            if isinstance(found, SourceUnavailable):
+                failures.update(dict.fromkeys(selectors, str(found)))
                 continue
             index = SeriesIndex(group, (key for values in found.values() for key in values))
-            columns = {span: index.column(values) for span, values in found.items()}
+            asked = list(found)
+            position = {span: number for number, span in enumerate(asked)}
+            matrix = np.column_stack([index.column(found[s]) for s in asked]) if asked else None
             for selector in selectors:
                 rows = index.rows(selector)
+                totals = {} if matrix is None else index.totals_by_span(matrix, rows, asked)
                 for span in wanted[selector]:
-                    column = columns.get(span)
                     for labels in groupings[selector]:
-                        values[selector, labels, span] = (
-                            {} if column is None else index.totals(column, rows, labels)
-                        )
+                        if span not in found:  # an empty window: no query, no data
+                            values[selector, labels, span] = {}
+                        elif labels:
+                            column = matrix[:, position[span]]
+                            values[selector, labels, span] = index.totals(column, rows, labels)
+                        else:
+                            values[selector, labels, span] = totals[span]
         measured: Measurements = {}
         for definition in definitions:
             indicator = definition.indicator
@@ -494,10 +523,6 @@ def _values_at(values: dict, group_by: tuple[str, ...], span: Span, selector: Se
     return values[selector, group_by, span]
 
 
-def _moment(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=UTC)
-
-
 def _selectors(indicator: RatioIndicator) -> tuple[Selector, ...]:
     return (*indicator.numerator.selectors, *indicator.total.selectors)
 
@@ -508,11 +533,15 @@ def _slices_of(counters: Counters, per_slice: dict[Selector, np.ndarray]) -> np.
 
 
 def _by_path(definitions: Sequence[SLODefinition]) -> tuple[list, list, list]:
-    sliced = [d for d in definitions if d.is_sliced]
-    counted = [
-        d for d in definitions if not d.is_sliced and isinstance(d.indicator, RatioIndicator)
-    ]
-    expressions = [d for d in definitions if not d.is_sliced and d not in counted]
+    """(time-sliced, counted on the exact path, expressions on the promql path)."""
+    sliced, counted, expressions = [], [], []
+    for definition in definitions:
+        if definition.is_sliced:
+            sliced.append(definition)
+        elif isinstance(definition.indicator, RatioIndicator):
+            counted.append(definition)
+        else:
+            expressions.append(definition)
     return sliced, counted, expressions
 
 

@@ -373,7 +373,7 @@ def ratio_sli(numerator: str, total: str, group_by: Sequence[str] = ()) -> SLIQu
     return _ratio_sli(numerator, total, tuple(group_by))
 
 
-@lru_cache(maxsize=4096)  # every evaluation reads each SLO's queries again
+@lru_cache(maxsize=32768)  # every evaluation reads every SLO's queries again: hold them all
 def _ratio_sli(numerator: str, total: str, group_by: tuple[str, ...]) -> SLIQueries:
     queries = _read_roles({"numerator": numerator, "total": total})
     explicit = tuple(sorted(set(group_by)))
@@ -407,7 +407,7 @@ def raw_sli(ratio: str, group_by: Sequence[str] = ()) -> SLIQueries:
     return _raw_sli(ratio, tuple(group_by))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=32768)
 def _raw_sli(ratio: str, group_by: tuple[str, ...]) -> SLIQueries:
     (query,) = _read_roles({"ratio": ratio}).values()
     if not query.templated:

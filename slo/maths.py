@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -138,6 +139,7 @@ def budget_remaining(error_ratio: float | None, objective: float) -> float | Non
     return 1 - error_ratio / (1 - objective)
 
 
+@lru_cache(maxsize=1024)
 def burn_rate_threshold(
     budget_percent: int, period_seconds: int, long_window_seconds: int
 ) -> float:
@@ -147,7 +149,12 @@ def burn_rate_threshold(
 
 
 def alert_thresholds(period_seconds: int) -> list[Alert]:
-    return [
+    return list(_thresholds(period_seconds))
+
+
+@lru_cache(maxsize=256)  # a few periods, asked for every SLO at every evaluation
+def _thresholds(period_seconds: int) -> tuple[Alert, ...]:
+    return tuple(
         Alert(
             w.severity,
             w.long_window,
@@ -155,7 +162,7 @@ def alert_thresholds(period_seconds: int) -> list[Alert]:
             burn_rate_threshold(w.budget_percent, period_seconds, BURN_WINDOWS[w.long_window]),
         )
         for w in ALERT_WINDOWS
-    ]
+    )
 
 
 def alerts_firing(burn_rates: Mapping[str, float | None], period_seconds: int) -> list[Alert]:

@@ -2,10 +2,11 @@
 
 Sloth's semantics: `{{.window}}` in an expression is replaced by the window (5m, 30d, ...), and the
 error ratio over that window is the error (or good) expression divided by the total expression;
-a raw SLI's ratio expression is taken as it is. Every distinct expression is sent once per
-window, however many SLOs share it, and the answers are put together here: the series an events
-expression gives are added up (by the SLO's grouping labels when it is grouped), so that an
-expression without an outer sum counts like the exact path's selectors do.
+a raw SLI's ratio expression is taken as it is. Every distinct expression is asked once for all
+its windows (and the pieces of a window that maintenance leaves), however many SLOs share it,
+and the answers are put together here: the series an events expression gives are added up (by
+the SLO's grouping labels when it is grouped), so that an expression without an outer sum
+counts like the exact path's selectors do.
 
 `measure()` works for any moment and any windows (backtests ask for many). Pure module: no Django
 imports.
@@ -16,16 +17,21 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 
 from slo.definitions import GroupKey, Measured, QueryIndicator, SLODefinition
 from slo.expressions import EVENTS, PER_SECOND, fill_window, window_unit
-from slo.sources.base import Source, SourceUnavailable, add_present
+from slo.sources.base import (
+    Series,
+    Source,
+    SourceUnavailable,
+    Span,
+    add_present,
+    expression_values,
+)
 from slo.windows import promql_duration
-
-Series = list[tuple[dict[str, str], float]]
 
 
 class SeveralSeries(ValueError):
@@ -108,54 +114,43 @@ def measure(
     definitions: Sequence[SLODefinition],
     at: datetime,
     windows_of: Callable[[SLODefinition], Iterable[float]],
-    spans_of: Callable[[SLODefinition, float], Sequence[tuple[float, float]]] | None = None,
+    spans_of: Callable[[SLODefinition, float], Sequence[Span]] | None = None,
 ) -> dict:
     """Per definition, {window seconds: Measured}, or why it could not be measured. A window
     is measured whole, or over the pieces (length, end) that `spans_of` gives it, each piece's
-    events added up (cuttable SLIs only)."""
+    events added up (cuttable SLIs only). Each distinct expression is one question for all the
+    spans any definition needs of it."""
     moment = at.timestamp()
 
-    def spans(definition: SLODefinition, window: float) -> Sequence[tuple[float, float]]:
+    def spans(definition: SLODefinition, window: float) -> Sequence[Span]:
         return spans_of(definition, window) if spans_of else ((window, moment),)
 
     plans = {
-        d.name: {
-            w: [(span, queries(d.indicator, span[0])) for span in spans(d, w) if span[0] > 0]
-            for w in windows_of(d)
-        }
+        d.name: {w: [span for span in spans(d, w) if span[0] > 0] for w in windows_of(d)}
         for d in definitions
     }
-    by_end: dict[float, set[str]] = defaultdict(set)
-    for plan in plans.values():
-        for pieces in plan.values():
-            for (_, end), texts in pieces:
-                by_end[end].update(texts.values())
-    if not by_end:
+    wanted: dict[str, set[Span]] = defaultdict(set)
+    for definition in definitions:
+        needed = {span for pieces in plans[definition.name].values() for span in pieces}
+        for expression in roles(definition.indicator).values():
+            wanted[expression] |= needed
+    if not any(wanted.values()):
         return {d.name: {w: Measured() for w in windows_of(d)} for d in definitions}
-    answers: dict[tuple[float, str], list | SourceUnavailable] = {}
     try:
-        for end, texts in sorted(by_end.items()):
-            when = at if end == moment else datetime.fromtimestamp(end, tz=UTC)
-            found = source.instant_values(sorted(texts), when)
-            answers.update({(end, text): value for text, value in found.items()})
+        answers = expression_values(source, {e: sorted(s) for e, s in wanted.items() if s})
     except SourceUnavailable as exc:
         return dict.fromkeys((d.name for d in definitions), str(exc))
     measured: dict = {}
     for definition in definitions:
-        plan = plans[definition.name]
-        failed = [
-            answers[span[1], q]
-            for pieces in plan.values()
-            for span, qs in pieces
-            for q in qs.values()
-            if not isinstance(answers[span[1], q], list)
-        ]
+        expressions = roles(definition.indicator)
+        failed = [answers[e] for e in expressions.values() if isinstance(answers.get(e), Exception)]
         if failed:
             measured[definition.name] = str(failed[0])
             continue
+        plan = plans[definition.name]
         try:
             measured[definition.name] = {
-                window: _measured(definition, window, plan[window], answers)
+                window: _measured(definition, plan[window], expressions, answers)
                 for window in windows_of(definition)
             }
         except SeveralSeries as exc:
@@ -163,27 +158,31 @@ def measure(
     return measured
 
 
-def _measured(definition: SLODefinition, window: float, pieces: list, answers: dict) -> Measured:
+def _measured(
+    definition: SLODefinition, pieces: Sequence[Span], expressions: dict[str, str], answers: dict
+) -> Measured:
     indicator = definition.indicator
     raw = indicator.is_raw
     if not pieces:  # an empty window (a calendar period that has just begun, or all maintenance)
         return Measured({}, None if raw else {})
     group_by = definition.group_by
+
+    def found(role: str, span: Span) -> dict[GroupKey, float]:
+        return by_group(answers[expressions[role]][span], group_by, not raw)
+
     if raw:
-        ((span, texts),) = pieces
-        return Measured(by_group(answers[span[1], texts["ratio"]], group_by, False), None, None)
+        (span,) = pieces
+        return Measured(found("ratio", span), None, None)
     if len(pieces) == 1:
-        ((span, texts),) = pieces
+        (span,) = pieces
         return Measured(
-            by_group(answers[span[1], texts["numerator"]], group_by, True),
-            by_group(answers[span[1], texts["total"]], group_by, True),
-            events_scale(indicator, window),
+            found("numerator", span), found("total", span), events_scale(indicator, span[0])
         )
     numerator: dict[GroupKey, float] = {}
     total: dict[GroupKey, float] = {}
-    for (length, end), texts in pieces:
-        scale = events_scale(indicator, length) or 1.0
-        for role, found in (("numerator", numerator), ("total", total)):
-            for key, value in by_group(answers[end, texts[role]], group_by, True).items():
-                found[key] = found.get(key, 0.0) + value * scale
+    for span in pieces:
+        scale = events_scale(indicator, span[0]) or 1.0
+        for role, sums in (("numerator", numerator), ("total", total)):
+            for key, value in found(role, span).items():
+                sums[key] = sums.get(key, 0.0) + value * scale
     return Measured(numerator, total, 1.0)

@@ -7,9 +7,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, transaction
+from django.db.transaction import TransactionManagementError
 
+from audit import services
 from audit.models import AuditCheckpoint, AuditEvent
 from audit.services import audit_batch, audit_checkpoint_create, audit_record
+from teams.models import Team
 from tests.helpers import append_only_triggers_removed, raw
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +74,22 @@ def test_a_batch_that_raises_appends_nothing(team):
         raise RuntimeError("the caller failed")
     assert AuditEvent.objects.count() == 0
     assert record_many(1, team=team)[0].seq == 1
+
+
+def test_a_failed_append_takes_the_callers_change_with_it_even_when_caught(team, monkeypatch):
+    """A state change never commits without its event. The fault is real (the database refuses
+    the INSERT), caused on purpose by pointing the statement at a table that does not exist."""
+    missing = services._INSERT.replace("audit_auditevent", "audit_no_such_table")
+    monkeypatch.setattr(services, "_INSERT", missing)
+    with transaction.atomic():
+        Team.objects.filter(pk=team.pk).update(name="renamed")
+        with pytest.raises(DatabaseError):
+            audit_record(action="team.renamed", obj=team)
+        with pytest.raises(TransactionManagementError):
+            Team.objects.count()  # the caller cannot go on as if nothing happened...
+    team.refresh_from_db()
+    assert team.name != "renamed"  # ...and its change is rolled back with the event
+    assert AuditEvent.objects.count() == 0
 
 
 def test_secrets_are_masked_before_storage(alice):

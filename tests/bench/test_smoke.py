@@ -24,7 +24,11 @@ def assert_ran(result, *figures: str) -> dict:
 
 def test_audit(run_bench):
     found = assert_ran(
-        run_bench("audit", "--smoke", *database_arguments()), "append_ratio", "verify_ratio"
+        run_bench("audit", "--smoke", *database_arguments()),
+        "append_ratio",
+        "table_ratio",
+        "append_over_table_ratio",
+        "verify_ratio",
     )
     assert found["database"] == ("postgresql" if on_postgres() else "sqlite")
     assert found["events"] == 2_000 and found["verify_processes"] >= 1
@@ -59,9 +63,11 @@ def test_slo_eval(run_bench):
     found = assert_ran(
         run_bench("slo_eval", "--smoke"), "seconds", "naive_seconds", "speedup", "max_rel_diff"
     )
-    assert found["slos"] == 24 and found["metrics"] == 12
-    assert found["mix"]["formats"] == {"openslo": 16, "sloth": 8}
+    assert found["slos"] == 30 and found["metrics"] == 12 and found["answers"] == 34
+    assert found["mix"]["formats"] == {"openslo": 16, "sloth": 10, "pyrra": 2, "sloth_k8s": 2}
+    assert found["mix"]["paths"] == {"exact": 20, "promql": 10} and found["mix"]["grouped"] == 4
     assert 0 < found["queries"] < found["naive_queries"]
+    assert found["promql_batched"] is True
 
 
 @pytest.mark.once

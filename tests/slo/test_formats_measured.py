@@ -182,20 +182,12 @@ def reference(prometheus, shape: str, selection: dict, at: float, seconds: float
     return promql_counts(prometheus, checkout, errors, at, seconds, by)
 
 
-# A total SSOps can count events from: a sum of rate(), increase(), count_over_time() or
-# sum_over_time() of one selector over [{{.window}}] (docs/slos.md, "The low-traffic guard").
-COUNTED_TOTAL = re.compile(
-    r"sum(?: by \([^)]*\))? ?\((?:rate|increase|count_over_time|sum_over_time)"
-    r"\([^\[\]()]+\[\{\{ ?\.window ?\}\}\]\)\)"
-)
-
-
 def counts_events(name: str) -> bool:
     slo = SLO.objects.get(name=name)
     if slo.indicator_type == "raw":
         return False
     total = " ".join(slo.total_query.split())
-    return slo.evaluation == "exact" or bool(COUNTED_TOTAL.fullmatch(total))
+    return slo.evaluation == "exact" or bool(oracle.COUNTED_TOTAL.fullmatch(total))
 
 
 def expected(prometheus, name: str, at: float) -> dict[str, dict]:
