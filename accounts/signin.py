@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import login, logout
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -68,7 +67,7 @@ def _failure(request, exc: oidc.OidcFailure, subject: str = ""):
 @never_cache
 def oidc_start(request):
     if not oidc.enabled():
-        raise Http404("Sign-in through an identity provider is not configured.")
+        return redirect("login")
     try:
         url = oidc.authorization_start(
             request.session, _safe_next(request, request.GET.get("next", ""))
@@ -81,7 +80,7 @@ def oidc_start(request):
 @never_cache
 def oidc_callback(request):
     if not oidc.enabled():
-        raise Http404("Sign-in through an identity provider is not configured.")
+        return redirect("login")
     try:
         claims, raw_id_token, next_url = oidc.authorization_finish(request.session, request.GET)
     except oidc.OidcFailure as exc:
