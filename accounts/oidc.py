@@ -23,7 +23,8 @@ from joserfc.jwk import KeySet
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 # Asymmetric only: an ID token "signed" with the client secret (HS256) or unsigned is refused.
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
-DISCOVERY_TTL = 300  # seconds; keys are fetched again at once when an unknown key id shows up
+DISCOVERY_TTL = 300  # seconds; keys are fetched again sooner when a token's key is not known
+REFRESH_EVERY = 30
 LEEWAY = 60  # seconds of clock difference allowed on exp/iat
 FLOW_KEY = "oidc_flow"
 ID_TOKEN_KEY = "oidc_id_token"  # noqa: S105 (the name of a session key)
@@ -79,7 +80,10 @@ def _get_json(url: str, what: str) -> dict:
 
 def _cached(key: str, fetch, fresh: bool = False) -> dict:
     hit = _cache.get(key)
-    if hit and not fresh and time.monotonic() - hit[0] < DISCOVERY_TTL:
+    age = time.monotonic() - hit[0] if hit else 0.0
+    # A forced refresh (an unknown key) at most every REFRESH_EVERY seconds, so that forged
+    # tokens cannot make SSOps hammer the provider.
+    if hit and age < DISCOVERY_TTL and not (fresh and age >= REFRESH_EVERY):
         return hit[1]
     value = fetch()
     _cache[key] = (time.monotonic(), value)

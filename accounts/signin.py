@@ -97,6 +97,16 @@ def oidc_callback(request):
             ),
             subject=claims["sub"],
         )
+    if not found.user.is_active:
+        return _failure(
+            request,
+            oidc.OidcFailure(
+                "account_deactivated",
+                "Your SSOps account is deactivated. Ask a platform admin.",
+                403,
+            ),
+            subject=claims["sub"],
+        )
     login(request, found.user, backend=BACKEND)
     request.session[oidc.ID_TOKEN_KEY] = raw_id_token
     return redirect(_safe_next(request, next_url))

@@ -13,8 +13,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
+import requests
 from django.contrib.auth import get_user_model
 from joserfc import jwt
 from joserfc.jwk import RSAKey
@@ -180,6 +182,41 @@ def test_an_unsigned_or_hmac_id_token_is_refused(idp, oidc_provider):
     assert refused.value.reason == "id_token_invalid"
 
 
+def through_the_provider(client, login: str) -> str:
+    """Start a sign-in with Django's test client and answer the provider's own sign-in form
+    over HTTP (its cookies in a requests session, as a browser would keep them): the callback
+    path with the code the provider gave."""
+    start = client.get("/oidc/login/")
+    browser = requests.Session()
+    answer = browser.get(start["Location"], allow_redirects=False)
+    while answer.is_redirect and "/oidc/callback/" not in answer.headers["Location"]:
+        answer = browser.get(urljoin(answer.url, answer.headers["Location"]), allow_redirects=False)
+    if not answer.is_redirect:  # the provider's sign-in form
+        action = re.search(r'action="([^"]+)"', answer.text).group(1)
+        answer = browser.post(
+            urljoin(answer.url, action),
+            data={"login": login, "password": PASSWORD},
+            allow_redirects=False,
+        )
+        while "/oidc/callback/" not in answer.headers["Location"]:
+            location = urljoin(answer.url, answer.headers["Location"])
+            answer = browser.get(location, allow_redirects=False)
+    callback = urlsplit(answer.headers["Location"])
+    return f"{callback.path}?{callback.query}"
+
+
+def test_a_deactivated_account_is_refused_though_the_provider_vouches(client, idp):
+    assert client.get(through_the_provider(client, "dana")).status_code == 302
+    dana = OidcIdentity.objects.get(subject="00u-dana-4711").user
+    client.logout()
+    dana.is_active = False
+    dana.save(update_fields=["is_active"])
+    answer = client.get(through_the_provider(client, "dana"))
+    assert answer.status_code == 403 and b"deactivated" in answer.content
+    assert "_auth_user_id" not in client.session
+    assert failures() == ["account_deactivated"]
+
+
 # --- the browser flow's refusals that need no browser --------------------------------------------
 
 
@@ -253,18 +290,37 @@ def test_a_bad_group_map_is_refused_naming_the_group(text, problem):
         parse_group_map(text)
 
 
-def test_settings_refuse_a_bad_map_at_start_up(tmp_path):
-    env = {**os.environ, "SSOPS_OIDC_GROUP_MAP": '{"ops": ["superuser"]}'}
-    env["DJANGO_SETTINGS_MODULE"] = "ssops_site.settings"
-    started = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+def settings_with(**variables) -> subprocess.CompletedProcess:
+    """SSOps's settings read in a fresh process with these environment variables."""
+    env = {**os.environ, **variables, "DJANGO_SETTINGS_MODULE": "ssops_site.settings"}
+    code = "import django; django.setup(); from django.conf import settings as s; "
+    code += "print(s.SESSION_COOKIE_AGE, s.OIDC_CLIENT_SECRET, sorted(s.OIDC_GROUP_MAP))"
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
+
+
+def test_settings_refuse_a_bad_map_or_a_half_configured_provider_at_start_up(tmp_path):
+    started = settings_with(SSOPS_OIDC_GROUP_MAP='{"ops": ["superuser"]}')
     assert started.returncode != 0
     assert "SSOPS_OIDC_GROUP_MAP['ops'] holds 'superuser'" in started.stderr
+    started = settings_with(OIDC_ISSUER="https://idp.example", OIDC_CLIENT_ID="ssops")
+    assert started.returncode != 0 and "OIDC_CLIENT_SECRET" in started.stderr
+    started = settings_with(SSOPS_LOCAL_LOGIN="off")
+    assert started.returncode != 0 and "nobody could sign in" in started.stderr
+
+
+def test_the_secret_comes_from_a_file_and_sessions_last_the_hours_set(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file\n")
+    started = settings_with(
+        OIDC_ISSUER="https://idp.example",
+        OIDC_CLIENT_ID="ssops",
+        OIDC_CLIENT_SECRET_FILE=str(secret),
+        SSOPS_OIDC_GROUP_MAP='{"sre": "oncall"}',
+        SSOPS_SESSION_HOURS="2",
+    )
+    assert started.stdout.split() == ["7200", "from-a-file", "['sre']"], started.stderr
 
 
 def test_no_local_user_name_can_be_made_that_a_provider_user_holds():

@@ -6,6 +6,7 @@ session too; a person with no mapped group and a wrong client secret are refused
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -62,6 +63,9 @@ def test_roles_follow_the_provider_groups_and_sign_out_ends_both_sessions(
     }
     page.goto(f"{live_server.url}/teams/payments/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Payments")
+    # The session lasts SSOPS_SESSION_HOURS (8): then the groups are read again at sign-in.
+    (session,) = [c for c in page.context.cookies() if c["name"] == "sessionid"]
+    assert abs(session["expires"] - time.time() - 8 * 3600) < 120
 
     # A role set by hand is replaced at the next sign-in: the provider is the source of truth.
     Membership.objects.filter(user=dana).update(role=TeamRole.ADMIN)
