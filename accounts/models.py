@@ -125,3 +125,15 @@ class OidcIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} at {self.issuer}"
+
+
+class SpentIdToken(models.Model):
+    """ID tokens already traded for an SSOps token (`ssops login`), by digest, kept until they
+    expire: an ID token seen on its way (a proxy's log, a shell history) cannot be traded
+    again."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"spent ID token {self.digest[:12]}…"

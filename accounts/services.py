@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -31,7 +31,7 @@ from django.utils import timezone
 from accounts.choices import TokenKind, TokenScope
 from accounts.group_map import Roles, roles_for
 from accounts.keys import key_digest, key_generate, key_prefix
-from accounts.models import ApiToken, OidcIdentity
+from accounts.models import ApiToken, OidcIdentity, SpentIdToken
 from audit.services import audit_record
 from core.masking import Secret
 from teams import permissions
@@ -693,3 +693,17 @@ def oidc_failure_record(*, reason: str, message: str, request_meta: dict, subjec
                 "ip": request_meta.get("REMOTE_ADDR", ""),
             },
         )
+
+
+def id_token_spend(*, raw: str, claims: dict) -> bool:
+    """Mark an ID token as traded; False when it was already (a replay). Its own transaction, so
+    that the mark stays whatever the trade then decides."""
+    now = timezone.now()
+    expires = datetime.fromtimestamp(int(claims["exp"]), tz=UTC) + timedelta(minutes=5)
+    digest = hashlib.sha256(raw.encode()).hexdigest()
+    with transaction.atomic():
+        SpentIdToken.objects.filter(expires_at__lt=now).delete()
+        _, created = SpentIdToken.objects.get_or_create(
+            digest=digest, defaults={"expires_at": expires}
+        )
+    return created

@@ -75,6 +75,15 @@ class DeviceTokenView(TokenErrorsMixin, APIView):
             if exc.status >= 500:
                 return _provider_down(exc)
             raise ValidationError({"id_token": [exc.message]}) from None
+        if not services.id_token_spend(raw=data["id_token"], claims=claims):
+            message = "This ID token was traded already: run `ssops login` again."
+            services.oidc_failure_record(
+                reason="id_token_replayed",
+                message=message,
+                request_meta=request.META,
+                subject=claims["sub"],
+            )
+            raise ValidationError({"id_token": [message]})
         found = services.oidc_sign_in(issuer=settings.OIDC_ISSUER, claims=claims)
         if not found.roles:
             message = (

@@ -154,6 +154,17 @@ def test_an_id_token_for_another_client_or_issuer_is_refused(api, idp, oidc_prov
     assert not ApiToken.objects.exists()
 
 
+def test_an_id_token_is_traded_once(api, idp, oidc_provider):
+    token = signed(
+        oidc_provider.key, iss=oidc_provider.issuer, aud="ssops-cli", groups=["eng-payments"]
+    )
+    first = api.post(DEVICE_TOKEN, {"id_token": token, "scopes": ["read"]}, format="json")
+    assert first.status_code == 201 and first.json()["scopes"] == ["read"]
+    again = api.post(DEVICE_TOKEN, {"id_token": token}, format="json")
+    assert again.status_code == 400 and "traded already" in again.json()["id_token"][0]
+    assert ApiToken.objects.count() == 1 and failures() == ["id_token_replayed"]
+
+
 def test_a_valid_id_token_without_a_mapped_group_gets_no_token(api, idp, oidc_provider):
     token = signed(
         oidc_provider.key, iss=oidc_provider.issuer, aud="ssops-cli", groups=["marketing"]
@@ -182,11 +193,11 @@ def test_an_unsigned_or_hmac_id_token_is_refused(idp, oidc_provider):
     assert refused.value.reason == "id_token_invalid"
 
 
-def through_the_provider(client, login: str) -> str:
+def through_the_provider(client, login: str, start_query: str = "") -> str:
     """Start a sign-in with Django's test client and answer the provider's own sign-in form
     over HTTP (its cookies in a requests session, as a browser would keep them): the callback
     path with the code the provider gave."""
-    start = client.get("/oidc/login/")
+    start = client.get(f"/oidc/login/{start_query}")
     browser = requests.Session()
     answer = browser.get(start["Location"], allow_redirects=False)
     while answer.is_redirect and "/oidc/callback/" not in answer.headers["Location"]:
@@ -203,6 +214,15 @@ def through_the_provider(client, login: str) -> str:
             answer = browser.get(location, allow_redirects=False)
     callback = urlsplit(answer.headers["Location"])
     return f"{callback.path}?{callback.query}"
+
+
+def test_the_sign_in_returns_to_the_page_asked_for_and_never_to_another_site(client, idp):
+    back = client.get(through_the_provider(client, "dana", "?next=/catalog/%3Fq%3Ddb"))
+    assert back.status_code == 302 and back["Location"] == "/catalog/?q=db"
+    client.logout()
+    away = client.get(through_the_provider(client, "dana", "?next=https://evil.example/"))
+    assert away["Location"] == "/"
+    assert AuditEvent.objects.filter(action="auth.login").count() == 2
 
 
 def test_a_deactivated_account_is_refused_though_the_provider_vouches(client, idp):
