@@ -169,6 +169,9 @@ def authorization_finish(session, query) -> tuple[dict, str, str]:
             f"The identity provider ended the sign-in with the error “{code}”.",
             403 if code == "access_denied" else 400,
         )
+    if query.get("iss") and query["iss"].rstrip("/") != settings.OIDC_ISSUER.rstrip("/"):
+        # RFC 9207: the answer comes from another provider than the one asked (a mix-up).
+        raise OidcFailure("bad_state", "The callback names another identity provider.")
     if not flow or not query.get("state") or query.get("state") != flow["state"]:
         raise OidcFailure(
             "bad_state",
@@ -205,6 +208,12 @@ def authorization_finish(session, query) -> tuple[dict, str, str]:
         raise OidcFailure(
             "provider_unreachable",
             "SSOps cannot reach the identity provider's token endpoint. Try again later.",
+            502,
+        ) from None
+    except ValueError:  # an answer that is not the JSON of RFC 6749 (an error page)
+        raise OidcFailure(
+            "provider_unreachable",
+            "The identity provider's token endpoint did not answer with a token.",
             502,
         ) from None
     raw = token.get("id_token")

@@ -258,8 +258,12 @@ def test_a_callback_with_a_forged_or_replayed_state_is_refused(client, idp, oidc
     real_state = re.search(r"state=([^&]+)", start["Location"]).group(1)
     again = client.get("/oidc/callback/", {"code": "stolen", "state": real_state})
     assert again.status_code == 400
+    # RFC 9207: a code from another provider (a mix-up) is refused before it is used.
+    client.get("/oidc/login/")
+    mixed = client.get("/oidc/callback/", {"code": "c", "state": "s", "iss": "https://other"})
+    assert mixed.status_code == 400 and b"another identity provider" in mixed.content
     assert "_auth_user_id" not in client.session
-    assert failures() == ["bad_state", "bad_state"]
+    assert failures() == ["bad_state", "bad_state", "bad_state"]
 
 
 def test_the_provider_refusing_the_sign_in_is_said_plainly(client, idp):
