@@ -131,6 +131,12 @@ def _keys(fresh: bool = False) -> KeySet:
         ) from None
 
 
+def signing_keys() -> str:
+    """The provider's published signing keys, described (for `manage.py oidc_check`)."""
+    keys = _keys().keys
+    return ", ".join(f"{key.kid or '(no kid)'} {key.key_type}" for key in keys) or "none"
+
+
 def _client(client_id: str, client_secret: str | None = None) -> OAuth2Session:
     return OAuth2Session(
         client_id,

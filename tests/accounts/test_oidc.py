@@ -6,6 +6,7 @@ never issued are signed here, with its own key (expired, wrong audience) or with
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -358,3 +359,18 @@ def test_no_local_user_name_can_be_made_that_a_provider_user_holds():
     with pytest.raises(ValidationError):
         UnicodeUsernameValidator()(name)
     assert get_user_model().objects.count() == 0
+
+
+def test_oidc_check_says_what_ssops_sees_of_the_provider(idp, oidc_provider):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = io.StringIO()
+    call_command("oidc_check", stdout=out)
+    report = out.getvalue()
+    assert f"device grant at {oidc_provider.issuer}/device/auth" in report
+    assert f"RP-initiated logout  {oidc_provider.issuer}/session/end" in report
+    assert "test-key-1 RSA" in report and "eng-payments → team:payments:approver" in report
+    idp.OIDC_ISSUER = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(CommandError, match="provider_unreachable: SSOps cannot reach"):
+        call_command("oidc_check")
