@@ -226,6 +226,29 @@ def test_the_sign_in_returns_to_the_page_asked_for_and_never_to_another_site(cli
     assert AuditEvent.objects.filter(action="auth.login").count() == 2
 
 
+def test_the_callback_checks_the_nonce_and_signature_of_the_provider_s_id_token(
+    client, idp, oidc_provider, monkeypatch
+):
+    # The nonce: the flow in the session is made to expect another one, as when a code and
+    # state from someone else's sign-in are injected into this browser.
+    callback = through_the_provider(client, "dana")
+    session = client.session
+    session["oidc_flow"] = {**session["oidc_flow"], "nonce": "another-sign-in"}
+    session.save()
+    answer = client.get(callback)
+    assert answer.status_code == 400 and b"nonce" in answer.content
+    # The signature: SSOps is made to hold another key under the provider's key id (as if the
+    # provider signed with a key it does not publish); a refresh is not due yet.
+    impostor = RSAKey.generate_key(2048, parameters={"kid": oidc_provider.key.kid, "use": "sig"})
+    jwks_uri = oidc.discovery()["jwks_uri"]
+    impostors = (time.monotonic(), {"keys": [impostor.as_dict()]})
+    monkeypatch.setitem(oidc._cache, f"jwks:{jwks_uri}", impostors)
+    answer = client.get(through_the_provider(client, "dana"))
+    assert answer.status_code == 400 and b"signature does not verify" in answer.content
+    assert "_auth_user_id" not in client.session and not OidcIdentity.objects.exists()
+    assert failures() == ["bad_nonce", "id_token_invalid"]
+
+
 def test_a_deactivated_account_is_refused_though_the_provider_vouches(client, idp):
     assert client.get(through_the_provider(client, "dana")).status_code == 302
     dana = OidcIdentity.objects.get(subject="00u-dana-4711").user
