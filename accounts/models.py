@@ -102,3 +102,38 @@ class ApiToken(models.Model):
     def allows(self, scope: str) -> bool:
         # Scopes are stored with what they include (write and approve bring read along).
         return scope in self.scopes
+
+
+class OidcIdentity(models.Model):
+    """A person of the identity provider, known by the provider's issuer and subject (`sub`) and
+    never by e-mail or user name, so that no provider account can become a local one."""
+
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_identity"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+    # The groups the provider sent at the last sign-in (what the roles were set from).
+    groups = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="oidcidentity_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"
+
+
+class SpentIdToken(models.Model):
+    """ID tokens already traded for an SSOps token (`ssops login`), by digest, kept until they
+    expire: an ID token seen on its way (a proxy's log, a shell history) cannot be traded
+    again."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"spent ID token {self.digest[:12]}…"

@@ -13,12 +13,14 @@ The calls other parts of SSOps make:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
@@ -27,12 +29,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.choices import TokenKind, TokenScope
+from accounts.group_map import Roles, roles_for
 from accounts.keys import key_digest, key_generate, key_prefix
-from accounts.models import ApiToken
+from accounts.models import ApiToken, OidcIdentity, SpentIdToken
 from audit.services import audit_record
 from core.masking import Secret
 from teams import permissions
-from teams.choices import TeamRole
+from teams.choices import PlatformGroup, TeamRole
 from teams.models import Membership, Team
 
 # A refused token (expired, revoked) is recorded at most this often, not once per call.
@@ -555,3 +558,152 @@ def expiry_warnings_send(*, now: datetime | None = None) -> int:
                 transaction.on_commit(lambda t=token, r=recipients, d=left: _warning_mail(t, d, r))
         warned += 1
     return warned
+
+
+# --- sign-in through the identity provider (accounts/oidc.py checks the protocol) ------------
+
+
+@dataclass(frozen=True)
+class OidcSignIn:
+    """What a provider sign-in found: the user (None when a new person has no mapped group, so
+    no account was made) and the roles the group map gives them (empty: refused)."""
+
+    user: object | None
+    roles: Roles
+
+
+def oidc_username(claims: dict, issuer: str) -> str:
+    """A user name no local account can hold: local names cannot contain `~` (Django's user
+    name validator), and the suffix is derived from issuer and subject."""
+    hint = claims.get("preferred_username") or (claims.get("email") or "").split("@")[0]
+    base = re.sub(r"[^A-Za-z0-9.+-]", "", str(hint))[:40] or "user"
+    suffix = hashlib.sha256(f"{issuer}\n{claims['sub']}".encode()).hexdigest()[:8]
+    return f"{base}~{suffix}"
+
+
+def _platform_groups(user) -> set[str]:
+    return set(user.groups.filter(name__in=PlatformGroup.ALL).values_list("name", flat=True))
+
+
+def _roles_apply(user, roles: Roles) -> tuple[dict, dict, list[str]]:
+    """Make the user's platform groups and team roles exactly `roles`: (before, after, team
+    slugs the map names that do not exist)."""
+    have = _platform_groups(user)
+    if roles.platform - have:
+        user.groups.add(
+            *[Group.objects.get_or_create(name=name)[0] for name in roles.platform - have]
+        )
+    if have - roles.platform:
+        user.groups.remove(*Group.objects.filter(name__in=have - roles.platform))
+    memberships = {
+        m.team.slug: m for m in Membership.objects.select_related("team").filter(user=user)
+    }
+    before = Roles(frozenset(have), {slug: m.role for slug, m in memberships.items()})
+    teams = {team.slug: team for team in Team.objects.filter(slug__in=list(roles.teams))}
+    for slug, role in roles.teams.items():
+        if slug not in teams:
+            continue
+        membership = memberships.get(slug)
+        if membership is None:
+            Membership.objects.create(team=teams[slug], user=user, role=role)
+        elif membership.role != role:
+            membership.role = role
+            membership.save(update_fields=["role"])
+    for slug, membership in memberships.items():
+        if slug not in roles.teams or slug not in teams:
+            membership.delete()
+    after = Roles(roles.platform, {s: r for s, r in roles.teams.items() if s in teams})
+    return before.as_dict(), after.as_dict(), sorted(set(roles.teams) - set(teams))
+
+
+def oidc_sign_in(*, issuer: str, claims: dict) -> OidcSignIn:
+    """The person the provider vouched for (`claims` verified by accounts/oidc.py): found by
+    issuer and subject or made on first sign-in, with platform groups and team roles set from
+    the provider's groups (the provider is the source of truth; roles set by hand are
+    replaced). Someone with no mapped group keeps no role and no working token."""
+    groups = claims.get(settings.OIDC_GROUPS_CLAIM) or []
+    if isinstance(groups, str):
+        groups = [groups]
+    groups = [group for group in groups if isinstance(group, str)]
+    roles = roles_for(groups, settings.OIDC_GROUP_MAP)
+    now = timezone.now()
+    with transaction.atomic():
+        identity = (
+            OidcIdentity.objects.select_for_update()
+            .select_related("user")
+            .filter(issuer=issuer, subject=claims["sub"])
+            .first()
+        )
+        if identity is None:
+            if not roles:
+                return OidcSignIn(None, roles)
+            user_model = get_user_model()
+            username = oidc_username(claims, issuer)
+            if user_model.objects.filter(username=username).exists():
+                raise PermissionDenied(f"The user name {username} is taken.")
+            user = user_model(
+                username=username,
+                email=str(claims.get("email") or "")[:254],
+                first_name=str(claims.get("given_name") or claims.get("name") or "")[:150],
+                last_name=str(claims.get("family_name") or "")[:150],
+            )
+            user.set_unusable_password()
+            user.save()
+            identity = OidcIdentity.objects.create(issuer=issuer, subject=claims["sub"], user=user)
+            audit_record(
+                action="accounts.oidc_user_created",
+                obj=user,
+                payload={"user": username, "issuer": issuer, "subject": claims["sub"]},
+            )
+        user = identity.user
+        before, after, unknown = _roles_apply(user, roles)
+        if before != after or identity.groups != groups:
+            audit_record(
+                action="accounts.oidc_roles_set",
+                obj=user,
+                payload={
+                    "user": user.get_username(),
+                    "groups": groups,
+                    "before": before,
+                    "after": after,
+                    "unknown_teams": unknown,
+                    "source": "identity provider",
+                },
+            )
+        identity.groups = groups
+        identity.last_sign_in_at = now
+        identity.save(update_fields=["groups", "last_sign_in_at"])
+        if not roles:
+            user_tokens_revoke(
+                actor=None, user=user, reason="lost every mapped group at the identity provider"
+            )
+    return OidcSignIn(user, roles)
+
+
+def oidc_failure_record(*, reason: str, message: str, request_meta: dict, subject: str = ""):
+    """Audit a refused provider sign-in (its own transaction: nothing else was written)."""
+    with transaction.atomic():
+        audit_record(
+            action="auth.oidc_failed",
+            object_type="accounts.oidcidentity",
+            object_id=subject,
+            payload={
+                "reason": reason,
+                "message": message,
+                "ip": request_meta.get("REMOTE_ADDR", ""),
+            },
+        )
+
+
+def id_token_spend(*, raw: str, claims: dict) -> bool:
+    """Mark an ID token as traded; False when it was already (a replay). Its own transaction, so
+    that the mark stays whatever the trade then decides."""
+    now = timezone.now()
+    expires = datetime.fromtimestamp(int(claims["exp"]), tz=UTC) + timedelta(minutes=5)
+    digest = hashlib.sha256(raw.encode()).hexdigest()
+    with transaction.atomic():
+        SpentIdToken.objects.filter(expires_at__lt=now).delete()
+        _, created = SpentIdToken.objects.get_or_create(
+            digest=digest, defaults={"expires_at": expires}
+        )
+    return created

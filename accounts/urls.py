@@ -1,10 +1,12 @@
 from django.urls import path
 
-from accounts import views
+from accounts import signin, views
 
 app_name = "accounts"
 
 urlpatterns = [
+    path("oidc/login/", signin.oidc_start, name="oidc-login"),
+    path("oidc/callback/", signin.oidc_callback, name="oidc-callback"),
     path("accounts/tokens/", views.token_list, name="token-list"),
     path("accounts/tokens/<uuid:uuid>/revoke/", views.token_revoke, name="token-revoke"),
     path("accounts/service-tokens/", views.service_token_list, name="service-token-list"),

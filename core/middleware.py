@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import time
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 
@@ -74,6 +76,18 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def content_security_policy() -> str:
+    """The policy, letting forms lead to the identity provider when one is configured: sign-out
+    posts to SSOps, which redirects to the provider's end-session endpoint (RP-initiated
+    logout), and browsers apply form-action along the redirect."""
+    issuer = urlsplit(getattr(settings, "OIDC_ISSUER", "") or "")
+    if not issuer.netloc:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", f"form-action 'self' {issuer.scheme}://{issuer.netloc}"
+    )
+
+
 class SecurityHeadersMiddleware:
     """Content-Security-Policy and related headers on every response."""
 
@@ -82,7 +96,7 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"

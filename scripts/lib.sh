@@ -40,6 +40,20 @@ venv_ensure() {
   fi
 }
 
+# oidc_provider_ensure: the test identity provider's Node.js packages (scripts/oidc-provider),
+# installed with `npm ci` from the committed lock file whenever that file changes.
+oidc_provider_ensure() {
+  local dir="$ROOT/scripts/oidc-provider"
+  local stamp="$dir/node_modules/.ssops-installed"
+  local want
+  want="$(sha256sum "$dir/package-lock.json" | cut -c1-64)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    say "installing the test identity provider (npm ci in scripts/oidc-provider)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$want" > "$stamp"
+  fi
+}
+
 redis_ensure() {  # redis_ensure PORT
   local port="$1"
   if redis-cli -p "$port" ping >/dev/null 2>&1; then return 0; fi

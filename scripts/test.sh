@@ -3,8 +3,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-apt_ensure redis-server postgresql prometheus prometheus-alertmanager chromium fonts-dejavu-core
+apt_ensure redis-server postgresql prometheus prometheus-alertmanager chromium fonts-dejavu-core \
+  nodejs npm
 venv_ensure
+oidc_provider_ensure
 redis_ensure 6379
 postgres_ensure
 

@@ -1,6 +1,6 @@
 """`ssops`: the SSOps catalog from a terminal, over the REST API.
 
-    ssops login --url https://ssops.example --token TOKEN
+    ssops login --url https://ssops.example [--token TOKEN]
     ssops templates [-q database]
     ssops template postgres-database
     ssops request create postgres-database --team payments --param name=payments-ledger \\
@@ -93,9 +93,9 @@ class Client:
     def __init__(self, url: str, token: str):
         self.url = url.rstrip("/")
         self.session = requests.Session()
-        self.session.headers.update(
-            {"Authorization": f"Token {token}", "Accept": "application/json"}
-        )
+        self.session.headers["Accept"] = "application/json"
+        if token:  # none before `ssops login` has one
+            self.session.headers["Authorization"] = f"Token {token}"
 
     def call(self, method: str, path: str, *, answers: tuple[int, ...] = (), **kwargs) -> Any:
         """The JSON of the answer; CliError for an error status not among `answers`."""
@@ -186,8 +186,74 @@ def request_lines(r: dict) -> list[str]:
     return lines
 
 
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def _provider_post(url: str, data: dict) -> tuple[int, dict]:
+    try:
+        response = requests.post(url, data=data, timeout=TIMEOUT)
+    except requests.RequestException as exc:
+        raise CliError(f"cannot reach the identity provider at {url}: {exc}") from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    return response.status_code, body if isinstance(body, dict) else {}
+
+
+def device_sign_in(url: str, found: dict) -> str:
+    """The device authorization grant (RFC 8628) with the provider, then SSOps's own token for
+    the ID token it gives."""
+    status, started = _provider_post(
+        found["device_authorization_endpoint"],
+        {"client_id": found["client_id"], "scope": found["scope"]},
+    )
+    if status != 200 or "device_code" not in started:
+        raise CliError(f"the identity provider refused to start a device sign-in: {started}")
+    where = started.get("verification_uri_complete") or started["verification_uri"]
+    print(
+        f"To sign in, open {where}\nand confirm the code {started['user_code']} "
+        f"({found['provider_name']}).",
+        file=sys.stderr,
+        flush=True,
+    )
+    interval = int(started.get("interval") or 5)
+    deadline = time.monotonic() + int(started.get("expires_in") or 600)
+    while time.monotonic() < deadline:
+        time.sleep(interval)
+        status, answer = _provider_post(
+            found["token_endpoint"],
+            {
+                "grant_type": DEVICE_GRANT,
+                "device_code": started["device_code"],
+                "client_id": found["client_id"],
+            },
+        )
+        error = answer.get("error")
+        if status == 200 and answer.get("id_token"):
+            minted = Client(url, "").post(
+                "/api/auth/oidc/device-token/", {"id_token": answer["id_token"]}
+            )
+            return minted["key"]
+        if error == "slow_down":
+            interval += 5
+        elif error != "authorization_pending":
+            raise CliError(f"the identity provider ended the sign-in: {error or status}")
+    raise CliError("the sign-in was not confirmed in time; run `ssops login` again", status=4)
+
+
 def cmd_login(args) -> int:
-    token = args.token or os.environ.get("SSOPS_TOKEN") or getpass.getpass("API token: ")
+    token = args.token or os.environ.get("SSOPS_TOKEN")
+    if not token:
+        found = Client(args.url, "").get("/api/auth/oidc/")
+        if found["enabled"] and found["device_authorization_endpoint"]:
+            token = device_sign_in(args.url, found)
+        else:
+            print(
+                f"Make a token on {args.url.rstrip('/')}/accounts/tokens/ and paste it here.",
+                file=sys.stderr,
+            )
+            token = getpass.getpass("API token: ")
     me = Client(args.url, token).get("/api/me/")
     path = config_save(args.url, token)
     print(f"logged in to {args.url} as {me['username']} (saved in {path})")
@@ -481,10 +547,14 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     login = command(
-        commands, "login", cmd_login, "check a token, remember URL and token", needs_client=False
+        commands, "login", cmd_login, "sign in, remember URL and token", needs_client=False
     )
     login.add_argument("--url", required=True, help="for example https://ssops.example")
-    login.add_argument("--token", help="API token (default: $SSOPS_TOKEN, else asked for)")
+    login.add_argument(
+        "--token",
+        help="API token (default: $SSOPS_TOKEN, else a sign-in through the identity provider "
+        "where SSOps has one, else asked for)",
+    )
     command(commands, "whoami", cmd_whoami, "who the token belongs to")
     templates = command(commands, "templates", cmd_templates, "list or search the catalog")
     templates.add_argument("-q", "--query", default="")

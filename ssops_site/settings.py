@@ -122,6 +122,44 @@ try:
 except env.EnvError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 
+# OpenID Connect sign-in (docs/identity.md): off unless OIDC_ISSUER is set.
+try:
+    OIDC_ISSUER = env.get_url("OIDC_ISSUER")
+    OIDC_CLIENT_ID = env.get_str("OIDC_CLIENT_ID").strip()
+    OIDC_CLIENT_SECRET = env.get_str("OIDC_CLIENT_SECRET")  # or OIDC_CLIENT_SECRET_FILE
+    # The provider's client for `ssops login` (a public client with the device grant).
+    OIDC_CLI_CLIENT_ID = env.get_str("OIDC_CLI_CLIENT_ID").strip() or OIDC_CLIENT_ID
+    OIDC_GROUPS_CLAIM = env.get_str("OIDC_GROUPS_CLAIM", "groups").strip() or "groups"
+    # Entra ID has no `groups` scope (its groups claim is set in the app registration).
+    OIDC_SCOPES = env.get_str("SSOPS_OIDC_SCOPES", "openid profile email groups").strip()
+    OIDC_PROVIDER_NAME = env.get_str("SSOPS_OIDC_PROVIDER_NAME", "your identity provider")
+    OIDC_TIMEOUT = env.get_int("SSOPS_OIDC_TIMEOUT", 10, minimum=1)
+    # Days a token minted by `ssops login` lives.
+    OIDC_CLI_TOKEN_DAYS = env.get_int("SSOPS_OIDC_CLI_TOKEN_DAYS", 7, minimum=1)
+    LOCAL_LOGIN = env.get_bool("SSOPS_LOCAL_LOGIN", True)
+    SESSION_HOURS = env.get_int("SSOPS_SESSION_HOURS", 8, minimum=1)
+    if OIDC_ISSUER and not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+        raise env.EnvError(
+            "OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET (or "
+            "OIDC_CLIENT_SECRET_FILE) too"
+        )
+    if not LOCAL_LOGIN and not OIDC_ISSUER:
+        raise env.EnvError("SSOPS_LOCAL_LOGIN=off needs OIDC_ISSUER: nobody could sign in")
+    from accounts.group_map import GroupMapError, parse_group_map
+
+    try:
+        OIDC_GROUP_MAP = parse_group_map(env.get_str("SSOPS_OIDC_GROUP_MAP"))
+    except GroupMapError as exc:
+        raise env.EnvError(str(exc)) from None
+except env.EnvError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+# Sessions end after SSOPS_SESSION_HOURS; signing in again reads the provider's groups again.
+SESSION_COOKIE_AGE = SESSION_HOURS * 3600
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LocalPasswordBackend",
+    "accounts.backends.OidcBackend",
+]
+
 if TRACES_EXPORTER not in {"none", "console", "otlp", "db"}:
     raise ImproperlyConfigured(
         f"OTEL_TRACES_EXPORTER={TRACES_EXPORTER!r} is not one of none, console, otlp, db"
@@ -194,6 +232,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "audit.authz.AuthzAuditMiddleware",
+    "accounts.signin.ProviderLogoutMiddleware",
 ]
 
 ROOT_URLCONF = "ssops_site.urls"

@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.services.alertmanager",
     "tests.services.browser",
     "tests.services.celery_worker",
+    "tests.services.oidc_provider",
 ]
 
 

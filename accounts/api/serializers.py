@@ -80,3 +80,34 @@ class RotateSerializer(StrictInput, serializers.Serializer):
 
 class RevokeSerializer(StrictInput, serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class OidcSettingsSerializer(serializers.Serializer):
+    """How `ssops login` signs in through the identity provider (all null when SSOps has none)."""
+
+    enabled = serializers.BooleanField(help_text="Whether SSOps signs in through a provider.")
+    provider_name = serializers.CharField(allow_null=True)
+    issuer = serializers.CharField(allow_null=True)
+    client_id = serializers.CharField(
+        allow_null=True, help_text="The CLI's client at the provider."
+    )
+    scope = serializers.CharField(allow_null=True)
+    device_authorization_endpoint = serializers.CharField(
+        allow_null=True, help_text="Null when the provider offers no device authorization grant."
+    )
+    token_endpoint = serializers.CharField(allow_null=True)
+
+
+class DeviceTokenRequestSerializer(StrictInput, serializers.Serializer):
+    id_token = serializers.CharField(
+        max_length=20000,
+        help_text="The ID token the provider gave the CLI at the end of the device grant.",
+    )
+    name = serializers.CharField(max_length=100, required=False, default="ssops login")
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=TokenScope.choices),
+        min_length=1,
+        required=False,
+        default=["read", "write"],
+        help_text="read, write, approve (default read and write).",
+    )

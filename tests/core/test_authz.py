@@ -10,6 +10,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from audit.services import audit_record
 
 PUBLIC = {"healthz", "metrics", "login", "logout"}
+# `ssops login` before it holds a token: how to reach the identity provider, and the trade of
+# the provider's ID token (the credential) for SSOps's token (tests/accounts/test_oidc.py).
+PUBLIC |= {"oidc-settings", "oidc-device-token"}
 SAMPLES = {
     "uuid": str(uuid.uuid4()),
     "pk": "1",

@@ -82,6 +82,11 @@ MATRIX = [
     ("login", "GET", None,                         200, AWAY, AWAY, AWAY, AWAY, AWAY, AWAY, AWAY),
     ("logout", "POST", None,                       LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN,
                                                    LOGIN, LOGIN),
+    # Sign-in through an identity provider: not configured here, so back to the login page.
+    ("accounts:oidc-login", "GET", None,           LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN,
+                                                   LOGIN, LOGIN),
+    ("accounts:oidc-callback", "GET", None,        LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN,
+                                                   LOGIN, LOGIN),
     # Django's admin, one row for all its URLs: staff only, and no role here is staff.
     ("admin", "GET", None,                         LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN,
                                                    LOGIN, LOGIN),
@@ -89,6 +94,9 @@ MATRIX = [
     ("schema", "GET", None,                        401, 200, 200, 200, 200, 200, 200, 200),
     ("api-docs", "GET", None,                      401, 200, 200, 200, 200, 200, 200, 200),
     ("api:me", "GET", None,                        401, 200, 200, 200, 200, 200, 200, 200),
+    # `ssops login` through the identity provider (none configured here): no credentials.
+    ("api:oidc-settings", "GET", None,             200, 200, 200, 200, 200, 200, 200, 200),
+    ("api:oidc-device-token", "POST", None,        400, 400, 400, 400, 400, 400, 400, 400),
     # --- API: tokens (a person's own; a team's service tokens: its admins manage them) ---------
     ("api:token-list", "GET", None,                401, 200, 200, 200, 200, 200, 200, 200),
     ("api:token-list", "POST", None,               401, 201, 201, 201, 201, 201, 201, 201),
