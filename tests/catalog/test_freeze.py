@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 
+from accounts.services import personal_token_create
 from audit.models import AuditEvent
 from catalog.choices import ChangeKind
 from catalog.services import request_break_glass, request_submit
@@ -205,7 +205,8 @@ def test_ssops_gate_exits_0_when_open_and_3_when_frozen(
     checkout_slos, live_server, bob, monkeypatch, capsys
 ):
     monkeypatch.setenv("SSOPS_URL", live_server.url)
-    monkeypatch.setenv("SSOPS_TOKEN", Token.objects.create(user=bob).key)
+    token = personal_token_create(actor=bob, name="ci", scopes=["read"])
+    monkeypatch.setenv("SSOPS_TOKEN", str(token.key))
     record(DURING)
     assert main(["gate", "checkout"]) == 3
     out = capsys.readouterr().out

@@ -6,8 +6,8 @@ import requests
 from celery.schedules import crontab, schedule
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from rest_framework.authtoken.models import Token
 
+from accounts.services import personal_token_create
 from core.models import TraceSpan
 from core.telemetry import DatabaseSpanExporter
 from ssops_site.celery import app
@@ -100,7 +100,7 @@ def test_a_path_outside_latin1_is_answered_and_traced(client, alice, stored_span
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_server_answers_a_path_outside_latin1_and_stores_its_span(kind, tmp_path, alice):
-    token = Token.objects.create(user=alice).key
+    token = str(personal_token_create(actor=alice, name="trace", scopes=["read"]).key)
     served = WebServer(kind, tmp_path, env={"OTEL_TRACES_EXPORTER": "db"})
     with served.running():
         response = requests.get(

@@ -65,7 +65,9 @@ def check_fresh_install(database_url: str, var_dir) -> None:
     found = evaluated(database_url, var_dir)
     assert found["ssops-catalog-uptime"]["sli"] == pytest.approx(19 / 20)
     assert found["ssops-provisioning-success"]["sli"] == pytest.approx(3 / 4)
-    assert found["ssops-provisioning-success"]["data_status"] == "ok"
+    # Four runs are fewer events than the low-traffic guard asks before an alert may fire:
+    # measured, and said to be low traffic (docs/slos.md#the-low-traffic-guard).
+    assert found["ssops-provisioning-success"]["data_status"] == "low_traffic"
 
     again = manage(database_url, var_dir, "migrate", "--no-input")  # nothing to do, no doubles
     assert again.returncode == 0 and set(evaluated(database_url, var_dir)) == OWN

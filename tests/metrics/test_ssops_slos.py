@@ -157,5 +157,6 @@ def test_provisioning_success_counts_failed_and_rolled_back_runs_as_bad(platform
         + [ProvisioningRun(kind="teardown", template="db", state="failed", finished_at=ended)]
     )
     (success,) = slo_evaluate(slos=slos_for_evaluation(["ssops-provisioning-success"]), at=now)
-    assert success.data_status == "ok" and success.sli == pytest.approx(0.5)
+    # Four runs: measured, but too few for an alert to fire (the low-traffic guard).
+    assert success.data_status == "low_traffic" and success.sli == pytest.approx(0.5)
     assert success.burn_rates["1h"] == pytest.approx(0.5 / 0.01)
