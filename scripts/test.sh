@@ -4,7 +4,10 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 apt_ensure redis-server postgresql prometheus prometheus-alertmanager chromium fonts-dejavu-core \
-  nodejs npm
+  nodejs
+# Debian's nodejs comes without npm (its own package); NodeSource's carries npm and conflicts
+# with Debian's, so npm is installed only when the command is missing.
+command -v npm >/dev/null || apt_ensure npm
 venv_ensure
 oidc_provider_ensure
 redis_ensure 6379
